@@ -1,0 +1,63 @@
+# nettool: a command-line network toolkit. POSIX make.
+.POSIX:
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+CC = cc
+CFLAGS = -O2 -g
+WARN = -std=c11 -Wall -Wextra -Werror -pedantic
+NT_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iinclude
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+PYTHON = python3
+
+LIB_OBJ = src/net.o src/loop.o src/util.o
+CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_echo_server.o
+HDR = include/nettool/*.h
+UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop
+
+all: nettool
+
+nettool: $(CMD_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ)
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(CMD_OBJ) $(LIB_OBJ): $(HDR)
+
+tests/unit/test_util: tests/unit/test_util.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_util.c $(LIB_OBJ)
+tests/unit/test_net: tests/unit/test_net.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_net.c $(LIB_OBJ)
+tests/unit/test_loop: tests/unit/test_loop.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_loop.c $(LIB_OBJ)
+
+check: test
+test: nettool $(UNIT)
+	$(PYTHON) tests/run.py --nettool ./nettool $(UNIT)
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# built in a tree of its own so the normal objects are untouched.
+asan:
+	rm -rf build/asan && mkdir -p build/asan
+	cp -R Makefile src include tests build/asan/
+	cd build/asan && $(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+		PYTHON="$(PYTHON)"
+
+install: nettool
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	cp nettool $(DESTDIR)$(BINDIR)/nettool
+	chmod 755 $(DESTDIR)$(BINDIR)/nettool
+	cp man/nettool.1 $(DESTDIR)$(MANDIR)/nettool.1
+	chmod 644 $(DESTDIR)$(MANDIR)/nettool.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nettool $(DESTDIR)$(MANDIR)/nettool.1
+
+clean:
+	rm -f nettool src/*.o $(UNIT)
+	rm -rf build
+
+.PHONY: all check test asan install uninstall clean

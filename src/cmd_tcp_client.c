@@ -1,0 +1,545 @@
+#ifdef __linux__
+#define _GNU_SOURCE /* sendfile */
+#include <sys/sendfile.h>
+#endif
+#include "nettool/cmd.h"
+#include "nettool/net.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CMD "tcp-client"
+#define CLIENT_BUF (256 * 1024)
+#define SENDFILE_CHUNK (4 * 1024 * 1024)
+
+const char cmd_tcp_client_usage[] =
+	"usage: nettool tcp-client [OPTIONS] HOST PORT\n"
+	"Connect to HOST PORT: stdin goes to the socket, the socket to stdout.\n"
+	"At the end of stdin the connection is half-closed and the reply is read\n"
+	"until the server closes; the server closing ends the client.\n\n"
+	"  -4, -6             IPv4 or IPv6 only\n"
+	"  -n                 numeric HOST only, no DNS\n"
+	"  -w SECS            connect timeout and idle timeout (exit 5)\n"
+	"  -q SECS            quit SECS after the end of stdin\n"
+	"  -s ADDR            source address\n"
+	"  -C                 send CRLF line endings\n"
+	"  -N                 accepted for OpenBSD nc scripts (always half-closes)\n"
+	"  -z                 only test that PORT (or a range LOW-HIGH) accepts\n"
+	"  -v, --verbose      report the connection (and open ports with -z)\n"
+	"  -x, --hex          hex dump of the traffic on stderr\n"
+	"      --keepalive    enable TCP keepalive\n"
+	"      --nodelay      disable Nagle's algorithm\n"
+	"  -h, --help         this help\n";
+
+struct client_opts {
+	const char *host, *port, *src;
+	int family, flags, timeout_ms, quit_ms;
+	int crlf, scan, verbose, hex, keepalive, nodelay;
+	unsigned port_lo, port_hi;
+};
+
+/* One direction of the relay: a bounded buffer between two descriptors. */
+struct pipe_buf {
+	char *data;
+	size_t off, len;
+	unsigned long long total; /* offset for the hex dump */
+};
+
+struct relay {
+	const struct client_opts *o;
+	int net;
+	int in_open;      /* stdin not yet at EOF */
+	int in_file;      /* stdin is a regular file: sendfile straight from it */
+	int net_rd;       /* the server has not closed its side */
+	int net_wr;       /* we have not shut our side */
+	int last_cr;      /* -C: the last byte sent was CR */
+	uint64_t active;  /* last time bytes moved, for -w */
+	uint64_t quit_at; /* -q deadline, 0 when unset */
+	struct pipe_buf up, down;
+};
+
+static void hexdump(char dir, unsigned long long off, const char *p, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i += 16) {
+		char line[100];
+		int k = snprintf(line, sizeof line, "%c %08llx ", dir, off + i);
+
+		for (j = 0; j < 16; j++)
+			k += snprintf(line + k, sizeof line - (size_t)k,
+				      i + j < n ? " %02x" : "   ",
+				      i + j < n ? (unsigned char)p[i + j] : 0);
+		k += snprintf(line + k, sizeof line - (size_t)k, "  |");
+		for (j = 0; j < 16 && i + j < n; j++) {
+			unsigned char c = (unsigned char)p[i + j];
+
+			line[k++] = (c >= 32 && c < 127) ? (char)c : '.';
+		}
+		line[k++] = '|';
+		line[k] = '\0';
+		fprintf(stderr, "%s\n", line);
+	}
+}
+
+static int would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/* Write the pending part of b to fd. Returns 0, or -1 on a fatal error. */
+static int buf_drain(struct pipe_buf *b, int fd)
+{
+	while (b->off < b->len) {
+		ssize_t n = write(fd, b->data + b->off, b->len - b->off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return would_block() ? 0 : -1;
+		b->off += (size_t)n;
+	}
+	b->off = b->len = 0;
+	return 0;
+}
+
+/* Append n bytes read from stdin to the up buffer, applying -C. */
+static void up_append(struct relay *r, const char *p, size_t n)
+{
+	struct pipe_buf *b = &r->up;
+	size_t i, start = b->len;
+
+	if (!r->o->crlf) {
+		memmove(b->data + b->len, p, n);
+		b->len += n;
+	}
+	for (i = 0; r->o->crlf && i < n; i++) {
+		char c = p[i];
+
+		if (c == '\n' && !r->last_cr)
+			b->data[b->len++] = '\r';
+		b->data[b->len++] = c;
+		r->last_cr = c == '\r';
+	}
+	if (r->o->hex)
+		hexdump('>', b->total, b->data + start, b->len - start);
+	b->total += b->len - start;
+}
+
+/* stdin is readable: read what fits. Returns -1 on a read error. */
+static int stdin_read(struct relay *r)
+{
+	size_t room = CLIENT_BUF - r->up.len;
+	char *dst;
+	ssize_t n;
+
+	if (r->o->crlf)
+		room /= 2; /* every byte may become two */
+	/* with -C read into the free tail's upper half, expand downwards */
+	dst = r->up.data + CLIENT_BUF - room;
+	do
+		n = read(STDIN_FILENO, dst, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return would_block() ? 0 : -1;
+	if (n == 0) {
+		r->in_open = 0;
+		return 0;
+	}
+	up_append(r, dst, (size_t)n);
+	return 0;
+}
+
+/* Send the up buffer (or the stdin file) to the socket. */
+static int net_send(struct relay *r)
+{
+#ifdef __linux__
+	if (r->in_file && r->in_open) {
+		ssize_t n;
+
+		do
+			n = sendfile(r->net, STDIN_FILENO, NULL, SENDFILE_CHUNK);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+			r->in_file = 0; /* not supported here: plain reads */
+			return 0;
+		}
+		if (n < 0)
+			return would_block() ? 0 : -1;
+		if (n == 0)
+			r->in_open = 0;
+		r->up.total += (unsigned long long)n;
+		return 0;
+	}
+#endif
+	return buf_drain(&r->up, r->net);
+}
+
+/* The socket is readable: read what fits in the down buffer. */
+static int net_recv(struct relay *r)
+{
+	struct pipe_buf *b = &r->down;
+	ssize_t n;
+
+	do
+		n = read(r->net, b->data + b->len, CLIENT_BUF - b->len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return would_block() ? 0 : -1;
+	if (n == 0) {
+		r->net_rd = 0;
+		return 0;
+	}
+	if (r->o->hex)
+		hexdump('<', b->total, b->data + b->len, (size_t)n);
+	b->total += (unsigned long long)n;
+	b->len += (size_t)n;
+	return 0;
+}
+
+enum { SLOT_IN, SLOT_NET, SLOT_OUT };
+
+/* Pass on what was already received, waiting out a slow stdout. */
+static void relay_flush(struct relay *r)
+{
+	if (r->down.len > r->down.off)
+		net_write_full(STDOUT_FILENO, r->down.data + r->down.off,
+			       r->down.len - r->down.off);
+	r->down.off = r->down.len = 0;
+}
+
+/* A fatal error: flush what was received, then report. */
+static int relay_fail(struct relay *r, int status, const char *what)
+{
+	int saved = errno;
+
+	relay_flush(r);
+	nt_warn(CMD, "%s: %s", what, strerror(saved));
+	return status;
+}
+
+/* Before each poll: half-close once stdin is done and sent. */
+static void relay_step(struct relay *r, uint64_t now)
+{
+	if (!r->in_open && r->net_wr && r->up.len == 0) {
+		shutdown(r->net, SHUT_WR);
+		r->net_wr = 0;
+		if (r->o->quit_ms >= 0)
+			r->quit_at = now + (uint64_t)r->o->quit_ms;
+	}
+}
+
+static void relay_fds(const struct relay *r, struct pollfd *pfd)
+{
+	size_t room = CLIENT_BUF - r->up.len;
+	short ev = 0;
+
+	if (r->o->crlf)
+		room /= 2;
+	pfd[SLOT_IN].fd = (r->in_open && !r->in_file && r->net_wr && room)
+			  ? STDIN_FILENO : -1;
+	pfd[SLOT_IN].events = POLLIN;
+	if (r->net_rd && r->down.len < CLIENT_BUF)
+		ev |= POLLIN;
+	if (r->up.len || (r->in_file && r->in_open))
+		ev |= POLLOUT;
+	pfd[SLOT_NET].fd = ev ? r->net : -1;
+	pfd[SLOT_NET].events = ev;
+	pfd[SLOT_OUT].fd = r->down.len ? STDOUT_FILENO : -1;
+	pfd[SLOT_OUT].events = POLLOUT;
+}
+
+/* Milliseconds until the nearest deadline, or -1. */
+static int relay_timeout(const struct relay *r, uint64_t now)
+{
+	uint64_t end = 0;
+
+	if (r->o->timeout_ms > 0)
+		end = r->active + (uint64_t)r->o->timeout_ms;
+	if (r->quit_at && (!end || r->quit_at < end))
+		end = r->quit_at;
+	if (!end)
+		return -1;
+	return end <= now ? 0 : (int)(end - now);
+}
+
+/* Handle the events of one poll. Returns -1 to continue, else a status. */
+static int relay_events(struct relay *r, const struct pollfd *pfd)
+{
+	short nev = pfd[SLOT_NET].revents;
+
+	if (pfd[SLOT_OUT].revents && buf_drain(&r->down, STDOUT_FILENO) < 0) {
+		if (errno == EPIPE)
+			return 0; /* the reader of stdout left: end quietly */
+		return relay_fail(r, NT_EXIT_FAIL, "write to stdout");
+	}
+	if ((pfd[SLOT_NET].events & POLLIN) && (nev & (POLLIN | POLLHUP | POLLERR)) &&
+	    net_recv(r) < 0)
+		return relay_fail(r, NT_EXIT_FAIL, "receive");
+	if ((pfd[SLOT_NET].events & POLLOUT) && (nev & (POLLOUT | POLLHUP | POLLERR)) &&
+	    net_send(r) < 0)
+		return relay_fail(r, NT_EXIT_FAIL, "send");
+	if (pfd[SLOT_IN].revents && stdin_read(r) < 0)
+		return relay_fail(r, NT_EXIT_FAIL, "read stdin");
+	return -1;
+}
+
+static int relay_run(struct relay *r)
+{
+	struct pollfd pfd[3];
+
+	for (;;) {
+		uint64_t now = util_now_ms();
+		int timeout, drain = 0, rc, i;
+
+		relay_step(r, now);
+		if (!r->net_rd && r->down.len == 0) {
+			if (!r->in_open && r->up.len == 0)
+				return 0;
+			/* the server closed: forward only what stdin has ready */
+			drain = r->up.len == 0 && !r->in_file;
+		}
+		relay_fds(r, pfd);
+		timeout = drain ? 0 : relay_timeout(r, now);
+		rc = poll(pfd, 3, timeout);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return relay_fail(r, NT_EXIT_FAIL, "poll");
+		now = util_now_ms();
+		if (rc == 0) {
+			if (drain)
+				return 0;
+			if (r->quit_at && now >= r->quit_at) {
+				relay_flush(r);
+				return 0;
+			}
+			if (r->o->timeout_ms > 0 &&
+			    now >= r->active + (uint64_t)r->o->timeout_ms) {
+				relay_flush(r);
+				nt_warn(CMD, "timed out: idle for %d ms", r->o->timeout_ms);
+				return NT_EXIT_TIMEOUT;
+			}
+			continue;
+		}
+		for (i = 0; i < 3; i++)
+			if (pfd[i].revents)
+				r->active = now;
+		rc = relay_events(r, pfd);
+		if (rc >= 0)
+			return rc;
+	}
+}
+
+/* PORT or, with -z, LOW-HIGH. */
+static int parse_ports(struct client_opts *o, char *err)
+{
+	const char *dash = o->scan ? strchr(o->port, '-') : NULL;
+	char lo[8];
+
+	if (!dash) {
+		if (util_parse_port(o->port, 0, &o->port_lo, err) < 0)
+			return -1;
+		o->port_hi = o->port_lo;
+		return 0;
+	}
+	if ((size_t)(dash - o->port) >= sizeof lo) {
+		nt_seterr(err, "invalid port range '%s'", o->port);
+		return -1;
+	}
+	memcpy(lo, o->port, (size_t)(dash - o->port));
+	lo[dash - o->port] = '\0';
+	if (util_parse_port(lo, 0, &o->port_lo, err) < 0 ||
+	    util_parse_port(dash + 1, 0, &o->port_hi, err) < 0)
+		return -1;
+	if (o->port_hi < o->port_lo) {
+		nt_seterr(err, "invalid port range '%s' (high below low)", o->port);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct client_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "hex", no_argument, NULL, 'x' },
+		{ "keepalive", no_argument, NULL, 'K' },
+		{ "nodelay", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[NT_ERR_LEN];
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":46nw:q:s:CNzvxh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case '4': o->family = AF_INET; break;
+		case '6': o->family = AF_INET6; break;
+		case 'n': o->flags |= NET_NUMERIC; break;
+		case 'w':
+			if (util_parse_secs(optarg, &o->timeout_ms, err) < 0)
+				return cmd_usage_error(CMD, "-w: %s", err);
+			break;
+		case 'q':
+			if (util_parse_secs(optarg, &o->quit_ms, err) < 0)
+				return cmd_usage_error(CMD, "-q: %s", err);
+			break;
+		case 's': o->src = optarg; break;
+		case 'C': o->crlf = 1; break;
+		case 'N': break;
+		case 'z': o->scan = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'x': o->hex = 1; break;
+		case 'K': o->keepalive = 1; break;
+		case 'D': o->nodelay = 1; break;
+		case 'h': fputs(cmd_tcp_client_usage, stdout); return -1;
+		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return cmd_usage_error(CMD, "expected HOST PORT");
+	o->host = argv[optind];
+	o->port = argv[optind + 1];
+	if (parse_ports(o, err) < 0)
+		return cmd_usage_error(CMD, "%s", err);
+	return 0;
+}
+
+/* Resolve HOST for one port and connect. Returns fd, or -status. */
+static int dial(const struct client_opts *o, unsigned port,
+		const struct addrinfo *src, int quiet)
+{
+	struct addrinfo *ai;
+	char err[NT_ERR_LEN], ps[8];
+	int fd;
+
+	snprintf(ps, sizeof ps, "%u", port);
+	if (net_resolve(o->host, ps, o->family, SOCK_STREAM, o->flags, &ai, err) < 0) {
+		nt_warn(CMD, "%s", err);
+		return -NT_EXIT_RESOLVE;
+	}
+	fd = net_connect(ai, src, o->timeout_ms > 0 ? o->timeout_ms : -1, err);
+	freeaddrinfo(ai);
+	if (fd < 0) {
+		int status = net_connect_status(errno);
+
+		if (!quiet)
+			nt_warn(CMD, "%s", err);
+		return -status;
+	}
+	return fd;
+}
+
+static int scan(const struct client_opts *o, const struct addrinfo *src)
+{
+	char a[NET_ADDR_LEN];
+	unsigned p;
+	int open_ports = 0;
+
+	for (p = o->port_lo; p <= o->port_hi; p++) {
+		int fd = dial(o, p, src, o->port_lo != o->port_hi || !o->verbose);
+
+		if (fd == -NT_EXIT_RESOLVE)
+			return NT_EXIT_RESOLVE;
+		if (fd < 0)
+			continue;
+		open_ports++;
+		if (o->verbose)
+			nt_warn(CMD, "%s open", net_fd_addr(fd, 1, a));
+		close(fd);
+	}
+	return open_ports ? 0 : NT_EXIT_REFUSED;
+}
+
+static void set_sockopts(const struct client_opts *o, int fd)
+{
+	int one = 1;
+
+	if (o->keepalive)
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	if (o->nodelay)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static int relay_start(const struct client_opts *o, int fd)
+{
+	struct relay r;
+	struct stat st;
+	int status;
+
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.net = fd;
+	r.in_open = fcntl(STDIN_FILENO, F_GETFL) >= 0;
+	r.net_rd = r.net_wr = 1;
+	r.active = util_now_ms();
+#ifdef __linux__
+	r.in_file = r.in_open && !o->crlf && !o->hex &&
+		    fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+#else
+	(void)st;
+#endif
+	r.up.data = malloc(CLIENT_BUF);
+	r.down.data = malloc(CLIENT_BUF);
+	if (!r.up.data || !r.down.data || net_set_nonblock(fd, 1) < 0) {
+		nt_warn(CMD, "setup: %s", strerror(errno));
+		status = NT_EXIT_FAIL;
+	} else {
+		status = relay_run(&r);
+	}
+	free(r.up.data);
+	free(r.down.data);
+	return status;
+}
+
+int cmd_tcp_client(int argc, char **argv)
+{
+	struct client_opts o;
+	struct addrinfo *src = NULL;
+	char err[NT_ERR_LEN], a[NET_ADDR_LEN], l[NET_ADDR_LEN];
+	int rc, fd;
+
+	memset(&o, 0, sizeof o);
+	o.family = AF_UNSPEC;
+	o.quit_ms = -1;
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (o.src && net_resolve(o.src, "0", o.family, SOCK_STREAM,
+				 o.flags | NET_PASSIVE, &src, err) < 0) {
+		nt_warn(CMD, "source address: %s", err);
+		return NT_EXIT_RESOLVE;
+	}
+	if (o.scan) {
+		rc = scan(&o, src);
+	} else {
+		fd = dial(&o, o.port_lo, src, 0);
+		if (fd < 0) {
+			rc = -fd;
+		} else {
+			if (o.verbose)
+				nt_warn(CMD, "connected to %s from %s",
+					net_fd_addr(fd, 1, a), net_fd_addr(fd, 0, l));
+			set_sockopts(&o, fd);
+			rc = relay_start(&o, fd);
+			close(fd);
+		}
+	}
+	if (src)
+		freeaddrinfo(src);
+	return rc;
+}

@@ -1,0 +1,384 @@
+#ifdef __linux__
+#define _GNU_SOURCE /* accept4 */
+#endif
+#include "nettool/net.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int net_set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}
+
+int net_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+static void close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
+
+int net_resolve(const char *host, const char *port, int family, int socktype,
+		int flags, struct addrinfo **res, char *err)
+{
+	struct addrinfo hints;
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = family;
+	hints.ai_socktype = socktype;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (flags & NET_NUMERIC)
+		hints.ai_flags |= AI_NUMERICHOST;
+	if (flags & NET_PASSIVE)
+		hints.ai_flags |= AI_PASSIVE;
+	else
+		hints.ai_flags |= AI_ADDRCONFIG;
+	rc = getaddrinfo(host, port, &hints, res);
+	if (rc == EAI_NONAME && (hints.ai_flags & AI_ADDRCONFIG)) {
+		/* AI_ADDRCONFIG hides loopback-only families: ask once without it */
+		hints.ai_flags &= ~AI_ADDRCONFIG;
+		rc = getaddrinfo(host, port, &hints, res);
+	}
+	if (rc != 0) {
+		nt_seterr(err, "cannot resolve %s: %s%s", host ? host : "*",
+			  rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
+			  (flags & NET_NUMERIC) && rc == EAI_NONAME ?
+			  " (numeric address required by -n)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int bind_listen(const struct sockaddr *sa, socklen_t len, int socktype,
+		       int backlog, int v6only, char *err)
+{
+	char a[NET_ADDR_LEN];
+	int one = 1, fd;
+
+	fd = socket(sa->sa_family, socktype, 0);
+	if (fd < 0) {
+		nt_seterr(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	net_set_cloexec(fd);
+	if (net_set_nonblock(fd, 1) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+		nt_seterr(err, "socket options: %s", strerror(errno));
+		goto fail;
+	}
+	if (sa->sa_family == AF_INET6 && v6only >= 0 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0) {
+		nt_seterr(err, "IPV6_V6ONLY: %s", strerror(errno));
+		goto fail;
+	}
+	if (bind(fd, sa, len) < 0) {
+		nt_seterr(err, "bind %s: %s", net_format_addr(sa, len, a),
+			  strerror(errno));
+		goto fail;
+	}
+	if (socktype == SOCK_STREAM && listen(fd, backlog) < 0) {
+		nt_seterr(err, "listen: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close_keep_errno(fd);
+	return -1;
+}
+
+static int listen_wildcard(unsigned port, int family, int socktype,
+			   int backlog, char *err)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in s4;
+	int fd;
+
+	if (family != AF_INET) {
+		memset(&s6, 0, sizeof s6);
+		s6.sin6_family = AF_INET6;
+		s6.sin6_addr = in6addr_any;
+		s6.sin6_port = htons((unsigned short)port);
+		fd = bind_listen((struct sockaddr *)&s6, sizeof s6, socktype,
+				 backlog, family == AF_INET6, err);
+		if (fd >= 0 || family == AF_INET6 ||
+		    (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL &&
+		     errno != EPROTONOSUPPORT))
+			return fd;
+	}
+	memset(&s4, 0, sizeof s4);
+	s4.sin_family = AF_INET;
+	s4.sin_addr.s_addr = htonl(INADDR_ANY);
+	s4.sin_port = htons((unsigned short)port);
+	return bind_listen((struct sockaddr *)&s4, sizeof s4, socktype, backlog,
+			   -1, err);
+}
+
+int net_listen(const struct addrinfo *ai, unsigned port, int family,
+	       int socktype, int backlog, char *err)
+{
+	int fd = -1;
+
+	if (!ai)
+		return listen_wildcard(port, family, socktype, backlog, err);
+	for (; ai && fd < 0; ai = ai->ai_next)
+		fd = bind_listen(ai->ai_addr, ai->ai_addrlen, socktype, backlog,
+				 ai->ai_family == AF_INET6 ? 1 : -1, err);
+	return fd;
+}
+
+/* Wait for a non-blocking connect; returns 0, or -1 with errno set. */
+static int connect_wait(int fd, int timeout_ms)
+{
+	uint64_t end = util_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int rc, soerr = 0;
+
+	for (;;) {
+		int wait = -1;
+
+		if (timeout_ms >= 0) {
+			uint64_t now = util_now_ms();
+
+			wait = now >= end ? 0 : (int)(end - now);
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		rc = poll(&pfd, 1, wait);
+		if (rc > 0)
+			break;
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		return -1;
+	if (soerr) {
+		errno = soerr;
+		return -1;
+	}
+	return 0;
+}
+
+static int connect_one(const struct addrinfo *ai, const struct addrinfo *src,
+		       int timeout_ms, char *err)
+{
+	char a[NET_ADDR_LEN];
+	int fd;
+
+	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	if (fd < 0)
+		goto fail_noclose;
+	net_set_cloexec(fd);
+	for (; src; src = src->ai_next)
+		if (src->ai_family == ai->ai_family)
+			break;
+	if (src && bind(fd, src->ai_addr, src->ai_addrlen) < 0)
+		goto fail;
+	if (net_set_nonblock(fd, 1) < 0)
+		goto fail;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS && errno != EINTR)
+			goto fail;
+		if (connect_wait(fd, timeout_ms) < 0)
+			goto fail;
+	}
+	if (net_set_nonblock(fd, 0) < 0)
+		goto fail;
+	return fd;
+fail:
+	close_keep_errno(fd);
+fail_noclose:
+	nt_seterr(err, "connect to %s: %s",
+		  net_format_addr(ai->ai_addr, ai->ai_addrlen, a),
+		  errno == ETIMEDOUT ? "timed out" : strerror(errno));
+	return -1;
+}
+
+int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
+		int timeout_ms, char *err)
+{
+	int fd = -1, last = ECONNREFUSED;
+
+	for (; ai; ai = ai->ai_next) {
+		fd = connect_one(ai, src, timeout_ms, err);
+		if (fd >= 0)
+			return fd;
+		last = errno;
+	}
+	errno = last;
+	return -1;
+}
+
+int net_connect_status(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ECONNRESET:
+		return NT_EXIT_REFUSED;
+	case ETIMEDOUT:
+		return NT_EXIT_TIMEOUT;
+	default:
+		return NT_EXIT_FAIL;
+	}
+}
+
+int net_accept(int lfd, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_storage tmp;
+	socklen_t tmplen = sizeof tmp;
+	int fd;
+
+	if (!ss) {
+		ss = &tmp;
+		len = &tmplen;
+	}
+	*len = sizeof *ss;
+	do {
+#ifdef __linux__
+		fd = accept4(lfd, (struct sockaddr *)ss, len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+		fd = accept(lfd, (struct sockaddr *)ss, len);
+		if (fd >= 0 && (net_set_nonblock(fd, 1) < 0 ||
+				net_set_cloexec(fd) < 0)) {
+			close_keep_errno(fd);
+			fd = -1;
+		}
+#endif
+	} while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+ssize_t net_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n > 0) {
+			done += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -1;
+		} else {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+	}
+	return (ssize_t)done;
+}
+
+ssize_t net_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+
+		if (n > 0) {
+			done += (size_t)n;
+		} else if (n == 0) {
+			break;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			struct pollfd pfd = { fd, POLLIN, 0 };
+
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return (ssize_t)done;
+}
+
+char *net_format_addr(const struct sockaddr *sa, socklen_t len, char *buf)
+{
+	char host[64], port[8];
+
+	if (getnameinfo(sa, len, host, sizeof host, port, sizeof port,
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, NET_ADDR_LEN, "?");
+		return buf;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		const unsigned char *b = s6->sin6_addr.s6_addr;
+		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0,
+							  0, 0, 0, 0, 0xff, 0xff };
+
+		/* a v4 client of a dual-stack socket reads better as v4 */
+		if (memcmp(b, mapped, 12) == 0)
+			snprintf(buf, NET_ADDR_LEN, "%u.%u.%u.%u:%s", b[12],
+				 b[13], b[14], b[15], port);
+		else
+			snprintf(buf, NET_ADDR_LEN, "[%s]:%s", host, port);
+	} else {
+		snprintf(buf, NET_ADDR_LEN, "%s:%s", host, port);
+	}
+	return buf;
+}
+
+char *net_fd_addr(int fd, int peer, char *buf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+		      : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (rc < 0) {
+		snprintf(buf, NET_ADDR_LEN, "?");
+		return buf;
+	}
+	return net_format_addr((struct sockaddr *)&ss, len, buf);
+}
+
+int net_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}

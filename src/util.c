@@ -1,0 +1,171 @@
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void nt_warn(const char *cmd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "nettool: %s: %s\n", cmd, msg);
+	else
+		fprintf(stderr, "nettool: %s\n", msg);
+}
+
+void nt_seterr(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, NT_ERR_LEN, fmt, ap);
+	va_end(ap);
+}
+
+int util_parse_ulong(const char *s, unsigned long min, unsigned long max,
+		     unsigned long *out, char *err)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (!s || !*s) {
+		nt_seterr(err, "empty number");
+		return -1;
+	}
+	for (p = s; *p; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9') {
+			nt_seterr(err, "'%s' is not a number", s);
+			return -1;
+		}
+		d = (unsigned)(*p - '0');
+		if (v > (ULONG_MAX - d) / 10) {
+			nt_seterr(err, "'%s' is out of range %lu-%lu", s, min, max);
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	if (v < min || v > max) {
+		nt_seterr(err, "'%s' is out of range %lu-%lu", s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int util_parse_port(const char *s, int allow_zero, unsigned *out, char *err)
+{
+	unsigned long v;
+
+	if (util_parse_ulong(s, allow_zero ? 0 : 1, 65535, &v, NULL) < 0) {
+		nt_seterr(err, "invalid port '%s' (expected %d-65535)", s,
+			  allow_zero ? 0 : 1);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+int util_parse_secs(const char *s, int *ms_out, char *err)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (!s || !*s || *s == '.')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (unsigned long)(*p - '0');
+		if (whole > 1000000)
+			goto bad;
+	}
+	if (*p == '.') {
+		p++;
+		if (!*p)
+			goto bad;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			scale /= 10;
+			frac += (unsigned long)(*p - '0') * scale;
+		}
+	}
+	if (*p)
+		goto bad;
+	*ms_out = (int)(whole * 1000 + frac);
+	return 0;
+bad:
+	nt_seterr(err, "invalid duration '%s' (expected seconds, e.g. 5 or 0.5)",
+		  s ? s : "");
+	return -1;
+}
+
+uint64_t util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int signal_wfd = -1;
+
+static void signal_to_pipe(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	ssize_t r = write(signal_wfd, &b, 1);
+
+	(void)r; /* a full pipe already holds a wake-up */
+	errno = saved;
+}
+
+static int set_flags(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int util_signal_pipe(char *err)
+{
+	int p[2];
+	struct sigaction sa;
+
+	if (pipe(p) < 0 || set_flags(p[0]) < 0 || set_flags(p[1]) < 0) {
+		nt_seterr(err, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	signal_wfd = p[1];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = signal_to_pipe;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return p[0];
+}
+
+void util_signal_pipe_close(int fd)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (signal_wfd >= 0)
+		close(signal_wfd);
+	signal_wfd = -1;
+	if (fd >= 0)
+		close(fd);
+}
