@@ -42,7 +42,7 @@ test: nettool $(UNIT)
 # built in a tree of its own so the normal objects are untouched.
 asan:
 	rm -rf build/asan && mkdir -p build/asan
-	cp -R Makefile src include tests build/asan/
+	cp -R Makefile src include tests man build/asan/
 	cd build/asan && $(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		PYTHON="$(PYTHON)"
 

@@ -21,6 +21,7 @@
 #define CMD "tcp-client"
 #define CLIENT_BUF (256 * 1024)
 #define SENDFILE_CHUNK (4 * 1024 * 1024)
+#define DRAIN_GRACE_MS 100 /* after the server closes: how long stdin may pause */
 
 const char cmd_tcp_client_usage[] =
 	"usage: nettool tcp-client [OPTIONS] HOST PORT\n"
@@ -306,11 +307,16 @@ static int relay_run(struct relay *r)
 		if (!r->net_rd && r->down.len == 0) {
 			if (!r->in_open && r->up.len == 0)
 				return 0;
-			/* the server closed: forward only what stdin has ready */
+			/*
+			 * The server closed its side: keep forwarding stdin while
+			 * it flows, end once it pauses (or at its end).
+			 */
 			drain = r->up.len == 0 && !r->in_file;
 		}
 		relay_fds(r, pfd);
-		timeout = drain ? 0 : relay_timeout(r, now);
+		timeout = relay_timeout(r, now);
+		if (drain && (timeout < 0 || timeout > DRAIN_GRACE_MS))
+			timeout = DRAIN_GRACE_MS;
 		rc = poll(pfd, 3, timeout);
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -318,8 +324,10 @@ static int relay_run(struct relay *r)
 			return relay_fail(r, NT_EXIT_FAIL, "poll");
 		now = util_now_ms();
 		if (rc == 0) {
-			if (drain)
+			if (drain) {
+				relay_flush(r);
 				return 0;
+			}
 			if (r->quit_at && now >= r->quit_at) {
 				relay_flush(r);
 				return 0;

@@ -1,0 +1,157 @@
+#include "check.h"
+#include "nettool/net.h"
+#include "nettool/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void format_v4_v6(void)
+{
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
+	char buf[NET_ADDR_LEN];
+
+	memset(&s4, 0, sizeof s4);
+	s4.sin_family = AF_INET;
+	s4.sin_port = htons(80);
+	inet_pton(AF_INET, "1.2.3.4", &s4.sin_addr);
+	CHECK(strcmp(net_format_addr((struct sockaddr *)&s4, sizeof s4, buf),
+		     "1.2.3.4:80") == 0);
+	memset(&s6, 0, sizeof s6);
+	s6.sin6_family = AF_INET6;
+	s6.sin6_port = htons(8080);
+	inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+	CHECK(strcmp(net_format_addr((struct sockaddr *)&s6, sizeof s6, buf),
+		     "[::1]:8080") == 0);
+	inet_pton(AF_INET6, "::ffff:10.0.0.1", &s6.sin6_addr);
+	CHECK(strcmp(net_format_addr((struct sockaddr *)&s6, sizeof s6, buf),
+		     "10.0.0.1:8080") == 0);
+}
+
+static void resolve_numeric(void)
+{
+	struct addrinfo *ai = NULL;
+	char err[NT_ERR_LEN];
+
+	CHECK(net_resolve("127.0.0.1", "80", AF_UNSPEC, SOCK_STREAM, NET_NUMERIC,
+			  &ai, err) == 0);
+	CHECK(ai && ai->ai_family == AF_INET);
+	if (ai)
+		freeaddrinfo(ai);
+	ai = NULL;
+	CHECK(net_resolve("::1", "80", AF_UNSPEC, SOCK_STREAM, NET_NUMERIC, &ai,
+			  err) == 0);
+	CHECK(ai && ai->ai_family == AF_INET6);
+	if (ai)
+		freeaddrinfo(ai);
+	CHECK(net_resolve("localhost", "80", AF_UNSPEC, SOCK_STREAM, NET_NUMERIC,
+			  &ai, err) < 0);
+	CHECK(strstr(err, "cannot resolve localhost") != NULL);
+	CHECK(net_resolve("127.0.0.1", "80", AF_INET6, SOCK_STREAM, NET_NUMERIC,
+			  &ai, err) < 0);
+}
+
+/* Listen on a free port, connect to it, move bytes both ways. */
+static void listen_connect_roundtrip(void)
+{
+	struct addrinfo *ai = NULL;
+	char err[NT_ERR_LEN], port[8], buf[6];
+	int lfd, cfd, afd, p;
+
+	lfd = net_listen(NULL, 0, AF_UNSPEC, SOCK_STREAM, 16, err);
+	CHECK(lfd >= 0);
+	if (lfd < 0)
+		return;
+	p = net_local_port(lfd);
+	CHECK(p > 0);
+	snprintf(port, sizeof port, "%d", p);
+	CHECK(net_resolve("127.0.0.1", port, AF_UNSPEC, SOCK_STREAM, NET_NUMERIC,
+			  &ai, err) == 0);
+	cfd = net_connect(ai, NULL, 2000, err);
+	CHECK(cfd >= 0);
+	freeaddrinfo(ai);
+	{
+		struct pollfd pfd = { lfd, POLLIN, 0 };
+
+		CHECK(poll(&pfd, 1, 2000) == 1);
+	}
+	afd = net_accept(lfd, NULL, NULL);
+	CHECK(afd >= 0);
+	CHECK(net_write_full(cfd, "hello!", 6) == 6);
+	CHECK(net_read_full(afd, buf, 6) == 6 && memcmp(buf, "hello!", 6) == 0);
+	close(cfd);
+	CHECK(net_read_full(afd, buf, 6) == 0);
+	close(afd);
+	close(lfd);
+}
+
+static void connect_refused_status(void)
+{
+	struct addrinfo *ai = NULL;
+	char err[NT_ERR_LEN], port[8];
+	int lfd, fd, p;
+
+	/* nothing listens on TCP at a port a UDP socket holds */
+	lfd = net_listen(NULL, 0, AF_INET, SOCK_DGRAM, 0, err);
+	CHECK(lfd >= 0);
+	p = net_local_port(lfd);
+	snprintf(port, sizeof port, "%d", p);
+	CHECK(net_resolve("127.0.0.1", port, AF_INET, SOCK_STREAM, NET_NUMERIC,
+			  &ai, err) == 0);
+	fd = net_connect(ai, NULL, 2000, err);
+	CHECK(fd < 0 && errno == ECONNREFUSED);
+	CHECK(net_connect_status(ECONNREFUSED) == NT_EXIT_REFUSED);
+	CHECK(net_connect_status(ETIMEDOUT) == NT_EXIT_TIMEOUT);
+	CHECK(strstr(err, "Connection refused") != NULL);
+	freeaddrinfo(ai);
+	close(lfd);
+}
+
+/* Short writes: a socketpair with a tiny buffer and a non-blocking writer. */
+static void write_full_waits_out_eagain(void)
+{
+	enum { N = 1 << 20 };
+	char *src = malloc(N), *dst = malloc(N);
+	int sv[2], small = 4096;
+	pid_t pid;
+	size_t i;
+	int st = -1;
+
+	CHECK(src && dst);
+	if (!src || !dst)
+		return;
+	for (i = 0; i < N; i++)
+		src[i] = (char)(i * 7);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	net_set_nonblock(sv[0], 1);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[1]);
+		_exit(net_write_full(sv[0], src, N) == N ? 0 : 1);
+	}
+	close(sv[0]);
+	CHECK(net_read_full(sv[1], dst, N) == N);
+	CHECK(memcmp(src, dst, N) == 0);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(sv[1]);
+	free(src);
+	free(dst);
+}
+
+int main(void)
+{
+	RUN(format_v4_v6);
+	RUN(resolve_numeric);
+	RUN(listen_connect_roundtrip);
+	RUN(connect_refused_status);
+	RUN(write_full_waits_out_eagain);
+	return CHECK_DONE();
+}
