@@ -14,7 +14,7 @@ PYTHON = python3
 LIB_OBJ = src/net.o src/loop.o src/util.o
 CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_echo_server.o
 HDR = include/nettool/*.h
-UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop
+UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll
 
 all: nettool
 
@@ -33,6 +33,9 @@ tests/unit/test_net: tests/unit/test_net.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_net.c $(LIB_OBJ)
 tests/unit/test_loop: tests/unit/test_loop.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_loop.c $(LIB_OBJ)
+# the same loop tests against the portable poll(2) backend
+tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/loop.c src/util.o
+	$(CC) $(WARN) $(NT_CPPFLAGS) -DNT_USE_POLL $(CFLAGS) -o $@ tests/unit/test_loop.c src/loop.c src/util.o
 
 check: test
 test: nettool $(UNIT)
@@ -43,7 +46,9 @@ test: nettool $(UNIT)
 asan:
 	rm -rf build/asan && mkdir -p build/asan
 	cp -R Makefile src include tests man build/asan/
-	cd build/asan && $(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+	cd build/asan && $(MAKE) clean >/dev/null && \
+		NETTOOL_TEST_SLOW=3 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		$(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		PYTHON="$(PYTHON)"
 
 install: nettool
