@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f, "\nRun 'nettool SUBCOMMAND --help' for its options.\n");
 }
 
+/* The command named name, or NULL after a usage error on stderr. */
 static const struct cmd *find(const char *name)
 {
 	size_t i;
@@ -39,6 +40,8 @@ static const struct cmd *find(const char *name)
 	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
+	fprintf(stderr, "nettool: unknown subcommand '%s'\n"
+		"Try 'nettool --help' for the list.\n", name);
 	return NULL;
 }
 
@@ -50,7 +53,7 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "nettool: %s: %s\n", cmd, msg);
+	nt_warn(cmd, "%s", msg);
 	fprintf(stderr, "Try 'nettool %s --help' for more information.\n", cmd);
 	return NT_EXIT_USAGE;
 }
@@ -90,20 +93,14 @@ static int dispatch(int argc, char **argv)
 			return 0;
 		}
 		c = find(argv[2]);
-		if (!c) {
-			fprintf(stderr, "nettool: unknown subcommand '%s'\n"
-				"Try 'nettool --help' for the list.\n", argv[2]);
+		if (!c)
 			return NT_EXIT_USAGE;
-		}
 		fputs(c->usage, stdout);
 		return 0;
 	}
 	c = find(argv[1]);
-	if (!c) {
-		fprintf(stderr, "nettool: unknown subcommand '%s'\n"
-			"Try 'nettool --help' for the list.\n", argv[1]);
+	if (!c)
 		return NT_EXIT_USAGE;
-	}
 	return c->run(argc - 1, argv + 1);
 }
 
