@@ -16,6 +16,12 @@ static const struct cmd commands[] = {
 	{ "tcp-echo-server", cmd_tcp_echo_server,
 	  "echo every byte back to each client (RFC 862)",
 	  cmd_tcp_echo_server_usage },
+	{ "pack", cmd_pack,
+	  "pack values into bytes as Python's struct.pack does",
+	  cmd_pack_usage },
+	{ "unpack", cmd_unpack,
+	  "print records of bytes as Python's struct.unpack reads them",
+	  cmd_unpack_usage },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,750 @@
+/* The text side of packing: command-line values in, lines out. */
+#include "nettool/pack.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode \\ \n \r \t \0 \xHH; returns the length or -1. */
+static long unescape(const char *s, unsigned char *out, char *err)
+{
+	size_t n = 0;
+
+	while (*s) {
+		int h1, h2;
+
+		if (*s != '\\') {
+			out[n++] = (unsigned char)*s++;
+			continue;
+		}
+		switch (s[1]) {
+		case '\\': out[n++] = '\\'; s += 2; break;
+		case 'n': out[n++] = '\n'; s += 2; break;
+		case 'r': out[n++] = '\r'; s += 2; break;
+		case 't': out[n++] = '\t'; s += 2; break;
+		case '0': out[n++] = '\0'; s += 2; break;
+		case 'x':
+			h1 = s[2] ? hexval(s[2]) : -1;
+			h2 = h1 >= 0 && s[3] ? hexval(s[3]) : -1;
+			if (h2 < 0) {
+				nt_seterr(err, "bad escape '\\x' (expected two hex digits)");
+				return -1;
+			}
+			out[n++] = (unsigned char)(h1 * 16 + h2);
+			s += 4;
+			break;
+		default:
+			nt_seterr(err, "bad escape '\\%c' (use \\\\ \\n \\r \\t \\0 or \\xHH)",
+				  s[1] ? s[1] : ' ');
+			return -1;
+		}
+	}
+	return (long)n;
+}
+
+/* An integer: [+-] then decimal, 0x, 0o or 0b digits. */
+static int parse_int(const char *s, struct pack_value *v, char *err)
+{
+	const char *p = s;
+	int neg = 0, base = 10, d;
+	uint64_t mag = 0;
+
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		base = 16;
+	else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
+		base = 8;
+	else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
+		base = 2;
+	if (base != 10)
+		p += 2;
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		d = hexval(*p);
+		if (d < 0 || d >= base)
+			return -1;
+		if (mag > (UINT64_MAX - (unsigned)d) / (unsigned)base) {
+			nt_seterr(err, "argument out of range: %s", s);
+			return -2;
+		}
+		mag = mag * (unsigned)base + (unsigned)d;
+	}
+	if (neg) {
+		if (mag > (uint64_t)INT64_MAX + 1) {
+			nt_seterr(err, "argument out of range: %s", s);
+			return -2;
+		}
+		v->type = PACK_INT;
+		v->v.i = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+	} else {
+		v->type = PACK_UINT;
+		v->v.u = mag;
+	}
+	return 0;
+}
+
+static int parse_float(const char *s, double *out)
+{
+	char *end;
+
+	if (!*s || *s == ' ' || *s == '\t' || strchr(s, 'x') || strchr(s, 'X'))
+		return -1; /* no leading space, no C hex floats */
+	errno = 0;
+	*out = strtod(s, &end);
+	return *end ? -1 : 0; /* ERANGE: Python rounds to inf or 0 too */
+}
+
+int pack_parse_value(char code, const char *text, unsigned char *scratch,
+		     struct pack_value *v, char *err)
+{
+	int rc;
+
+	memset(v, 0, sizeof *v);
+	v->code = code;
+	if (code == 'c' || code == 's' || code == 'p') {
+		long n = unescape(text, scratch, err);
+
+		if (n < 0)
+			return -1;
+		v->type = PACK_BYTES;
+		v->bytes = scratch;
+		v->len = (size_t)n;
+		return 0;
+	}
+	if (!strcmp(text, "true") || !strcmp(text, "false")) {
+		v->type = PACK_BOOL;
+		v->v.u = text[0] == 't';
+		return 0;
+	}
+	rc = parse_int(text, v, err);
+	if (rc == -2)
+		return -1;
+	if (rc == 0)
+		return 0;
+	if ((code == 'e' || code == 'f' || code == 'd' || code == '?') &&
+	    parse_float(text, &v->v.f) == 0) {
+		v->type = PACK_FLOAT;
+		return 0;
+	}
+	if (code == 'e' || code == 'f' || code == 'd')
+		nt_seterr(err, "'%s' is not a number", text);
+	else if (code == '?')
+		nt_seterr(err, "'%s' is not a boolean (true, false or a number)", text);
+	else
+		nt_seterr(err, "'%s' is not an integer (for '%c')", text, code);
+	return -1;
+}
+
+int pack_text_record(const struct pack_format *f, char *const *args, size_t n,
+		     unsigned char *out, char *err)
+{
+	struct pack_value *vals = NULL;
+	unsigned char *scratch = NULL;
+	char *codes = NULL;
+	size_t i, total = 0, used = 0;
+	int rc = -1;
+
+	if (n != f->nvalues) {
+		nt_seterr(err, "pack expected %zu items for packing (got %zu)",
+			  f->nvalues, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		total += strlen(args[i]) + 1;
+	vals = calloc(n ? n : 1, sizeof *vals);
+	codes = malloc(n ? n : 1);
+	scratch = malloc(total ? total : 1);
+	if (!vals || !codes || !scratch) {
+		nt_seterr(err, "out of memory");
+		goto out;
+	}
+	pack_value_codes(f, codes);
+	for (i = 0; i < n; i++) {
+		if (pack_parse_value(codes[i], args[i], scratch + used, &vals[i], err) < 0)
+			goto out;
+		used += strlen(args[i]) + 1;
+	}
+	rc = pack_values(f, vals, n, out, err);
+out:
+	free(vals);
+	free(codes);
+	free(scratch);
+	return rc;
+}
+
+/* Split line into words in place-copy buf; "..." quotes spaces. */
+int pack_text_line(const struct pack_format *f, const char *line,
+		   unsigned char *out, char *err)
+{
+	size_t len = strlen(line), n = 0, cap = 8;
+	char *copy = malloc(len + 1), *w = copy, **args = malloc(cap * sizeof *args);
+	const char *p = line;
+	int rc = -1;
+
+	if (!copy || !args) {
+		nt_seterr(err, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (!*p)
+			break;
+		if (n == cap) {
+			char **na = realloc(args, (cap *= 2) * sizeof *args);
+
+			if (!na) {
+				nt_seterr(err, "out of memory");
+				goto out;
+			}
+			args = na;
+		}
+		args[n++] = w;
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++)
+				*w++ = *p;
+			if (*p != '"') {
+				nt_seterr(err, "unterminated quote");
+				goto out;
+			}
+			p++;
+		} else {
+			while (*p && *p != ' ' && *p != '\t' && *p != '\r')
+				*w++ = *p++;
+		}
+		*w++ = '\0';
+	}
+	rc = pack_text_record(f, args, n, out, err);
+out:
+	free(copy);
+	free(args);
+	return rc;
+}
+
+/* ---- output ---- */
+
+/* Digits of "d.ddde+X" without trailing zeros; decpt = X + 1. */
+static void take_digits(const char *tmp, char *digits, int *decpt)
+{
+	const char *e = strchr(tmp, 'e'), *q;
+	char *d = digits;
+
+	*decpt = atoi(e + 1) + 1;
+	for (q = tmp; q < e; q++)
+		if (*q >= '0' && *q <= '9')
+			*d++ = *q;
+	while (d > digits + 1 && d[-1] == '0')
+		d--;
+	*d = '\0';
+}
+
+/*
+ * The nearest 16-digit decimal may miss x while its neighbour in the last
+ * digit hits (the rounding interval of a power of two is lopsided).
+ */
+static int neighbour16(const char *tmp, double x, char *digits, int *decpt)
+{
+	const char *e = strchr(tmp, 'e'), *q;
+	unsigned long long d = 0;
+	int exp10 = atoi(e + 1) - 15, k;
+
+	for (q = tmp; q < e; q++)
+		if (*q >= '0' && *q <= '9')
+			d = d * 10 + (unsigned long long)(*q - '0');
+	for (k = -1; k <= 1; k += 2) {
+		char alt[48], *z;
+
+		snprintf(alt, sizeof alt, "%llue%d", d + (unsigned long long)k, exp10);
+		if (strtod(alt, NULL) != x)
+			continue;
+		snprintf(digits, 24, "%llu", d + (unsigned long long)k);
+		*decpt = exp10 + (int)strlen(digits);
+		for (z = digits + strlen(digits); z > digits + 1 && z[-1] == '0'; z--)
+			z[-1] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The shortest digits that read back to x (x > 0 and finite). A normal
+ * double that reads back from 15 digits has no shorter form but those
+ * digits less their trailing zeros (15 is DBL_DIG); a subnormal has less
+ * precision, so it is searched from one digit up.
+ */
+static void shortest_digits(double x, char *digits, int *decpt)
+{
+	char tmp[40];
+	int prec;
+
+	for (prec = x < DBL_MIN ? 1 : 15; prec < 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, x);
+		if (strtod(tmp, NULL) == x) {
+			take_digits(tmp, digits, decpt);
+			return;
+		}
+		if (prec == 16 && neighbour16(tmp, x, digits, decpt))
+			return;
+	}
+	snprintf(tmp, sizeof tmp, "%.16e", x);
+	take_digits(tmp, digits, decpt);
+}
+
+/* Python's repr(float): fixed for exponents -4..15, else with exponent. */
+int pack_format_double(struct buf *out, double x)
+{
+	char digits[24];
+	int decpt, nd, i;
+
+	if (isnan(x))
+		return buf_append(out, "nan", 3);
+	if (isinf(x))
+		return buf_append(out, x < 0 ? "-inf" : "inf", x < 0 ? 4 : 3);
+	if (buf_reserve(out, 40) < 0)
+		return -1;
+	if (signbit(x))
+		buf_putc(out, '-');
+	x = fabs(x);
+	if (x == 0.0)
+		return buf_append(out, "0.0", 3);
+	shortest_digits(x, digits, &decpt);
+	nd = (int)strlen(digits);
+	if (decpt > -4 && decpt <= 16) {
+		if (decpt <= 0) {
+			buf_append(out, "0.", 2);
+			for (i = decpt; i < 0; i++)
+				buf_putc(out, '0');
+			return buf_append(out, digits, (size_t)nd);
+		}
+		for (i = 0; i < decpt; i++)
+			buf_putc(out, i < nd ? digits[i] : '0');
+		buf_putc(out, '.');
+		if (nd > decpt)
+			return buf_append(out, digits + decpt, (size_t)(nd - decpt));
+		return buf_putc(out, '0');
+	}
+	buf_putc(out, digits[0]);
+	if (nd > 1) {
+		buf_putc(out, '.');
+		buf_append(out, digits + 1, (size_t)(nd - 1));
+	}
+	return buf_printf(out, "e%c%02d", decpt - 1 < 0 ? '-' : '+',
+			  abs(decpt - 1));
+}
+
+static int append_u64(struct buf *out, uint64_t u, int neg)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (neg)
+		*--p = '-';
+	return buf_append(out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static int append_int(struct buf *out, const struct pack_value *v)
+{
+	if (v->type == PACK_UINT)
+		return append_u64(out, v->v.u, 0);
+	if (v->v.i < 0)
+		return append_u64(out, (uint64_t)0 - (uint64_t)v->v.i, 1);
+	return append_u64(out, (uint64_t)v->v.i, 0);
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Bytes in the input syntax: printable ASCII as is, the rest escaped. */
+static int append_escaped(struct buf *out, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (buf_reserve(out, n * 4) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		char *o = out->data + out->len;
+
+		switch (c) {
+		case '\\': memcpy(o, "\\\\", 2); out->len += 2; continue;
+		case '\n': memcpy(o, "\\n", 2); out->len += 2; continue;
+		case '\r': memcpy(o, "\\r", 2); out->len += 2; continue;
+		case '\t': memcpy(o, "\\t", 2); out->len += 2; continue;
+		case '\0': memcpy(o, "\\0", 2); out->len += 2; continue;
+		}
+		if (c >= 32 && c < 127) {
+			*o = (char)c;
+			out->len++;
+		} else {
+			o[0] = '\\';
+			o[1] = 'x';
+			o[2] = hexdig[c >> 4];
+			o[3] = hexdig[c & 15];
+			out->len += 4;
+		}
+	}
+	return 0;
+}
+
+int pack_format_value(struct buf *out, const struct pack_value *v)
+{
+	size_t n;
+
+	switch (v->type) {
+	case PACK_INT:
+	case PACK_UINT:
+		return append_int(out, v);
+	case PACK_BOOL:
+		return v->v.u ? buf_append(out, "true", 4) : buf_append(out, "false", 5);
+	case PACK_FLOAT:
+		return pack_format_double(out, v->v.f);
+	default:
+		n = v->len;
+		if (v->code == 's')
+			while (n && v->bytes[n - 1] == '\0')
+				n--;
+		return append_escaped(out, v->bytes, n);
+	}
+}
+
+/* Python's bytes repr: b'...' (b"..." when only ' occurs). */
+static int append_bytes_repr(struct buf *out, const unsigned char *p, size_t n)
+{
+	char q = '\'';
+	size_t i;
+
+	if (memchr(p, '\'', n) && !memchr(p, '"', n))
+		q = '"';
+	if (buf_reserve(out, n * 4 + 3) < 0)
+		return -1;
+	out->data[out->len++] = 'b';
+	out->data[out->len++] = q;
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		char *o = out->data + out->len;
+
+		if (c == (unsigned char)q || c == '\\') {
+			o[0] = '\\';
+			o[1] = (char)c;
+			out->len += 2;
+		} else if (c == '\t' || c == '\n' || c == '\r') {
+			o[0] = '\\';
+			o[1] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+			out->len += 2;
+		} else if (c < 32 || c >= 127) {
+			o[0] = '\\';
+			o[1] = 'x';
+			o[2] = hexdig[c >> 4];
+			o[3] = hexdig[c & 15];
+			out->len += 4;
+		} else {
+			*o = (char)c;
+			out->len++;
+		}
+	}
+	out->data[out->len++] = q;
+	return 0;
+}
+
+int pack_format_repr(struct buf *out, const struct pack_value *vals, size_t n)
+{
+	size_t i;
+
+	buf_putc(out, '(');
+	for (i = 0; i < n; i++) {
+		const struct pack_value *v = &vals[i];
+
+		if (i)
+			buf_append(out, ", ", 2);
+		if (v->type == PACK_BOOL)
+			buf_append(out, v->v.u ? "True" : "False", v->v.u ? 4 : 5);
+		else if (v->type == PACK_BYTES)
+			append_bytes_repr(out, v->bytes, v->len);
+		else if (v->type == PACK_FLOAT)
+			pack_format_double(out, v->v.f);
+		else
+			append_int(out, v);
+	}
+	if (n == 1)
+		buf_putc(out, ',');
+	return buf_putc(out, ')');
+}
+
+/* ---- printf templates ---- */
+
+#define PF_MAX_WIDTH 4096
+
+struct pf_piece {
+	char *lit;       /* literal text, or NULL for a conversion */
+	size_t litlen;
+	char spec[40];   /* "%-10.3" + length + conversion */
+	char conv;
+	size_t field;
+};
+
+struct pack_printf {
+	struct pf_piece *pieces;
+	size_t n;
+};
+
+/* One printf(1) escape at *pp (after the backslash) into out. */
+static void pf_escape(const char **pp, struct buf *out)
+{
+	const char *p = *pp;
+	static const char from[] = "\\abfnrtv\"'", to[] = "\\\a\b\f\n\r\t\v\"'";
+	const char *k = *p ? strchr(from, *p) : NULL;
+	int v = 0, i;
+
+	if (k) {
+		buf_putc(out, to[k - from]);
+		p++;
+	} else if (*p >= '0' && *p <= '7') {
+		for (i = 0; i < 3 && *p >= '0' && *p <= '7'; i++)
+			v = v * 8 + (*p++ - '0');
+		buf_putc(out, (char)v);
+	} else if (*p == 'x' && hexval(p[1]) >= 0) {
+		p++;
+		for (i = 0; i < 2 && hexval(*p) >= 0; i++)
+			v = v * 16 + hexval(*p++);
+		buf_putc(out, (char)v);
+	} else {
+		buf_putc(out, '\\');
+	}
+	*pp = p;
+}
+
+static int pf_fits(char conv, char code)
+{
+	int bytes = code == 'c' || code == 's' || code == 'p';
+	int isfloat = code == 'e' || code == 'f' || code == 'd';
+
+	if (conv == 's')
+		return 1;
+	if (conv == 'c')
+		return !isfloat;
+	if (strchr("diouxX", conv))
+		return !bytes && !isfloat;
+	return !bytes; /* f F e E g G a A */
+}
+
+/* Parse the conversion at p (after '%'); returns the end or NULL. */
+static const char *pf_conv(const char *p, struct pf_piece *pc, char *err)
+{
+	char *s = pc->spec;
+	unsigned long w;
+
+	*s++ = '%';
+	while (*p && strchr("-+ #0", *p) && s < pc->spec + 8)
+		*s++ = *p++;
+	for (w = 0; *p >= '0' && *p <= '9'; p++) {
+		w = w * 10 + (unsigned long)(*p - '0');
+		if (w > PF_MAX_WIDTH || s >= pc->spec + 14)
+			goto bad;
+		*s++ = *p;
+	}
+	if (*p == '.') {
+		*s++ = *p++;
+		for (w = 0; *p >= '0' && *p <= '9'; p++) {
+			w = w * 10 + (unsigned long)(*p - '0');
+			if (w > PF_MAX_WIDTH || s >= pc->spec + 24)
+				goto bad;
+			*s++ = *p;
+		}
+	}
+	while (*p && strchr("hlLqjzt", *p))
+		p++; /* length modifiers: the field decides */
+	if (!*p || !strchr("diouxXcsfFeEgGaA", *p)) {
+		nt_seterr(err, "bad conversion in template: '%%%c'", *p ? *p : ' ');
+		return NULL;
+	}
+	pc->conv = *p;
+	*s = '\0';
+	return p + 1;
+bad:
+	nt_seterr(err, "width or precision in template too large (or '*')");
+	return NULL;
+}
+
+static int pf_add(struct pack_printf *pf, size_t *cap, const struct pf_piece *pc)
+{
+	if (pf->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct pf_piece *v = realloc(pf->pieces, nc * sizeof *v);
+
+		if (!v)
+			return -1;
+		pf->pieces = v;
+		*cap = nc;
+	}
+	pf->pieces[pf->n++] = *pc;
+	return 0;
+}
+
+/* Move pending literal text into a piece. */
+static int pf_flush_lit(struct pack_printf *pf, size_t *cap, struct buf *lit)
+{
+	struct pf_piece pc;
+
+	if (!lit->len)
+		return 0;
+	memset(&pc, 0, sizeof pc);
+	pc.lit = lit->data;
+	pc.litlen = lit->len;
+	memset(lit, 0, sizeof *lit);
+	if (pf_add(pf, cap, &pc) < 0) {
+		free(pc.lit);
+		return -1;
+	}
+	return 0;
+}
+
+struct pack_printf *pack_printf_compile(const char *tmpl,
+					const struct pack_format *f, char *err)
+{
+	struct pack_printf *pf = calloc(1, sizeof *pf);
+	char *codes = malloc(f->nvalues ? f->nvalues : 1);
+	struct buf lit = { NULL, 0, 0 };
+	size_t cap = 0, field = 0;
+	const char *p = tmpl;
+
+	if (!pf || !codes)
+		goto oom;
+	pack_value_codes(f, codes);
+	while (*p) {
+		struct pf_piece pc;
+
+		if (*p == '\\') {
+			p++;
+			pf_escape(&p, &lit);
+		} else if (p[0] == '%' && p[1] == '%') {
+			buf_putc(&lit, '%');
+			p += 2;
+		} else if (*p == '%') {
+			memset(&pc, 0, sizeof pc);
+			if (!(p = pf_conv(p + 1, &pc, err)))
+				goto fail;
+			if (field >= f->nvalues) {
+				nt_seterr(err, "template has more conversions than the format's %zu fields",
+					  f->nvalues);
+				goto fail;
+			}
+			if (!pf_fits(pc.conv, codes[field])) {
+				nt_seterr(err, "'%%%c' does not fit field %zu ('%c')", pc.conv,
+					  field + 1, codes[field]);
+				goto fail;
+			}
+			pc.field = field++;
+			if (pf_flush_lit(pf, &cap, &lit) < 0 || pf_add(pf, &cap, &pc) < 0)
+				goto oom;
+		} else {
+			buf_putc(&lit, *p++);
+		}
+	}
+	if (field != f->nvalues) {
+		nt_seterr(err, "template has %zu conversions but the format has %zu fields",
+			  field, f->nvalues);
+		goto fail;
+	}
+	if (pf_flush_lit(pf, &cap, &lit) < 0)
+		goto oom;
+	free(codes);
+	return pf;
+oom:
+	nt_seterr(err, "out of memory");
+fail:
+	buf_free(&lit);
+	free(codes);
+	pack_printf_free(pf);
+	return NULL;
+}
+
+void pack_printf_free(struct pack_printf *pf)
+{
+	size_t i;
+
+	if (!pf)
+		return;
+	for (i = 0; i < pf->n; i++)
+		free(pf->pieces[i].lit);
+	free(pf->pieces);
+	free(pf);
+}
+
+/* spec + suffix (e.g. "ll" "d") into fmt. */
+static const char *pf_spec(char *fmt, const struct pf_piece *pc, const char *len,
+			   char conv)
+{
+	snprintf(fmt, 48, "%s%s%c", pc->spec, len, conv);
+	return fmt;
+}
+
+static int pf_one(struct buf *out, const struct pf_piece *pc,
+		  const struct pack_value *v)
+{
+	char fmt[48];
+
+	if (pc->conv == 's') {
+		struct buf tmp = { NULL, 0, 0 };
+		int rc;
+
+		if (v->type == PACK_BYTES) {
+			const unsigned char *z = memchr(v->bytes, '\0', v->len);
+
+			buf_append(&tmp, v->bytes, z ? (size_t)(z - v->bytes) : v->len);
+		} else {
+			pack_format_value(&tmp, v);
+		}
+		buf_putc(&tmp, '\0');
+		rc = tmp.data ? buf_printf(out, pf_spec(fmt, pc, "", 's'), tmp.data) : -1;
+		buf_free(&tmp);
+		return rc;
+	}
+	if (pc->conv == 'c')
+		return buf_printf(out, pf_spec(fmt, pc, "", 'c'),
+				  v->type == PACK_BYTES ? (int)v->bytes[0] : (int)(unsigned char)v->v.u);
+	if (strchr("fFeEgGaA", pc->conv)) {
+		double d = v->type == PACK_FLOAT ? v->v.f :
+			   v->type == PACK_INT ? (double)v->v.i : (double)v->v.u;
+
+		return buf_printf(out, pf_spec(fmt, pc, "", pc->conv), d);
+	}
+	if ((pc->conv == 'd' || pc->conv == 'i') && v->type != PACK_UINT)
+		return buf_printf(out, pf_spec(fmt, pc, "ll", pc->conv), (long long)v->v.i);
+	if (pc->conv == 'd' || pc->conv == 'i')
+		return buf_printf(out, pf_spec(fmt, pc, "ll", 'u'), (unsigned long long)v->v.u);
+	return buf_printf(out, pf_spec(fmt, pc, "ll", pc->conv), (unsigned long long)v->v.u);
+}
+
+int pack_printf_record(struct buf *out, const struct pack_printf *pf,
+		       const struct pack_value *vals)
+{
+	size_t i;
+
+	for (i = 0; i < pf->n; i++) {
+		const struct pf_piece *pc = &pf->pieces[i];
+		int rc = pc->lit ? buf_append(out, pc->lit, pc->litlen)
+				 : pf_one(out, pc, &vals[pc->field]);
+
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
