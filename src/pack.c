@@ -398,7 +398,7 @@ static int pack_bytes(const struct pack_op *op, const struct pack_value *v,
 		p[0] = v->bytes[0];
 		return 0;
 	}
-	memset(p, 0, op->count);
+	/* the record is zeroed already; like Python, copy only the bytes */
 	if (op->code == 's') {
 		if (n > op->count)
 			n = op->count;
