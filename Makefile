@@ -11,16 +11,17 @@ NT_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iinclude
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
-LIB_OBJ = src/net.o src/loop.o src/util.o src/buf.o src/pack.o src/pack_text.o
+LIB_OBJ = src/net.o src/loop.o src/util.o src/buf.o src/pack.o src/pack_text.o src/frame.o
 CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_echo_server.o \
 	src/cmd_pack.o src/cmd_unpack.o
 HDR = include/nettool/*.h
-UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll
+UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
+	tests/unit/test_pack tests/unit/test_frame
 
 all: nettool
 
 nettool: $(CMD_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) -lm
 
 .SUFFIXES: .c .o
 .c.o:
@@ -34,6 +35,10 @@ tests/unit/test_net: tests/unit/test_net.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_net.c $(LIB_OBJ)
 tests/unit/test_loop: tests/unit/test_loop.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_loop.c $(LIB_OBJ)
+tests/unit/test_pack: tests/unit/test_pack.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_pack.c $(LIB_OBJ) -lm
+tests/unit/test_frame: tests/unit/test_frame.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_frame.c $(LIB_OBJ)
 # the same loop tests against the portable poll(2) backend
 tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/loop.c src/util.o
 	$(CC) $(WARN) $(NT_CPPFLAGS) -DNT_USE_POLL $(CFLAGS) -o $@ tests/unit/test_loop.c src/loop.c src/util.o
