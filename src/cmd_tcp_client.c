@@ -2,8 +2,11 @@
 #define _GNU_SOURCE /* sendfile */
 #include <sys/sendfile.h>
 #endif
+#include "nettool/buf.h"
 #include "nettool/cmd.h"
+#include "nettool/frame.h"
 #include "nettool/net.h"
+#include "nettool/pack.h"
 #include "nettool/util.h"
 
 #include <errno.h>
@@ -37,7 +40,12 @@ const char cmd_tcp_client_usage[] =
 	"  -N                 accepted for OpenBSD nc scripts (always half-closes)\n"
 	"  -z                 only test that PORT (or a range LOW-HIGH) accepts\n"
 	"  -v, --verbose      report the connection (and open ports with -z)\n"
-	"  -x, --hex          hex dump of the traffic on stderr\n"
+	"  -x, --hex          hex dump of the traffic on stderr (with --frame:\n"
+	"                     write received frames as hex)\n"
+	"      --frame MODE   send each stdin line as one frame; write each frame\n"
+	"                     received and a newline (line, len16, len32, netstring)\n"
+	"      --max-frame N  largest frame accepted or sent (default 16777216)\n"
+	"      --pack FMT     send each stdin line's values packed as one record\n"
 	"      --keepalive    enable TCP keepalive\n"
 	"      --nodelay      disable Nagle's algorithm\n"
 	"  -h, --help         this help\n";
@@ -47,13 +55,30 @@ struct client_opts {
 	int family, flags, timeout_ms, quit_ms;
 	int crlf, scan, verbose, hex, keepalive, nodelay;
 	unsigned port_lo, port_hi;
+	enum frame_mode frame;
+	size_t max_frame;
+	const char *pack_fmt;
 };
 
-/* One direction of the relay: a bounded buffer between two descriptors. */
+/*
+ * One direction of the relay: a buffer between two descriptors, read into
+ * only while it holds less than CLIENT_BUF. Frames and records are
+ * appended whole, so it may hold one frame more.
+ */
 struct pipe_buf {
 	char *data;
-	size_t off, len;
+	size_t off, len, cap;
 	unsigned long long total; /* offset for the hex dump */
+};
+
+/* --frame and --pack: stdin lines in, frames out, and back. */
+struct framing {
+	struct pack_format fmt;
+	int packing;
+	unsigned char *rec;
+	struct buf line, enc, fin;
+	struct frame_decoder dec;
+	unsigned long long lineno;
 };
 
 struct relay {
@@ -67,6 +92,8 @@ struct relay {
 	uint64_t active;  /* last time bytes moved, for -w */
 	uint64_t quit_at; /* -q deadline, 0 when unset */
 	struct pipe_buf up, down;
+	struct framing *fr; /* NULL for a plain byte relay */
+	char err[NT_ERR_LEN];
 };
 
 static void hexdump(char dir, unsigned long long off, const char *p, size_t n)
@@ -135,6 +162,142 @@ static void up_append(struct relay *r, const char *p, size_t n)
 	if (r->o->hex)
 		hexdump('>', b->total, b->data + start, b->len - start);
 	b->total += b->len - start;
+}
+
+static int pipe_append(struct pipe_buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n) {
+		size_t cap = b->len + n;
+		char *d = realloc(b->data, cap);
+
+		if (!d)
+			return -1;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->total += n;
+	return 0;
+}
+
+/* One stdin line as a frame (or packed record) into the up buffer. */
+static int send_line(struct relay *r, char *line, size_t len)
+{
+	struct framing *fr = r->fr;
+	const void *payload = line;
+
+	fr->lineno++;
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (fr->packing) {
+		line[len] = '\0';
+		if (pack_text_line(&fr->fmt, line, fr->rec, r->err) < 0)
+			return -1;
+		payload = fr->rec;
+		len = fr->fmt.size;
+	}
+	fr->enc.len = 0;
+	if (frame_encode(r->o->frame, payload, len, r->o->max_frame, &fr->enc, r->err) < 0)
+		return -1;
+	if (pipe_append(&r->up, fr->enc.data, fr->enc.len) < 0) {
+		snprintf(r->err, sizeof r->err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* --frame/--pack: split stdin into lines. Returns -1 with r->err. */
+static int stdin_read_lines(struct relay *r)
+{
+	struct framing *fr = r->fr;
+	size_t start = 0;
+	ssize_t n;
+	char *nl;
+
+	if (buf_reserve(&fr->line, 64 * 1024) < 0)
+		return -1;
+	do
+		n = read(STDIN_FILENO, fr->line.data + fr->line.len,
+			 fr->line.cap - fr->line.len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		snprintf(r->err, sizeof r->err, "read: %s", strerror(errno));
+		return would_block() ? 0 : -1;
+	}
+	if (n == 0) {
+		r->in_open = 0;
+		return fr->line.len ? send_line(r, fr->line.data, fr->line.len) : 0;
+	}
+	fr->line.len += (size_t)n;
+	while ((nl = memchr(fr->line.data + start, '\n', fr->line.len - start))) {
+		if (send_line(r, fr->line.data + start, (size_t)(nl - fr->line.data) - start) < 0)
+			return -1;
+		start = (size_t)(nl - fr->line.data) + 1;
+	}
+	memmove(fr->line.data, fr->line.data + start, fr->line.len - start);
+	fr->line.len -= start;
+	if (fr->line.len > r->o->max_frame + 1) {
+		fr->lineno++;
+		snprintf(r->err, sizeof r->err, "longer than the maximum frame of %zu",
+			 r->o->max_frame);
+		return -1;
+	}
+	return 0;
+}
+
+/* --frame: decode what the server sent; -2 (r->err) on a bad frame. */
+static int net_recv_frames(struct relay *r)
+{
+	static const char hexd[] = "0123456789abcdef";
+	struct framing *fr = r->fr;
+	size_t limit = r->o->max_frame + FRAME_OVERHEAD, start = 0;
+	ssize_t n;
+
+	if (buf_reserve(&fr->fin, 64 * 1024) < 0)
+		return -1;
+	do
+		n = read(r->net, fr->fin.data + fr->fin.len, fr->fin.cap - fr->fin.len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return would_block() ? 0 : -1;
+	if (n == 0) {
+		r->net_rd = 0;
+		return frame_finish(&fr->dec, fr->fin.len, r->err) < 0 ? -2 : 0;
+	}
+	fr->fin.len += (size_t)n;
+	for (;;) {
+		const unsigned char *p;
+		size_t plen, used, i;
+		int rc = frame_decode(&fr->dec, (unsigned char *)fr->fin.data + start,
+				      fr->fin.len - start, &p, &plen, &used, r->err);
+
+		if (rc < 0)
+			return -2;
+		if (rc == 0)
+			break;
+		start += used;
+		if (!r->o->hex) {
+			if (pipe_append(&r->down, p, plen) < 0)
+				return -1;
+		} else {
+			for (i = 0; i < plen; i++) {
+				char h[2] = { hexd[p[i] >> 4], hexd[p[i] & 15] };
+
+				if (pipe_append(&r->down, h, 2) < 0)
+					return -1;
+			}
+		}
+		if (pipe_append(&r->down, "\n", 1) < 0)
+			return -1;
+	}
+	memmove(fr->fin.data, fr->fin.data + start, fr->fin.len - start);
+	fr->fin.len -= start;
+	if (fr->fin.len >= limit) {
+		snprintf(r->err, sizeof r->err, "frame buffer full");
+		return -2;
+	}
+	return 0;
 }
 
 /* stdin is readable: read what fits. Returns -1 on a read error. */
@@ -284,13 +447,26 @@ static int relay_events(struct relay *r, const struct pollfd *pfd)
 			return 0; /* the reader of stdout left: end quietly */
 		return relay_fail(r, NT_EXIT_FAIL, "write to stdout");
 	}
-	if ((pfd[SLOT_NET].events & POLLIN) && (nev & (POLLIN | POLLHUP | POLLERR)) &&
-	    net_recv(r) < 0)
-		return relay_fail(r, NT_EXIT_FAIL, "receive");
+	if ((pfd[SLOT_NET].events & POLLIN) && (nev & (POLLIN | POLLHUP | POLLERR))) {
+		int rc = r->fr ? net_recv_frames(r) : net_recv(r);
+
+		if (rc == -2) {
+			relay_flush(r);
+			nt_warn(CMD, "%s", r->err);
+			return NT_EXIT_PROTO;
+		}
+		if (rc < 0)
+			return relay_fail(r, NT_EXIT_FAIL, "receive");
+	}
 	if ((pfd[SLOT_NET].events & POLLOUT) && (nev & (POLLOUT | POLLHUP | POLLERR)) &&
 	    net_send(r) < 0)
 		return relay_fail(r, NT_EXIT_FAIL, "send");
-	if (pfd[SLOT_IN].revents && stdin_read(r) < 0)
+	if (pfd[SLOT_IN].revents && r->fr && stdin_read_lines(r) < 0) {
+		relay_flush(r);
+		nt_warn(CMD, "stdin line %llu: %s", r->fr->lineno, r->err);
+		return NT_EXIT_FAIL;
+	}
+	if (pfd[SLOT_IN].revents && !r->fr && stdin_read(r) < 0)
 		return relay_fail(r, NT_EXIT_FAIL, "read stdin");
 	return -1;
 }
@@ -384,10 +560,14 @@ static int parse_args(int argc, char **argv, struct client_opts *o)
 		{ "hex", no_argument, NULL, 'x' },
 		{ "keepalive", no_argument, NULL, 'K' },
 		{ "nodelay", no_argument, NULL, 'D' },
+		{ "frame", required_argument, NULL, 'F' },
+		{ "max-frame", required_argument, NULL, 'M' },
+		{ "pack", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char err[NT_ERR_LEN];
+	unsigned long v;
 	int ch;
 
 	opterr = 0;
@@ -413,6 +593,16 @@ static int parse_args(int argc, char **argv, struct client_opts *o)
 		case 'x': o->hex = 1; break;
 		case 'K': o->keepalive = 1; break;
 		case 'D': o->nodelay = 1; break;
+		case 'F':
+			if (frame_mode_parse(optarg, &o->frame) < 0)
+				return cmd_usage_error(CMD, "--frame: unknown mode '%s' (line, len16, len32, netstring)", optarg);
+			break;
+		case 'M':
+			if (util_parse_ulong(optarg, 1, FRAME_MAX_MAX, &v, err) < 0)
+				return cmd_usage_error(CMD, "--max-frame: %s", err);
+			o->max_frame = v;
+			break;
+		case 'P': o->pack_fmt = optarg; break;
 		case 'h': fputs(cmd_tcp_client_usage, stdout); return -1;
 		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
 		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -483,11 +673,52 @@ static void set_sockopts(const struct client_opts *o, int fd)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* Set up --frame/--pack state; NULL with a message on failure. */
+static struct framing *framing_new(const struct client_opts *o)
+{
+	struct framing *fr = calloc(1, sizeof *fr);
+	char err[NT_ERR_LEN];
+
+	if (!fr) {
+		nt_warn(CMD, "out of memory");
+		return NULL;
+	}
+	frame_decoder_init(&fr->dec, o->frame, o->max_frame);
+	if (o->pack_fmt) {
+		if (pack_compile(o->pack_fmt, &fr->fmt, err) < 0) {
+			nt_warn(CMD, "--pack: bad format '%s': %s", o->pack_fmt, err);
+			free(fr);
+			return NULL;
+		}
+		fr->packing = 1;
+		fr->rec = malloc(fr->fmt.size ? fr->fmt.size : 1);
+		if (!fr->rec) {
+			nt_warn(CMD, "out of memory");
+			pack_free(&fr->fmt);
+			free(fr);
+			return NULL;
+		}
+	}
+	return fr;
+}
+
+static void framing_free(struct framing *fr)
+{
+	if (!fr)
+		return;
+	pack_free(&fr->fmt);
+	free(fr->rec);
+	buf_free(&fr->line);
+	buf_free(&fr->enc);
+	buf_free(&fr->fin);
+	free(fr);
+}
+
 static int relay_start(const struct client_opts *o, int fd)
 {
 	struct relay r;
 	struct stat st;
-	int status;
+	int status = NT_EXIT_FAIL;
 
 	memset(&r, 0, sizeof r);
 	r.o = o;
@@ -495,22 +726,24 @@ static int relay_start(const struct client_opts *o, int fd)
 	r.in_open = fcntl(STDIN_FILENO, F_GETFL) >= 0;
 	r.net_rd = r.net_wr = 1;
 	r.active = util_now_ms();
+	if ((o->frame || o->pack_fmt) && !(r.fr = framing_new(o)))
+		return NT_EXIT_FAIL;
 #ifdef __linux__
-	r.in_file = r.in_open && !o->crlf && !o->hex &&
+	r.in_file = r.in_open && !o->crlf && !o->hex && !r.fr &&
 		    fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
 #else
 	(void)st;
 #endif
 	r.up.data = malloc(CLIENT_BUF);
 	r.down.data = malloc(CLIENT_BUF);
-	if (!r.up.data || !r.down.data || net_set_nonblock(fd, 1) < 0) {
+	r.up.cap = r.down.cap = CLIENT_BUF;
+	if (!r.up.data || !r.down.data || net_set_nonblock(fd, 1) < 0)
 		nt_warn(CMD, "setup: %s", strerror(errno));
-		status = NT_EXIT_FAIL;
-	} else {
+	else
 		status = relay_run(&r);
-	}
 	free(r.up.data);
 	free(r.down.data);
+	framing_free(r.fr);
 	return status;
 }
 
@@ -524,6 +757,7 @@ int cmd_tcp_client(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.family = AF_UNSPEC;
 	o.quit_ms = -1;
+	o.max_frame = FRAME_DEFAULT_MAX;
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;

@@ -1,4 +1,6 @@
+#include "nettool/buf.h"
 #include "nettool/cmd.h"
+#include "nettool/frame.h"
 #include "nettool/loop.h"
 #include "nettool/net.h"
 #include "nettool/util.h"
@@ -26,6 +28,9 @@ const char cmd_tcp_echo_server_usage[] =
 	"      --backlog N         listen backlog (default 511)\n"
 	"      --max-clients N     accept and close connections beyond N\n"
 	"      --idle-timeout SECS close a client idle that long\n"
+	"      --frame MODE        echo whole frames only (line, len16, len32,\n"
+	"                          netstring); a bad frame closes that client\n"
+	"      --max-frame BYTES   largest frame accepted (default 16777216)\n"
 	"  -v, --verbose           log connects and disconnects\n"
 	"  -h, --help              this help\n";
 
@@ -42,6 +47,10 @@ struct client {
 	uint64_t last;
 	unsigned long long in, out;
 	char addr[NET_ADDR_LEN];
+	/* --frame: input kept until whole frames; ib[sent..framed) to echo */
+	struct buf ib;
+	size_t framed, sent;
+	struct frame_decoder dec;
 };
 
 struct server {
@@ -51,7 +60,9 @@ struct server {
 	int reserve_fd;
 	unsigned long max_clients, nclients;
 	int idle_ms, verbose;
-	unsigned long long conns, refused, bytes_in, bytes_out;
+	enum frame_mode frame;
+	size_t max_frame;
+	unsigned long long conns, refused, bytes_in, bytes_out, frames, bad_frames;
 	struct client *clients;
 	char scratch[ECHO_CHUNK];
 };
@@ -74,6 +85,7 @@ static void client_close(struct client *c, const char *why)
 		c->next->prev = c->prev;
 	s->nclients--;
 	free(c->pend);
+	buf_free(&c->ib);
 	free(c);
 }
 
@@ -152,11 +164,134 @@ static int client_read(struct client *c)
 	return 0;
 }
 
+/* --frame: echo the whole frames received so far. */
+static int framed_flush(struct client *c)
+{
+	while (c->sent < c->framed) {
+		ssize_t n = write(c->io.fd, c->ib.data + c->sent, c->framed - c->sent);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+		c->sent += (size_t)n;
+		c->out += (unsigned long long)n;
+		c->srv->bytes_out += (unsigned long long)n;
+	}
+	/* all echoed: keep only the partial frame, at the front */
+	memmove(c->ib.data, c->ib.data + c->framed, c->ib.len - c->framed);
+	c->ib.len -= c->framed;
+	c->framed = c->sent = 0;
+	return 0;
+}
+
+/* Mark the whole frames in ib; returns -1 (err filled) on a bad frame. */
+static int framed_scan(struct client *c, char *err)
+{
+	for (;;) {
+		const unsigned char *p;
+		size_t plen, used;
+		int rc = frame_decode(&c->dec, (unsigned char *)c->ib.data + c->framed,
+				      c->ib.len - c->framed, &p, &plen, &used, err);
+
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return 0;
+		c->framed += used;
+		c->srv->frames++;
+	}
+}
+
+/* --frame: read while nothing waits to be echoed. -1: error, -2: bad frame. */
+static int framed_read(struct client *c, char *err)
+{
+	struct server *s = c->srv;
+	size_t limit = s->max_frame + FRAME_OVERHEAD, room;
+	ssize_t n;
+
+	room = limit - c->ib.len < ECHO_CHUNK ? limit - c->ib.len : ECHO_CHUNK;
+	if (room == 0) { /* cannot happen: the decoder refuses first */
+		nt_seterr(err, "frame buffer full");
+		return -2;
+	}
+	if (buf_reserve(&c->ib, room) < 0)
+		return -1;
+	do
+		n = read(c->io.fd, c->ib.data + c->ib.len, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+	if (n == 0) {
+		c->rd_eof = 1;
+		if (c->ib.len > c->framed)
+			return frame_finish(&c->dec, c->ib.len - c->framed, err) < 0 ? -2 : 0;
+		return 0;
+	}
+	c->in += (unsigned long long)n;
+	s->bytes_in += (unsigned long long)n;
+	c->ib.len += (size_t)n;
+	return framed_scan(c, err) < 0 ? -2 : 0;
+}
+
+/*
+ * Before closing on a bad frame: send FIN, and read away what the client
+ * already sent, so the close is not a reset that destroys the echo still
+ * in flight to it.
+ */
+static void discard_input(struct client *c)
+{
+	int i;
+
+	shutdown(c->io.fd, SHUT_WR);
+	for (i = 0; i < 16; i++)
+		if (read(c->io.fd, c->srv->scratch, sizeof c->srv->scratch) <= 0 &&
+		    errno != EINTR)
+			break;
+}
+
+static void framed_cb(struct loop *lp, struct client *c, int ev)
+{
+	char err[NT_ERR_LEN];
+	int rc = 0;
+
+	if ((ev & LOOP_WRITE) && c->sent < c->framed && framed_flush(c) < 0)
+		goto fail;
+	if ((ev & (LOOP_READ | LOOP_HUP)) && c->sent == c->framed && !c->rd_eof)
+		rc = framed_read(c, err);
+	if (rc == -1)
+		goto fail;
+	if (rc == -2) {
+		/* what came before the bad frame is echoed, then the close */
+		c->srv->bad_frames++;
+		framed_flush(c);
+		discard_input(c);
+		nt_warn(CMD, "%s: %s; closing", c->addr, err);
+		client_close(c, "bad frame");
+		return;
+	}
+	if (c->sent < c->framed && framed_flush(c) < 0)
+		goto fail;
+	if (c->rd_eof && c->sent == c->framed) {
+		client_close(c, NULL);
+		return;
+	}
+	if (loop_io_set(lp, &c->io, c->sent < c->framed ? LOOP_WRITE : LOOP_READ) < 0)
+		goto fail;
+	return;
+fail:
+	client_close(c, strerror(errno));
+}
+
 static void client_cb(struct loop *lp, struct loop_io *io, int ev)
 {
 	struct client *c = io->data;
 
 	c->last = loop_now(lp);
+	if (c->srv->frame) {
+		framed_cb(lp, c, ev);
+		return;
+	}
 	if ((ev & LOOP_WRITE) && c->len && client_flush(c) < 0)
 		goto fail;
 	if ((ev & (LOOP_READ | LOOP_HUP)) && !c->len && client_read(c) < 0)
@@ -206,6 +341,7 @@ static void client_new(struct server *s, int fd,
 	c->idle.cb = idle_cb;
 	c->idle.data = c;
 	c->last = loop_now(s->lp);
+	frame_decoder_init(&c->dec, s->frame, s->max_frame);
 	net_format_addr((const struct sockaddr *)ss, len, c->addr);
 	if (loop_io_add(s->lp, &c->io, NULL) < 0 ||
 	    (s->idle_ms > 0 && loop_timer_set(s->lp, &c->idle, (uint64_t)s->idle_ms) < 0)) {
@@ -305,6 +441,8 @@ static int parse_args(int argc, char **argv, struct server *s,
 		{ "backlog", required_argument, NULL, 'B' },
 		{ "max-clients", required_argument, NULL, 'M' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "frame", required_argument, NULL, 'F' },
+		{ "max-frame", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -339,6 +477,15 @@ static int parse_args(int argc, char **argv, struct server *s,
 			if (util_parse_secs(optarg, &s->idle_ms, err) < 0 || !s->idle_ms)
 				return cmd_usage_error(CMD, "--idle-timeout: invalid '%s'", optarg);
 			break;
+		case 'F':
+			if (frame_mode_parse(optarg, &s->frame) < 0)
+				return cmd_usage_error(CMD, "--frame: unknown mode '%s' (line, len16, len32, netstring)", optarg);
+			break;
+		case 'X':
+			if (util_parse_ulong(optarg, 1, FRAME_MAX_MAX, &v, err) < 0)
+				return cmd_usage_error(CMD, "--max-frame: %s", err);
+			s->max_frame = v;
+			break;
 		case 'v': s->verbose = 1; break;
 		case 'h': fputs(cmd_tcp_echo_server_usage, stdout); return -1;
 		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
@@ -356,6 +503,8 @@ static void server_shutdown(struct server *s)
 		client_close(s->clients, "server stopping");
 	nt_warn(CMD, "stopped: %llu connections (%llu refused), %llu bytes in, %llu bytes out",
 		s->conns, s->refused, s->bytes_in, s->bytes_out);
+	if (s->frame)
+		nt_warn(CMD, "frames: %llu echoed, %llu bad", s->frames, s->bad_frames);
 }
 
 int cmd_tcp_echo_server(int argc, char **argv)
@@ -370,6 +519,7 @@ int cmd_tcp_echo_server(int argc, char **argv)
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
 	}
+	s->max_frame = FRAME_DEFAULT_MAX;
 	rc = parse_args(argc, argv, s, &o);
 	if (rc) {
 		free(s);
