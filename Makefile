@@ -57,6 +57,25 @@ asan:
 		$(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		PYTHON="$(PYTHON)"
 
+# libFuzzer targets (clang, with Debian's libclang-rt-14-dev); FUZZ_SECONDS each
+FUZZ_CC = clang
+FUZZ_SECONDS = 10
+FUZZ_SRC = src/pack.c src/pack_text.c src/frame.c src/buf.c src/util.c
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+fuzz:
+	mkdir -p build/fuzz
+	for t in pack unpack frame; do \
+		$(FUZZ_CC) $(WARN) $(NT_CPPFLAGS) $(FUZZ_FLAGS) -o build/fuzz/fuzz_$$t \
+			tests/fuzz/fuzz_$$t.c $(FUZZ_SRC) -lm || exit 1; \
+	done
+
+fuzz-run: fuzz
+	for t in pack unpack frame; do \
+		mkdir -p build/fuzz/corpus_$$t && \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build/fuzz/corpus_$$t tests/fuzz/seeds_$$t || exit 1; \
+	done
+
 install: nettool
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
 	cp nettool $(DESTDIR)$(BINDIR)/nettool
@@ -71,4 +90,4 @@ clean:
 	rm -f nettool src/*.o $(UNIT)
 	rm -rf build
 
-.PHONY: all check test asan install uninstall clean
+.PHONY: all check test asan fuzz fuzz-run install uninstall clean

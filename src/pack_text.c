@@ -719,7 +719,8 @@ static int pf_one(struct buf *out, const struct pf_piece *pc,
 	}
 	if (pc->conv == 'c')
 		return buf_printf(out, pf_spec(fmt, pc, "", 'c'),
-				  v->type == PACK_BYTES ? (int)v->bytes[0] : (int)(unsigned char)v->v.u);
+				  v->type == PACK_BYTES ? (v->len ? (int)v->bytes[0] : 0) :
+				  (int)(unsigned char)v->v.u);
 	if (strchr("fFeEgGaA", pc->conv)) {
 		double d = v->type == PACK_FLOAT ? v->v.f :
 			   v->type == PACK_INT ? (double)v->v.i : (double)v->v.u;

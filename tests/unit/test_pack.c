@@ -171,6 +171,21 @@ static void printf_templates(void)
 	CHECK(!pack_printf_compile("%*d %s %d %f", &f, err));
 	CHECK(!pack_printf_compile("%d %s %d %f %d", &f, err));
 	pack_free(&f);
+	/* %c of an empty p field prints NUL (found by fuzzing: read past it) */
+	{
+		struct pack_value v[1];
+		struct buf out = { NULL, 0, 0 };
+		unsigned char rec[1] = { 0 };
+
+		CHECK(pack_compile("@0p", &f, err) == 0);
+		unpack_values(&f, rec, v);
+		pf = pack_printf_compile("[%c]", &f, err);
+		CHECK(pf && pack_printf_record(&out, pf, v) == 0 && out.len == 3 &&
+		      !memcmp(out.data, "[\0]", 3));
+		pack_printf_free(pf);
+		buf_free(&out);
+		pack_free(&f);
+	}
 }
 
 int main(void)
