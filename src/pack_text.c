@@ -100,10 +100,44 @@ static int parse_int(const char *s, struct pack_value *v, char *err)
 	return 0;
 }
 
+/*
+ * Plain decimals of up to 15 digits ("-12.375") exactly: the digits and
+ * the power of ten are exact doubles, so one division rounds correctly.
+ */
+static int parse_decimal_fast(const char *s, double *out)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+				      1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	const char *p = s;
+	uint64_t m = 0;
+	int digits = 0, frac = 0, neg = 0, dot = 0;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	for (; *p; p++) {
+		if (*p == '.' && !dot) {
+			dot = 1;
+			continue;
+		}
+		if (*p < '0' || *p > '9' || ++digits > 15)
+			return -1;
+		m = m * 10 + (uint64_t)(*p - '0');
+		frac += dot;
+	}
+	if (!digits || (dot && p[-1] == '.' && digits == 0))
+		return -1;
+	*out = (double)m / p10[frac];
+	if (neg)
+		*out = -*out;
+	return 0;
+}
+
 static int parse_float(const char *s, double *out)
 {
 	char *end;
 
+	if (parse_decimal_fast(s, out) == 0)
+		return 0;
 	if (!*s || *s == ' ' || *s == '\t' || strchr(s, 'x') || strchr(s, 'X'))
 		return -1; /* no leading space, no C hex floats */
 	errno = 0;
@@ -128,10 +162,17 @@ int pack_parse_value(char code, const char *text, unsigned char *scratch,
 		v->len = (size_t)n;
 		return 0;
 	}
-	if (!strcmp(text, "true") || !strcmp(text, "false")) {
+	if ((text[0] == 't' && !strcmp(text, "true")) ||
+	    (text[0] == 'f' && !strcmp(text, "false"))) {
 		v->type = PACK_BOOL;
 		v->v.u = text[0] == 't';
 		return 0;
+	}
+	if (code == 'e' || code == 'f' || code == 'd') {
+		if (parse_float(text, &v->v.f) == 0) {
+			v->type = PACK_FLOAT;
+			return 0;
+		}
 	}
 	rc = parse_int(text, v, err);
 	if (rc == -2)
@@ -152,13 +193,38 @@ int pack_parse_value(char code, const char *text, unsigned char *scratch,
 	return -1;
 }
 
+#define SMALL_VALUES 64
+#define SMALL_TEXT 4096
+
+/* Parse and pack with caller-provided room for the values and bytes. */
+static int parse_and_pack(const struct pack_format *f, char *const *args, size_t n,
+			  unsigned char *out, struct pack_value *vals,
+			  unsigned char *scratch, char *err)
+{
+	size_t i, j, k = 0, used = 0;
+
+	for (i = 0; i < f->nops; i++) {
+		const struct pack_op *op = &f->ops[i];
+		size_t items = op->type == PACK_PAD ? 0 :
+			       (op->code == 's' || op->code == 'p') ? 1 : op->count;
+
+		for (j = 0; j < items; j++, k++) {
+			if (pack_parse_value(op->code, args[k], scratch + used, &vals[k],
+					     err) < 0)
+				return -1;
+			if (vals[k].type == PACK_BYTES)
+				used += vals[k].len + 1;
+		}
+	}
+	return pack_values(f, vals, n, out, err);
+}
+
 int pack_text_record(const struct pack_format *f, char *const *args, size_t n,
 		     unsigned char *out, char *err)
 {
-	struct pack_value *vals = NULL;
-	unsigned char *scratch = NULL;
-	char *codes = NULL;
-	size_t i, total = 0, used = 0;
+	struct pack_value small_vals[SMALL_VALUES], *vals = small_vals;
+	unsigned char small_text[SMALL_TEXT], *scratch = small_text;
+	size_t i, total = 0;
 	int rc = -1;
 
 	if (n != f->nvalues) {
@@ -168,39 +234,35 @@ int pack_text_record(const struct pack_format *f, char *const *args, size_t n,
 	}
 	for (i = 0; i < n; i++)
 		total += strlen(args[i]) + 1;
-	vals = calloc(n ? n : 1, sizeof *vals);
-	codes = malloc(n ? n : 1);
-	scratch = malloc(total ? total : 1);
-	if (!vals || !codes || !scratch) {
+	if (n > SMALL_VALUES)
+		vals = calloc(n, sizeof *vals);
+	if (total > SMALL_TEXT)
+		scratch = malloc(total);
+	if (!vals || !scratch)
 		nt_seterr(err, "out of memory");
-		goto out;
-	}
-	pack_value_codes(f, codes);
-	for (i = 0; i < n; i++) {
-		if (pack_parse_value(codes[i], args[i], scratch + used, &vals[i], err) < 0)
-			goto out;
-		used += strlen(args[i]) + 1;
-	}
-	rc = pack_values(f, vals, n, out, err);
-out:
-	free(vals);
-	free(codes);
-	free(scratch);
+	else
+		rc = parse_and_pack(f, args, n, out, vals, scratch, err);
+	if (vals != small_vals)
+		free(vals);
+	if (scratch != small_text)
+		free(scratch);
 	return rc;
 }
 
-/* Split line into words in place-copy buf; "..." quotes spaces. */
+/* Split line into words, "..." quoting spaces, and pack them. */
 int pack_text_line(const struct pack_format *f, const char *line,
 		   unsigned char *out, char *err)
 {
-	size_t len = strlen(line), n = 0, cap = 8;
-	char *copy = malloc(len + 1), *w = copy, **args = malloc(cap * sizeof *args);
+	size_t len = strlen(line), n = 0, cap = SMALL_VALUES;
+	char small_copy[SMALL_TEXT], *small_args[SMALL_VALUES];
+	char *copy = len < SMALL_TEXT ? small_copy : malloc(len + 1), *w = copy;
+	char **args = small_args;
 	const char *p = line;
 	int rc = -1;
 
-	if (!copy || !args) {
+	if (!copy) {
 		nt_seterr(err, "out of memory");
-		goto out;
+		return -1;
 	}
 	for (;;) {
 		while (*p == ' ' || *p == '\t' || *p == '\r')
@@ -208,13 +270,17 @@ int pack_text_line(const struct pack_format *f, const char *line,
 		if (!*p)
 			break;
 		if (n == cap) {
-			char **na = realloc(args, (cap *= 2) * sizeof *args);
+			char **na = malloc(cap * 2 * sizeof *na);
 
 			if (!na) {
 				nt_seterr(err, "out of memory");
 				goto out;
 			}
+			memcpy(na, args, n * sizeof *na);
+			if (args != small_args)
+				free(args);
 			args = na;
+			cap *= 2;
 		}
 		args[n++] = w;
 		if (*p == '"') {
@@ -233,8 +299,10 @@ int pack_text_line(const struct pack_format *f, const char *line,
 	}
 	rc = pack_text_record(f, args, n, out, err);
 out:
-	free(copy);
-	free(args);
+	if (copy != small_copy)
+		free(copy);
+	if (args != small_args)
+		free(args);
 	return rc;
 }
 
@@ -284,6 +352,46 @@ static int neighbour16(const char *tmp, double x, char *digits, int *decpt)
 }
 
 /*
+ * The common case quickly: x = y / 10^k for a small integer y and the
+ * least such k. At that k the rounding interval of x is narrower than one
+ * unit of y, so y, when it reads back, is the only and shortest candidate.
+ */
+static int short_fraction(double x, char *digits, int *decpt)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+				      1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	int k, n;
+
+	if (x < 1e-4 || x >= 1e12)
+		return 0;
+	for (k = 0; k < 16; k++) {
+		double p = x * p10[k], y;
+
+		if (p >= 1099511627776.0) /* 2^40: keep y exact and unique */
+			return 0;
+		y = floor(p + 0.5);
+		if (y / p10[k] != x)
+			continue;
+		{
+			uint64_t u = (uint64_t)y;
+			char tmp[24], *q = tmp + sizeof tmp;
+
+			do
+				*--q = (char)('0' + u % 10);
+			while ((u /= 10) != 0);
+			n = (int)(tmp + sizeof tmp - q);
+			memcpy(digits, q, (size_t)n);
+		}
+		*decpt = n - k;
+		while (n > 1 && digits[n - 1] == '0')
+			n--;
+		digits[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * The shortest digits that read back to x (x > 0 and finite). A normal
  * double that reads back from 15 digits has no shorter form but those
  * digits less their trailing zeros (15 is DBL_DIG); a subnormal has less
@@ -294,6 +402,8 @@ static void shortest_digits(double x, char *digits, int *decpt)
 	char tmp[40];
 	int prec;
 
+	if (short_fraction(x, digits, decpt))
+		return;
 	for (prec = x < DBL_MIN ? 1 : 15; prec < 17; prec++) {
 		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, x);
 		if (strtod(tmp, NULL) == x) {
