@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Echo servers side by side in one run: 64 parallel streaming clients
 through nettool tcp-echo-server, socat TCP-LISTEN,fork EXEC:cat and
-ncat -k -l --exec /bin/cat; then 10,000 idle connections held by
-nettool tcp-echo-server with its resident memory.
+ncat -k -l --exec /bin/cat; 64 clients exchanging 1-KiB len32 frames
+through tcp-echo-server --frame len32; then 10,000 idle connections held
+by nettool tcp-echo-server with its resident memory.
 
 usage: bench/echo_throughput.py [--clients 64] [--seconds 5] [--runs 3] [--idle 10000]
 """
@@ -46,9 +47,9 @@ def wait_port(port, proc):
     raise RuntimeError("server never listened")
 
 
-def start_nettool(nettool):
+def start_nettool(nettool, *extra):
     p = subprocess.Popen([nettool, "tcp-echo-server", "-b", "127.0.0.1", "-p", "0",
-                          "--backlog", "4096"], stderr=subprocess.PIPE, text=True)
+                          "--backlog", "4096"] + list(extra), stderr=subprocess.PIPE, text=True)
     line = p.stderr.readline()
     port = int(re.search(r":(\d+)$", line.strip()).group(1))
     return p, port
@@ -122,6 +123,21 @@ def main():
         m = statistics.median(res[name])
         ratio = f"   nettool is x{base / m:.1f}" if base and name != servers[0][0] else ""
         print(f"  {name:26s} {m / 1e6:9.1f} MB/s{ratio}")
+    # framed echo: 1-KiB len32 frames
+    fps = []
+    for _ in range(a.runs):
+        p, port = start_nettool(nettool, "--frame", "len32")
+        try:
+            out = subprocess.run([load, "frames", "127.0.0.1", str(port), str(a.clients),
+                                  str(a.seconds)], capture_output=True, text=True,
+                                 timeout=a.seconds + 60)
+            if out.returncode == 0:
+                fps.append(float(out.stdout))
+        finally:
+            stop(p)
+    if fps:
+        print(f"{a.clients} clients, 1-KiB len32 frames through tcp-echo-server --frame len32: "
+              f"{statistics.median(fps) / 1e3:.0f} k frames/s (median of {len(fps)})")
     # idle connections and memory
     p, port = start_nettool(nettool)
     try:
