@@ -237,3 +237,13 @@ def test_unpack_hex_input_errors(t):
     check(rc == 6 and out == b"1\n" and "bad hex digit" in err, (rc, out, err))
     rc, out, err = t.run("unpack", "-x", "<h", input=b"010002")
     check(rc == 6 and out == b"1\n", (rc, out, err))
+
+
+def test_pack_lines(t):
+    rc, out, err = t.run("pack", "--lines", "<i16sif",
+                         input=b'1 alice 20 1.75\n2 "bob smith" 31 1.5\n')
+    check(rc == 0 and err == "", (rc, err))
+    check(out == struct.pack("<i16sif", 1, b"alice", 20, 1.75)
+          + struct.pack("<i16sif", 2, b"bob smith", 31, 1.5), out)
+    rc, out, err = t.run("pack", "--lines", "-x", "<h", input=b"1\n2\n99999\n4\n")
+    check(rc == 1 and out == b"0100\n0200\n" and "line 3" in err, (rc, out, err))
