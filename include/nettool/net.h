@@ -1,0 +1,78 @@
+#ifndef NETTOOL_NET_H
+#define NETTOOL_NET_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
+
+#define NET_ADDR_LEN 80 /* "[ipv6%scope]:65535" fits */
+
+/* Resolution flags for net_resolve. */
+enum {
+	NET_NUMERIC = 1, /* no DNS: host must be a literal address */
+	NET_PASSIVE = 2  /* for bind: a NULL host means the wildcard */
+};
+
+/*
+ * Resolve host and port (a decimal string) for socktype (SOCK_STREAM or
+ * SOCK_DGRAM) and family (AF_UNSPEC, AF_INET or AF_INET6). Returns 0 with
+ * *res to be freed by freeaddrinfo, or -1 with err filled.
+ */
+int net_resolve(const char *host, const char *port, int family, int socktype,
+		int flags, struct addrinfo **res, char *err);
+
+/*
+ * Create a socket bound to the first usable address of ai (resolved with
+ * NET_PASSIVE) and, for SOCK_STREAM, listening with backlog. A NULL ai
+ * binds the IPv6 wildcard on port as a dual-stack socket (IPv4 clients
+ * too; IPv6 only when family is AF_INET6), falling back to 0.0.0.0 where
+ * IPv6 is unavailable. SO_REUSEADDR is set; the socket is close-on-exec
+ * and non-blocking. Returns the fd, or -1 with err filled and errno kept.
+ */
+int net_listen(const struct addrinfo *ai, unsigned port, int family,
+	       int socktype, int backlog, char *err);
+
+/*
+ * Connect a stream socket to each address of ai in turn, giving each
+ * timeout_ms (negative: no limit), bound first to src when not NULL.
+ * Returns a connected fd in blocking mode, or -1 with err filled and errno
+ * set to the last failure (ETIMEDOUT when the time ran out).
+ */
+int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
+		int timeout_ms, char *err);
+
+/*
+ * Accept a connection as a non-blocking, close-on-exec socket. Returns the
+ * fd, or -1 with errno set (EAGAIN when none is pending); ss may be NULL.
+ */
+int net_accept(int lfd, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Exit status for a failed connect's errno: refused 4, timeout 5, else 1. */
+int net_connect_status(int err);
+
+int net_set_nonblock(int fd, int on);
+int net_set_cloexec(int fd);
+
+/*
+ * Write all len bytes, retrying EINTR and short writes (and waiting in
+ * poll on EAGAIN). Returns len, or -1 with errno set.
+ */
+ssize_t net_write_full(int fd, const void *buf, size_t len);
+
+/*
+ * Read until len bytes or end of file, retrying EINTR. Returns the count
+ * (less than len only at end of file), or -1 with errno set.
+ */
+ssize_t net_read_full(int fd, void *buf, size_t len);
+
+/* Format as "1.2.3.4:80" or "[::1]:80" into buf (NET_ADDR_LEN bytes). */
+char *net_format_addr(const struct sockaddr *sa, socklen_t len, char *buf);
+
+/* The local (peer == 0) or remote address of fd, formatted. */
+char *net_fd_addr(int fd, int peer, char *buf);
+
+/* Port of a bound socket, or -1. */
+int net_local_port(int fd);
+
+#endif

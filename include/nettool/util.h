@@ -1,0 +1,64 @@
+#ifndef NETTOOL_UTIL_H
+#define NETTOOL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NT_VERSION "0.1.0"
+#define NT_ERR_LEN 256
+
+/* Exit statuses shared by every subcommand (see man/nettool.1). */
+enum nt_exit {
+	NT_EXIT_OK = 0,
+	NT_EXIT_FAIL = 1,
+	NT_EXIT_USAGE = 2,
+	NT_EXIT_RESOLVE = 3,
+	NT_EXIT_REFUSED = 4,
+	NT_EXIT_TIMEOUT = 5,
+	NT_EXIT_PROTO = 6,
+	NT_EXIT_HTTP = 7
+};
+
+/* Print "nettool: CMD: message" on stderr. */
+void nt_warn(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/* Fill err (NT_ERR_LEN bytes) when it is not NULL. */
+void nt_seterr(char *err, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/*
+ * Parse a decimal unsigned integer in [min, max]: no sign, no spaces,
+ * no trailing characters. Returns 0, or -1 with err filled.
+ */
+int util_parse_ulong(const char *s, unsigned long min, unsigned long max,
+		     unsigned long *out, char *err);
+
+/* Parse a TCP/UDP port: 1..65535, or 0..65535 when allow_zero. */
+int util_parse_port(const char *s, int allow_zero, unsigned *out, char *err);
+
+/*
+ * Parse a duration in seconds, "3" or "0.25", into milliseconds; at most
+ * 1e6 seconds. Returns 0, or -1 with err filled.
+ */
+int util_parse_secs(const char *s, int *ms_out, char *err);
+
+/* Monotonic clock in milliseconds. */
+uint64_t util_now_ms(void);
+
+/*
+ * Install handlers for SIGINT and SIGTERM that write the signal number to
+ * a non-blocking, close-on-exec self-pipe. Returns the read end, or -1.
+ */
+int util_signal_pipe(char *err);
+
+/* Restore default SIGINT/SIGTERM handling and close the self-pipe. */
+void util_signal_pipe_close(int fd);
+
+#endif
