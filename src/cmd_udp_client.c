@@ -1,0 +1,620 @@
+#include "nettool/buf.h"
+#include "nettool/cmd.h"
+#include "nettool/net.h"
+#include "nettool/pack.h"
+#include "nettool/rdgram.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CMD "udp-client"
+#define MAX_DGRAM 65507
+#define RTO_START_MS 50
+#define RTO_MAX_MS 1000
+
+const char cmd_udp_client_usage[] =
+	"usage: nettool udp-client [OPTIONS] HOST PORT\n"
+	"Send each line of stdin (newline stripped) as one datagram; write each\n"
+	"reply as a line. After stdin ends, wait until every datagram has had a\n"
+	"reply or SECS pass without one.\n\n"
+	"  -4, -6             IPv4 or IPv6 only\n"
+	"  -n                 numeric HOST only, no DNS\n"
+	"  -w SECS            wait for replies this long after the last (default 2)\n"
+	"  -N                 send without waiting for replies\n"
+	"  -x, --hex          print replies as hex\n"
+	"      --unpack FMT   decode each reply as one record of FMT\n"
+	"      --pack FMT     each line holds values: send them packed as a record\n"
+	"      --raw          send stdin's bytes in datagrams of up to --size bytes\n"
+	"      --size N       datagram size for --raw (default 1024, at most 65507)\n"
+	"      --broadcast    allow a broadcast destination\n"
+	"      --reliable     acknowledged delivery, each record exactly once\n"
+	"      --retries N    --reliable: resends before giving up (default 8)\n"
+	"      --window N     --reliable: records in flight (default 256, at most 1024)\n"
+	"  -v, --verbose      report the destination and a summary\n"
+	"  -h, --help         this help\n";
+
+struct uopts {
+	const char *host, *port, *pack_fmt, *unpack_fmt;
+	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose;
+	unsigned long size, retries, window;
+};
+
+/* A record in flight (--reliable). */
+struct flight {
+	unsigned char *dgram; /* header and payload; NULL when acknowledged */
+	size_t len;
+	unsigned long long line;
+	uint64_t deadline;
+	unsigned rto, tries;
+};
+
+struct uclient {
+	const struct uopts *o;
+	int fd, in_open;
+	struct buf in;              /* stdin not yet turned into datagrams */
+	unsigned long long lineno, sent, replies;
+	struct pack_format pfmt, ufmt;
+	struct pack_value *uvals;
+	unsigned char *rec;
+	struct buf out;
+	uint64_t last_activity;
+	/* --reliable */
+	uint32_t session, base, next;
+	struct flight *fl;
+	unsigned char reply[MAX_DGRAM + 1];
+};
+
+static int refused(int err)
+{
+	return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH;
+}
+
+/* Report a socket error; returns the exit status. */
+static int sock_fail(const struct uclient *c, const char *what)
+{
+	int e = errno;
+
+	nt_warn(CMD, "%s %s port %s: %s", what, c->o->host, c->o->port,
+		e == ECONNREFUSED ? "connection refused" : strerror(e));
+	return refused(e) ? NT_EXIT_REFUSED : NT_EXIT_FAIL;
+}
+
+static ssize_t send_dgram(int fd, const void *p, size_t n)
+{
+	ssize_t rc;
+
+	do
+		rc = send(fd, p, n, 0);
+	while (rc < 0 && (errno == EINTR || errno == ENOBUFS || errno == EAGAIN));
+	return rc;
+}
+
+/* Turn one line (or --raw chunk) into the payload to send. */
+static int make_payload(struct uclient *c, char *line, size_t len,
+			const unsigned char **p, size_t *n)
+{
+	char err[NT_ERR_LEN];
+
+	if (c->o->pack_fmt) {
+		line[len] = '\0';
+		if (pack_text_line(&c->pfmt, line, c->rec, err) < 0) {
+			nt_warn(CMD, "stdin line %llu: %s", c->lineno, err);
+			return NT_EXIT_FAIL;
+		}
+		*p = c->rec;
+		*n = c->pfmt.size;
+	} else {
+		*p = (unsigned char *)line;
+		*n = len;
+	}
+	if (*n > (c->o->reliable ? (size_t)RD_MAX_PAYLOAD : (size_t)MAX_DGRAM)) {
+		nt_warn(CMD, "stdin line %llu: %zu bytes do not fit in a datagram",
+			c->lineno, *n);
+		return NT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* ---- replies ---- */
+
+static int print_reply(struct uclient *c, const unsigned char *p, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i;
+
+	if (c->o->unpack_fmt) {
+		if (n != c->ufmt.size) {
+			nt_warn(CMD, "reply of %zu bytes, expected %zu for --unpack; skipped",
+				n, c->ufmt.size);
+			return 0;
+		}
+		unpack_values(&c->ufmt, p, c->uvals);
+		for (i = 0; i < c->ufmt.nvalues; i++) {
+			if (i)
+				buf_putc(&c->out, '\t');
+			pack_format_value(&c->out, &c->uvals[i]);
+		}
+	} else if (c->o->hex) {
+		for (i = 0; i < n; i++) {
+			buf_putc(&c->out, hexd[p[i] >> 4]);
+			buf_putc(&c->out, hexd[p[i] & 15]);
+		}
+	} else {
+		buf_append(&c->out, p, n);
+		if (n && p[n - 1] == '\n')
+			goto write;
+	}
+	buf_putc(&c->out, '\n');
+write:
+	if (net_write_full(STDOUT_FILENO, c->out.data, c->out.len) < 0) {
+		c->out.len = 0;
+		return errno == EPIPE ? -1 : -2;
+	}
+	c->out.len = 0;
+	return 0;
+}
+
+/* ---- --reliable ---- */
+
+static struct flight *flight_of(struct uclient *c, uint32_t seq)
+{
+	return &c->fl[seq % c->o->window];
+}
+
+static void mark_acked(struct uclient *c, uint32_t seq)
+{
+	struct flight *f;
+
+	if (rd_seq_diff(seq, c->base) < 0 || rd_seq_diff(seq, c->next) >= 0)
+		return;
+	f = flight_of(c, seq);
+	free(f->dgram);
+	f->dgram = NULL;
+}
+
+static void advance_base(struct uclient *c)
+{
+	while (c->base != c->next && !flight_of(c, c->base)->dgram)
+		c->base++;
+}
+
+/* Put the current base in a datagram's header and send it. */
+static int flight_send(struct uclient *c, uint32_t seq)
+{
+	struct flight *f = flight_of(c, seq);
+	struct rd_hdr h = { RD_DATA, c->session, seq, c->base };
+
+	rd_encode(f->dgram, &h);
+	if (send_dgram(c->fd, f->dgram, f->len) < 0 && refused(errno))
+		return -1;
+	return 0; /* any other loss is for the retransmission to repair */
+}
+
+static int reliable_queue(struct uclient *c, const unsigned char *p, size_t n)
+{
+	struct flight *f = flight_of(c, c->next);
+
+	f->dgram = malloc(RD_HDR + n);
+	if (!f->dgram) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	memcpy(f->dgram + RD_HDR, p, n);
+	f->len = RD_HDR + n;
+	f->line = c->lineno;
+	f->tries = 0;
+	f->rto = RTO_START_MS;
+	f->deadline = util_now_ms() + RTO_START_MS;
+	c->next++;
+	c->sent++;
+	if (flight_send(c, c->next - 1) < 0)
+		return sock_fail(c, "send to");
+	return 0;
+}
+
+static int reliable_reply(struct uclient *c, size_t n)
+{
+	char err[NT_ERR_LEN];
+	struct rd_hdr h;
+
+	if (rd_decode(c->reply, n, &h, err) < 0 || h.type == RD_DATA ||
+	    h.session != c->session) {
+		if (c->o->verbose)
+			nt_warn(CMD, "ignored a datagram that is no acknowledgement of ours");
+		return 0;
+	}
+	if (h.type == RD_REJECT && rd_seq_diff(h.seq, c->base) >= 0 &&
+	    rd_seq_diff(h.seq, c->next) < 0 && flight_of(c, h.seq)->dgram) {
+		nt_warn(CMD, "record %u (stdin line %llu) rejected by the server",
+			h.seq, flight_of(c, h.seq)->line);
+		return NT_EXIT_PROTO;
+	}
+	c->replies++;
+	mark_acked(c, h.seq);
+	while (rd_seq_diff(h.base, c->base) > 0 && c->base != c->next) {
+		mark_acked(c, c->base); /* the server wrote all below its base */
+		advance_base(c);
+	}
+	advance_base(c);
+	return 0;
+}
+
+/* Resend what is due; returns an exit status when a record gives up. */
+static int reliable_timers(struct uclient *c, uint64_t now, int *wait)
+{
+	uint32_t s;
+
+	*wait = -1;
+	for (s = c->base; s != c->next; s++) {
+		struct flight *f = flight_of(c, s);
+		int left;
+
+		if (!f->dgram)
+			continue;
+		if (f->deadline <= now) {
+			if (f->tries >= c->o->retries) {
+				nt_warn(CMD, "record %u (stdin line %llu) not acknowledged after %u retries",
+					s, f->line, f->tries);
+				return NT_EXIT_TIMEOUT;
+			}
+			f->tries++;
+			f->rto = f->rto * 2 > RTO_MAX_MS ? RTO_MAX_MS : f->rto * 2;
+			f->deadline = now + f->rto;
+			if (flight_send(c, s) < 0)
+				return sock_fail(c, "send to");
+		}
+		left = (int)(f->deadline - now);
+		if (*wait < 0 || left < *wait)
+			*wait = left;
+	}
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static int window_room(const struct uclient *c)
+{
+	return !c->o->reliable || (uint32_t)(c->next - c->base) < c->o->window;
+}
+
+/* Send the complete lines (or --raw chunks) of c->in while there is room. */
+static int send_pending(struct uclient *c)
+{
+	size_t start = 0;
+	int rc = 0;
+
+	while (window_room(c) && start < c->in.len) {
+		const unsigned char *p;
+		size_t len, n;
+		char *nl = NULL;
+
+		if (c->o->raw) {
+			len = c->in.len - start < c->o->size ? c->in.len - start : c->o->size;
+			if (len < c->o->size && c->in_open)
+				break; /* wait for a full datagram until stdin ends */
+		} else {
+			nl = memchr(c->in.data + start, '\n', c->in.len - start);
+			if (!nl && c->in_open)
+				break;
+			len = nl ? (size_t)(nl - c->in.data) - start : c->in.len - start;
+		}
+		c->lineno++;
+		if ((rc = make_payload(c, c->in.data + start, len, &p, &n)) != 0)
+			break;
+		start += len + (nl ? 1 : 0);
+		if (c->o->reliable) {
+			if ((rc = reliable_queue(c, p, n)) != 0)
+				break;
+		} else {
+			if (send_dgram(c->fd, p, n) < 0) {
+				rc = sock_fail(c, "send to");
+				break;
+			}
+			c->sent++;
+		}
+		c->last_activity = util_now_ms();
+	}
+	memmove(c->in.data, c->in.data + start, c->in.len - start);
+	c->in.len -= start;
+	return rc;
+}
+
+static int read_stdin(struct uclient *c)
+{
+	ssize_t n;
+
+	if (buf_reserve(&c->in, 64 * 1024) < 0) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	do
+		n = read(STDIN_FILENO, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		nt_warn(CMD, "read stdin: %s", strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	if (n == 0)
+		c->in_open = 0;
+	c->in.len += (size_t)n;
+	if (c->in.len > MAX_DGRAM * 2 && !c->o->raw && !memchr(c->in.data, '\n', c->in.len)) {
+		nt_warn(CMD, "stdin line %llu: too long for a datagram", c->lineno + 1);
+		return NT_EXIT_FAIL;
+	}
+	return send_pending(c);
+}
+
+static int read_replies(struct uclient *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->reply, sizeof c->reply, MSG_DONTWAIT);
+		int rc;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return sock_fail(c, "receive from");
+		c->last_activity = util_now_ms();
+		if (c->o->reliable) {
+			if ((rc = reliable_reply(c, (size_t)n)) != 0)
+				return rc;
+			continue;
+		}
+		c->replies++;
+		rc = print_reply(c, c->reply, (size_t)n);
+		if (rc == -1)
+			return -1; /* stdout has gone: end quietly */
+		if (rc < 0) {
+			nt_warn(CMD, "write stdout: %s", strerror(errno));
+			return NT_EXIT_FAIL;
+		}
+	}
+}
+
+/* Whether everything is done; *timeout gets how long to wait otherwise. */
+static int finished(struct uclient *c, uint64_t now, int *timeout, int *status)
+{
+	int rwait = -1;
+
+	*timeout = -1;
+	if (c->o->reliable) {
+		if ((*status = reliable_timers(c, now, &rwait)) != 0)
+			return 1;
+		*timeout = rwait;
+		return !c->in_open && c->in.len == 0 && c->base == c->next;
+	}
+	if (c->in_open || c->in.len)
+		return 0;
+	if (c->o->no_wait || c->replies >= c->sent)
+		return 1;
+	if (now >= c->last_activity + (uint64_t)c->o->wait_ms)
+		return 1;
+	*timeout = (int)(c->last_activity + (uint64_t)c->o->wait_ms - now);
+	return 0;
+}
+
+static int client_run(struct uclient *c)
+{
+	for (;;) {
+		struct pollfd pfd[2];
+		int timeout, status = 0, rc;
+
+		if (finished(c, util_now_ms(), &timeout, &status))
+			return status;
+		/* read stdin only when what it gave is all sent */
+		pfd[0].fd = c->in_open && window_room(c) ? STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c->o->no_wait && !c->o->reliable ? -1 : c->fd;
+		pfd[1].events = POLLIN;
+		rc = poll(pfd, 2, timeout);
+		if (rc < 0 && errno != EINTR) {
+			nt_warn(CMD, "poll: %s", strerror(errno));
+			return NT_EXIT_FAIL;
+		}
+		if (rc <= 0)
+			continue;
+		if (pfd[1].revents && (status = read_replies(c)) != 0)
+			return status < 0 ? 0 : status;
+		if (c->o->reliable && (status = send_pending(c)) != 0)
+			return status;
+		if (pfd[0].revents && (status = read_stdin(c)) != 0)
+			return status;
+	}
+}
+
+/* ---- setup ---- */
+
+static int parse_args(int argc, char **argv, struct uopts *o)
+{
+	static const struct option longopts[] = {
+		{ "hex", no_argument, NULL, 'x' },
+		{ "unpack", required_argument, NULL, 'U' },
+		{ "pack", required_argument, NULL, 'P' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "broadcast", no_argument, NULL, 'B' },
+		{ "reliable", no_argument, NULL, 'R' },
+		{ "retries", required_argument, NULL, 'T' },
+		{ "window", required_argument, NULL, 'W' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[NT_ERR_LEN];
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":46nw:Nxvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case '4': o->family = AF_INET; break;
+		case '6': o->family = AF_INET6; break;
+		case 'n': o->flags |= NET_NUMERIC; break;
+		case 'w':
+			if (util_parse_secs(optarg, &o->wait_ms, err) < 0)
+				return cmd_usage_error(CMD, "-w: %s", err);
+			break;
+		case 'N': o->no_wait = 1; break;
+		case 'x': o->hex = 1; break;
+		case 'U': o->unpack_fmt = optarg; break;
+		case 'P': o->pack_fmt = optarg; break;
+		case 'r': o->raw = 1; break;
+		case 'S':
+			if (util_parse_ulong(optarg, 1, MAX_DGRAM, &o->size, err) < 0)
+				return cmd_usage_error(CMD, "--size: %s", err);
+			break;
+		case 'B': o->broadcast = 1; break;
+		case 'R': o->reliable = 1; break;
+		case 'T':
+			if (util_parse_ulong(optarg, 0, 100, &o->retries, err) < 0)
+				return cmd_usage_error(CMD, "--retries: %s", err);
+			break;
+		case 'W':
+			if (util_parse_ulong(optarg, 1, RD_WINDOW, &o->window, err) < 0)
+				return cmd_usage_error(CMD, "--window: %s", err);
+			break;
+		case 'v': o->verbose = 1; break;
+		case 'h': fputs(cmd_udp_client_usage, stdout); return -1;
+		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return cmd_usage_error(CMD, "expected HOST PORT");
+	o->host = argv[optind];
+	o->port = argv[optind + 1];
+	if (util_parse_port(o->port, 0, &(unsigned){ 0 }, err) < 0)
+		return cmd_usage_error(CMD, "%s", err);
+	if (o->raw && o->pack_fmt)
+		return cmd_usage_error(CMD, "--raw and --pack exclude each other");
+	if (o->reliable && o->raw && o->size > RD_MAX_PAYLOAD)
+		return cmd_usage_error(CMD, "--size: at most %d with --reliable", RD_MAX_PAYLOAD);
+	return 0;
+}
+
+static uint32_t random_session(void)
+{
+	uint32_t v = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
+		v = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ (uint32_t)util_now_ms();
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+static int client_open(struct uclient *c)
+{
+	const struct uopts *o = c->o;
+	struct addrinfo *ai, *a;
+	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
+	int one = 1, buf = 4 << 20;
+
+	if (net_resolve(o->host, o->port, o->family, SOCK_DGRAM, o->flags, &ai, err) < 0) {
+		nt_warn(CMD, "%s", err);
+		return NT_EXIT_RESOLVE;
+	}
+	for (a = ai; a; a = a->ai_next) {
+		c->fd = socket(a->ai_family, SOCK_DGRAM, 0);
+		if (c->fd < 0)
+			continue;
+		net_set_cloexec(c->fd);
+		if (o->broadcast)
+			setsockopt(c->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+		if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->fd < 0) {
+		nt_warn(CMD, "cannot reach %s port %s: %s", o->host, o->port, strerror(errno));
+		freeaddrinfo(ai);
+		return refused(errno) ? NT_EXIT_REFUSED : NT_EXIT_FAIL;
+	}
+	if (o->verbose)
+		nt_warn(CMD, "sending to %s", net_fd_addr(c->fd, 1, addr));
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int client_setup(struct uclient *c)
+{
+	const struct uopts *o = c->o;
+	char err[NT_ERR_LEN];
+
+	if (o->pack_fmt) {
+		if (pack_compile(o->pack_fmt, &c->pfmt, err) < 0) {
+			nt_warn(CMD, "--pack: bad format '%s': %s", o->pack_fmt, err);
+			return NT_EXIT_FAIL;
+		}
+		if (!(c->rec = malloc(c->pfmt.size + 1)))
+			return NT_EXIT_FAIL;
+	}
+	if (o->unpack_fmt) {
+		if (pack_compile(o->unpack_fmt, &c->ufmt, err) < 0) {
+			nt_warn(CMD, "--unpack: bad format '%s': %s", o->unpack_fmt, err);
+			return NT_EXIT_FAIL;
+		}
+		if (!(c->uvals = calloc(c->ufmt.nvalues + 1, sizeof *c->uvals)))
+			return NT_EXIT_FAIL;
+	}
+	if (o->reliable) {
+		c->session = random_session();
+		if (!(c->fl = calloc(o->window, sizeof *c->fl)))
+			return NT_EXIT_FAIL;
+	}
+	return client_open(c);
+}
+
+int cmd_udp_client(int argc, char **argv)
+{
+	struct uopts o;
+	struct uclient c;
+	unsigned long i;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.family = AF_UNSPEC;
+	o.wait_ms = 2000;
+	o.size = 1024;
+	o.retries = 8;
+	o.window = 256;
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	memset(&c, 0, sizeof c);
+	c.o = &o;
+	c.fd = -1;
+	c.in_open = fcntl(STDIN_FILENO, F_GETFL) >= 0;
+	c.last_activity = util_now_ms();
+	rc = client_setup(&c);
+	if (rc == 0)
+		rc = client_run(&c);
+	if (o.verbose)
+		nt_warn(CMD, "%llu sent, %llu replies", c.sent, c.replies);
+	if (c.fd >= 0)
+		close(c.fd);
+	for (i = 0; c.fl && i < o.window; i++)
+		free(c.fl[i].dgram);
+	free(c.fl);
+	free(c.rec);
+	free(c.uvals);
+	pack_free(&c.pfmt);
+	pack_free(&c.ufmt);
+	buf_free(&c.in);
+	buf_free(&c.out);
+	return rc;
+}

@@ -1,0 +1,539 @@
+#include "nettool/buf.h"
+#include "nettool/cmd.h"
+#include "nettool/loop.h"
+#include "nettool/net.h"
+#include "nettool/pack.h"
+#include "nettool/rdgram.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CMD "udp-server"
+#define DGRAM_BUF 65536         /* larger than any UDP payload over IPv4 */
+#define RECV_BATCH 64
+#define PEER_BUCKETS 4096
+#define PEER_MAX 16384
+#define PEER_HELD_MAX ((size_t)1 << 20)  /* out-of-order bytes per peer */
+#define HELD_TOTAL_MAX ((size_t)64 << 20) /* and for all peers */
+#define SWEEP_MS 1000
+
+const char cmd_udp_server_usage[] =
+	"usage: nettool udp-server [OPTIONS]\n"
+	"Receive datagrams from any number of peers; print one line per datagram.\n\n"
+	"  -p, --port PORT       port (default 8888; 0 picks a free one)\n"
+	"  -b, --bind ADDR       address (default: all, IPv4 and IPv6)\n"
+	"  -4, -6                IPv4 or IPv6 only\n"
+	"  -x, --hex             print payloads as hex\n"
+	"      --peer            prefix each line with the sender ADDR:PORT and a tab\n"
+	"      --unpack FMT      decode each datagram as one record of FMT\n"
+	"      --printf TEMPLATE with --unpack: format records with a template\n"
+	"  -o, --output FILE     append the lines to FILE\n"
+	"      --sync            fsync FILE after each line\n"
+	"      --echo            send each datagram back to its sender\n"
+	"      --reply TEXT      send TEXT to each sender\n"
+	"      --count N         exit after N accepted datagrams\n"
+	"      --reliable        acknowledged delivery (see nettool(1))\n"
+	"      --forget SECS     --reliable: forget a peer quiet that long (default 60)\n"
+	"  -v, --verbose         log rejected datagrams in full\n"
+	"  -h, --help            this help\n";
+
+struct peer {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	uint32_t session;
+	uint64_t last;
+	struct rd_recv rx;
+	struct peer *next;
+};
+
+struct userver {
+	const char *host, *port_str, *out_path, *reply, *unpack_fmt, *tmpl;
+	unsigned port;
+	int family, hex, peer_prefix, sync, echo, reliable, verbose, forget_ms;
+	unsigned long long count;
+	int fd, out_fd, stop_status;
+	struct loop *lp;
+	struct loop_io io, sio;
+	struct loop_timer sweep;
+	struct pack_format fmt;
+	struct pack_printf *pf;
+	struct pack_value *vals;
+	struct buf line;
+	unsigned long long received, accepted, rejected, replied;
+	struct peer *peers[PEER_BUCKETS];
+	size_t npeers, held_total;
+	unsigned char dgram[DGRAM_BUF];
+};
+
+static void reject(struct userver *s, const char *from, const char *fmt, const char *why)
+{
+	s->rejected++;
+	nt_warn(CMD, fmt, from, why);
+}
+
+/* Append the record's text line to s->line. Returns 0, or 1: rejected. */
+static int format_line(struct userver *s, const char *from, const unsigned char *p,
+		       size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i;
+
+	s->line.len = 0;
+	if (s->peer_prefix) {
+		buf_append(&s->line, from, strlen(from));
+		buf_putc(&s->line, '\t');
+	}
+	if (s->unpack_fmt) {
+		char why[64];
+
+		if (n != s->fmt.size) {
+			snprintf(why, sizeof why, "record of %zu bytes, expected %zu", n,
+				 s->fmt.size);
+			reject(s, from, "%s: %s; rejected", why);
+			return 1;
+		}
+		unpack_values(&s->fmt, p, s->vals);
+		if (s->pf)
+			return pack_printf_record(&s->line, s->pf, s->vals) < 0 ? 1 : 0;
+		for (i = 0; i < s->fmt.nvalues; i++) {
+			if (i)
+				buf_putc(&s->line, '\t');
+			pack_format_value(&s->line, &s->vals[i]);
+		}
+	} else if (s->hex) {
+		buf_reserve(&s->line, n * 2 + 1);
+		for (i = 0; i < n; i++) {
+			buf_putc(&s->line, hexd[p[i] >> 4]);
+			buf_putc(&s->line, hexd[p[i] & 15]);
+		}
+	} else {
+		buf_append(&s->line, p, n);
+		if (n && p[n - 1] == '\n')
+			return 0;
+	}
+	return buf_putc(&s->line, '\n') < 0 ? 1 : 0;
+}
+
+/* Write one record's line whole. 0 written, 1 rejected, -1 output failed. */
+static int write_record(struct userver *s, const char *from, const unsigned char *p,
+			size_t n)
+{
+	if (format_line(s, from, p, n))
+		return 1;
+	if (net_write_full(s->out_fd, s->line.data, s->line.len) < 0 ||
+	    (s->sync && fsync(s->out_fd) < 0 && errno != EINVAL)) {
+		if (errno != EPIPE)
+			nt_warn(CMD, "write output: %s", strerror(errno));
+		s->stop_status = errno == EPIPE ? 0 : NT_EXIT_FAIL;
+		loop_stop(s->lp);
+		return -1;
+	}
+	s->accepted++;
+	if (s->count && s->accepted >= s->count)
+		loop_stop(s->lp);
+	return 0;
+}
+
+static void send_to(struct userver *s, const void *p, size_t n,
+		    const struct sockaddr_storage *to, socklen_t len)
+{
+	ssize_t rc;
+
+	do
+		rc = sendto(s->fd, p, n, 0, (const struct sockaddr *)to, len);
+	while (rc < 0 && errno == EINTR);
+	if (rc >= 0)
+		s->replied++;
+}
+
+static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t seq)
+{
+	unsigned char h[RD_HDR];
+	struct rd_hdr hdr = { type, pe->session, seq, pe->rx.expected };
+
+	rd_encode(h, &hdr);
+	send_to(s, h, sizeof h, &pe->addr, pe->len);
+}
+
+/* ---- peers of --reliable, by address and session ---- */
+
+static size_t peer_hash(const struct sockaddr_storage *a, socklen_t len, uint32_t session)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	uint32_t h = 2166136261u ^ session;
+	socklen_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % PEER_BUCKETS;
+}
+
+static struct peer *peer_find(struct userver *s, const struct sockaddr_storage *a,
+			      socklen_t len, const struct rd_hdr *h)
+{
+	size_t b = peer_hash(a, len, h->session);
+	struct peer *pe;
+
+	for (pe = s->peers[b]; pe; pe = pe->next)
+		if (pe->session == h->session && pe->len == len && !memcmp(&pe->addr, a, len))
+			return pe;
+	if (s->npeers >= PEER_MAX || !(pe = calloc(1, sizeof *pe)))
+		return NULL;
+	memcpy(&pe->addr, a, len);
+	pe->len = len;
+	pe->session = h->session;
+	/* a new (or forgotten) session: all below the sender's base is done */
+	rd_recv_init(&pe->rx, h->base, PEER_HELD_MAX);
+	pe->next = s->peers[b];
+	s->peers[b] = pe;
+	s->npeers++;
+	return pe;
+}
+
+static void peer_free(struct userver *s, struct peer *pe)
+{
+	s->held_total -= pe->rx.held_bytes;
+	rd_recv_free(&pe->rx);
+	free(pe);
+	s->npeers--;
+}
+
+static void sweep_cb(struct loop *lp, struct loop_timer *t)
+{
+	struct userver *s = t->data;
+	size_t b;
+
+	for (b = 0; b < PEER_BUCKETS; b++) {
+		struct peer **pp = &s->peers[b];
+
+		while (*pp) {
+			struct peer *pe = *pp;
+
+			if (loop_now(lp) - pe->last > (uint64_t)s->forget_ms) {
+				*pp = pe->next;
+				peer_free(s, pe);
+			} else {
+				pp = &pe->next;
+			}
+		}
+	}
+	loop_timer_set(lp, t, SWEEP_MS);
+}
+
+/* Write a released record and those held behind it, acknowledging each. */
+static void release(struct userver *s, struct peer *pe, const char *from,
+		    uint32_t seq, const unsigned char *p, size_t n)
+{
+	unsigned char *next;
+	size_t nn;
+
+	for (;;) {
+		int rc = write_record(s, from, p, n);
+
+		if (p != s->dgram + RD_HDR)
+			free((void *)p);
+		if (rc < 0)
+			return; /* output failed: unacknowledged; the server stops */
+		if (!rd_recv_next(&pe->rx, &next, &nn)) {
+			send_ack(s, pe, rc ? RD_REJECT : RD_ACK, seq);
+			return;
+		}
+		s->held_total -= nn;
+		send_ack(s, pe, rc ? RD_REJECT : RD_ACK, seq);
+		p = next;
+		n = nn;
+		seq++;
+	}
+}
+
+static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
+			    socklen_t alen, const char *from, size_t n)
+{
+	char err[NT_ERR_LEN];
+	struct rd_hdr h;
+	struct peer *pe;
+	size_t before;
+	enum rd_verdict v;
+
+	if (rd_decode(s->dgram, n, &h, err) < 0) {
+		reject(s, from, "%s: bad reliable datagram: %s; dropped", err);
+		return;
+	}
+	if (h.type != RD_DATA) {
+		reject(s, from, "%s: %s; dropped", "acknowledgement sent to the server");
+		return;
+	}
+	if (!(pe = peer_find(s, a, alen, &h)))
+		return; /* no room for another peer: it will retry */
+	pe->last = loop_now(s->lp);
+	before = pe->rx.held_bytes;
+	rd_recv_base(&pe->rx, h.base);
+	/* out-of-order room: this peer's share, within the total */
+	pe->rx.max_bytes = pe->rx.held_bytes + (HELD_TOTAL_MAX - s->held_total);
+	if (pe->rx.max_bytes > PEER_HELD_MAX)
+		pe->rx.max_bytes = PEER_HELD_MAX;
+	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR, n - RD_HDR);
+	s->held_total = s->held_total - before + pe->rx.held_bytes;
+	if (v == RD_DUP)
+		send_ack(s, pe, RD_ACK, h.seq);
+	else if (v == RD_RELEASE)
+		release(s, pe, from, h.seq, s->dgram + RD_HDR, n - RD_HDR);
+}
+
+static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_t alen,
+		   size_t n, int truncated)
+{
+	char from[NET_ADDR_LEN];
+
+	s->received++;
+	net_format_addr((const struct sockaddr *)a, alen, from);
+	if (truncated) {
+		reject(s, from, "%s: %s; rejected", "datagram larger than the buffer (truncated)");
+		return;
+	}
+	if (s->reliable) {
+		handle_reliable(s, a, alen, from, n);
+		return;
+	}
+	if (write_record(s, from, s->dgram, n) != 0)
+		return;
+	if (s->echo)
+		send_to(s, s->dgram, n, a, alen);
+	if (s->reply)
+		send_to(s, s->reply, strlen(s->reply), a, alen);
+}
+
+static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct userver *s = io->data;
+	int i;
+
+	(void)ev;
+	for (i = 0; i < RECV_BATCH && !s->stop_status; i++) {
+		struct sockaddr_storage a;
+		struct iovec iov = { s->dgram, sizeof s->dgram };
+		struct msghdr m;
+		ssize_t n;
+
+		memset(&m, 0, sizeof m);
+		m.msg_name = &a;
+		m.msg_namelen = sizeof a;
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		n = recvmsg(io->fd, &m, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return; /* EAGAIN, or a stray ICMP error: nothing to do */
+		handle(s, &a, m.msg_namelen, (size_t)n, (m.msg_flags & MSG_TRUNC) != 0);
+		if (s->count && s->accepted >= s->count)
+			break;
+	}
+	(void)lp;
+}
+
+static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	(void)io;
+	(void)ev;
+	loop_stop(lp);
+}
+
+static int parse_args(int argc, char **argv, struct userver *s)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "hex", no_argument, NULL, 'x' },
+		{ "peer", no_argument, NULL, 'E' },
+		{ "unpack", required_argument, NULL, 'U' },
+		{ "printf", required_argument, NULL, 'P' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sync", no_argument, NULL, 'S' },
+		{ "echo", no_argument, NULL, 'e' },
+		{ "reply", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "reliable", no_argument, NULL, 'R' },
+		{ "forget", required_argument, NULL, 'F' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[NT_ERR_LEN];
+	unsigned long v;
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":p:b:46xo:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (util_parse_port(optarg, 1, &s->port, err) < 0)
+				return cmd_usage_error(CMD, "%s", err);
+			s->port_str = optarg;
+			break;
+		case 'b': s->host = optarg; break;
+		case '4': s->family = AF_INET; break;
+		case '6': s->family = AF_INET6; break;
+		case 'x': s->hex = 1; break;
+		case 'E': s->peer_prefix = 1; break;
+		case 'U': s->unpack_fmt = optarg; break;
+		case 'P': s->tmpl = optarg; break;
+		case 'o': s->out_path = optarg; break;
+		case 'S': s->sync = 1; break;
+		case 'e': s->echo = 1; break;
+		case 'r': s->reply = optarg; break;
+		case 'c':
+			if (util_parse_ulong(optarg, 1, ~0UL, &v, err) < 0)
+				return cmd_usage_error(CMD, "--count: %s", err);
+			s->count = v;
+			break;
+		case 'R': s->reliable = 1; break;
+		case 'F':
+			if (util_parse_secs(optarg, &s->forget_ms, err) < 0 || !s->forget_ms)
+				return cmd_usage_error(CMD, "--forget: invalid '%s'", optarg);
+			break;
+		case 'v': s->verbose = 1; break;
+		case 'h': fputs(cmd_udp_server_usage, stdout); return -1;
+		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (s->tmpl && !s->unpack_fmt)
+		return cmd_usage_error(CMD, "--printf needs --unpack FMT");
+	if (s->reliable && (s->echo || s->reply))
+		return cmd_usage_error(CMD, "--reliable answers with acknowledgements only; "
+				       "drop --echo and --reply");
+	return 0;
+}
+
+/* Compile --unpack/--printf and open -o. Returns 0 or an exit status. */
+static int setup_output(struct userver *s)
+{
+	char err[NT_ERR_LEN];
+
+	if (s->unpack_fmt) {
+		if (pack_compile(s->unpack_fmt, &s->fmt, err) < 0) {
+			nt_warn(CMD, "--unpack: bad format '%s': %s", s->unpack_fmt, err);
+			return NT_EXIT_FAIL;
+		}
+		if (s->tmpl && !(s->pf = pack_printf_compile(s->tmpl, &s->fmt, err)))
+			return cmd_usage_error(CMD, "--printf: %s", err);
+		if (!(s->vals = calloc(s->fmt.nvalues + 1, sizeof *s->vals))) {
+			nt_warn(CMD, "out of memory");
+			return NT_EXIT_FAIL;
+		}
+	}
+	s->out_fd = STDOUT_FILENO;
+	if (s->out_path) {
+		s->out_fd = open(s->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (s->out_fd < 0) {
+			nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+			return NT_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+static int server_open(struct userver *s, char *err)
+{
+	struct addrinfo *ai = NULL;
+	int rcvbuf = 4 << 20;
+
+	if (s->host && net_resolve(s->host, s->port_str, s->family, SOCK_DGRAM,
+				   NET_PASSIVE, &ai, err) < 0)
+		return NT_EXIT_RESOLVE;
+	s->fd = net_listen(ai, s->port, s->family, SOCK_DGRAM, 0, err);
+	if (ai)
+		freeaddrinfo(ai);
+	if (s->fd < 0)
+		return NT_EXIT_FAIL;
+	/* absorb bursts from many senders; the kernel caps it */
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	return 0;
+}
+
+static void server_free(struct userver *s)
+{
+	size_t b;
+
+	for (b = 0; b < PEER_BUCKETS; b++)
+		while (s->peers[b]) {
+			struct peer *pe = s->peers[b];
+
+			s->peers[b] = pe->next;
+			peer_free(s, pe);
+		}
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->out_path && s->out_fd >= 0)
+		close(s->out_fd);
+	util_signal_pipe_close(s->sio.fd);
+	loop_free(s->lp);
+	pack_printf_free(s->pf);
+	pack_free(&s->fmt);
+	free(s->vals);
+	buf_free(&s->line);
+	free(s);
+}
+
+int cmd_udp_server(int argc, char **argv)
+{
+	struct userver *s = calloc(1, sizeof *s);
+	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
+	int rc;
+
+	if (!s) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	s->fd = s->out_fd = s->sio.fd = -1;
+	s->port = 8888;
+	s->port_str = "8888";
+	s->family = AF_UNSPEC;
+	s->forget_ms = 60000;
+	rc = parse_args(argc, argv, s);
+	if (rc == 0)
+		rc = setup_output(s);
+	if (rc == 0 && (rc = server_open(s, err)) != 0)
+		nt_warn(CMD, "%s", err);
+	if (rc == 0 && (!(s->lp = loop_new(err)) || (s->sio.fd = util_signal_pipe(err)) < 0)) {
+		nt_warn(CMD, "%s", err);
+		rc = NT_EXIT_FAIL;
+	}
+	if (rc) {
+		server_free(s);
+		return rc < 0 ? 0 : rc;
+	}
+	s->io.fd = s->fd;
+	s->io.events = s->sio.events = LOOP_READ;
+	s->io.cb = recv_cb;
+	s->sio.cb = signal_cb;
+	s->io.data = s->sio.data = s->sweep.data = s;
+	s->sweep.cb = sweep_cb;
+	if (loop_io_add(s->lp, &s->io, err) < 0 || loop_io_add(s->lp, &s->sio, err) < 0 ||
+	    (s->reliable && loop_timer_set(s->lp, &s->sweep, SWEEP_MS) < 0)) {
+		nt_warn(CMD, "%s", err);
+		server_free(s);
+		return NT_EXIT_FAIL;
+	}
+	nt_warn(CMD, "listening on %s", net_fd_addr(s->fd, 0, addr));
+	if (loop_run(s->lp, err) < 0) {
+		nt_warn(CMD, "%s", err);
+		s->stop_status = NT_EXIT_FAIL;
+	}
+	nt_warn(CMD, "stopped: %llu received, %llu accepted, %llu rejected, %llu replied",
+		s->received, s->accepted, s->rejected, s->replied);
+	rc = s->stop_status;
+	server_free(s);
+	return rc;
+}

@@ -1,0 +1,309 @@
+"""udp-server and udp-client against Python socket peers, and through a
+lossy relay that drops, duplicates and reorders datagrams."""
+import os
+import random
+import selectors
+import signal
+import socket
+import struct
+import threading
+import time
+
+import harness
+from harness import check, deadline
+
+STUDENT_TMPL = "%d %-10s %d %.2f\\n"
+
+
+def udp_sock(t, family=socket.AF_INET):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    t.socks.append(s)
+    s.settimeout(10 * harness.SLOW)
+    return s
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_student_records_end_to_end(t):
+    out = t.path("students.txt")
+    srv = t.server("udp-server", "--unpack", "i16sif", "--printf", STUDENT_TMPL, "-o", out,
+                   "--reply", "Thanks")
+    rc, stdout, err = t.run("udp-client", "--pack", "i16sif", "127.0.0.1", str(srv.port),
+                            input=b'1 alice 20 1.75\n2 "bob smith" 31 1.5\n')
+    check(rc == 0 and stdout == b"Thanks\nThanks\n", (rc, stdout, err))
+    # a record from Python's socket and struct reaches the same file
+    s = udp_sock(t)
+    s.sendto(struct.pack("i16sif", 3, b"carol", 22, 1.625), ("127.0.0.1", srv.port))
+    check(s.recv(100) == b"Thanks")
+    # a record of the wrong size is rejected, the next good one accepted
+    s.sendto(b"not a record", ("127.0.0.1", srv.port))
+    s.sendto(struct.pack("i16sif", 4, b"dave", 23, 2.0), ("127.0.0.1", srv.port))
+    check(s.recv(100) == b"Thanks")
+    srv.wait_line(r"record of 12 bytes, expected 28; rejected")
+    check(srv.stop() == 0)
+    check(read_file(out) == b"1 alice      20 1.75\n2 bob smith  31 1.50\n"
+          b"3 carol      22 1.62\n4 dave       23 2.00\n", read_file(out))
+    check("stopped: 5 received, 4 accepted, 1 rejected, 4 replied" in srv.stderr(), srv.stderr())
+
+
+def test_sizes_zero_one_and_maximum(t):
+    out = t.path("out.txt")
+    srv = t.server("udp-server", "-x", "--echo", "-o", out)
+    s = udp_sock(t)
+    sent = []
+    for size in (0, 1, 65507):
+        data = os.urandom(size)
+        sent.append(data.hex().encode())
+        s.sendto(data, ("127.0.0.1", srv.port))
+        check(s.recv(70000) == data, size)
+    check(srv.stop() == 0)
+    check(read_file(out) == b"\n".join(sent) + b"\n", "hex lines differ")
+
+
+def test_text_lines_and_peer_prefix(t):
+    srv = t.server("udp-server", "--peer", "--count", "2")
+    s = udp_sock(t)
+    s.bind(("127.0.0.1", 0))
+    s.sendto(b"no newline", ("127.0.0.1", srv.port))
+    s.sendto(b"with newline\n", ("127.0.0.1", srv.port))
+    check(srv.wait(10) == 0)
+    me = "127.0.0.1:%d" % s.getsockname()[1]
+    check(srv.p.stdout.read() == f"{me}\tno newline\n{me}\twith newline\n".encode())
+
+
+@deadline(60)
+def test_many_senders_at_once(t):
+    srv = t.server("udp-server", "--echo")
+    errors = []
+
+    def sender(k):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(10)
+        try:
+            for j in range(50):
+                msg = b"s%d-%d" % (k, j)
+                s.sendto(msg, ("127.0.0.1", srv.port))
+                if s.recv(100) != msg:
+                    errors.append(k)
+        except OSError as e:
+            errors.append(repr(e))
+        finally:
+            s.close()
+
+    ths = [threading.Thread(target=sender, args=(k,)) for k in range(20)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(60)
+    check(not errors, errors)
+    check(srv.stop() == 0)
+    lines = srv.p.stdout.read().split(b"\n")[:-1]
+    check(sorted(lines) == sorted(b"s%d-%d" % (k, j) for k in range(20) for j in range(50)))
+
+
+def test_client_replies_unpack_hex_raw(t):
+    peer = udp_sock(t)
+    peer.bind(("127.0.0.1", 0))
+    port = peer.getsockname()[1]
+    got = []
+
+    def serve():
+        for _ in range(3):
+            data, a = peer.recvfrom(70000)
+            got.append(data)
+            peer.sendto(struct.pack("<hf", len(data), 0.5), a)
+
+    th = threading.Thread(target=serve)
+    th.start()
+    rc, out, err = t.run("udp-client", "--raw", "--size", "4", "--unpack", "<hf", "127.0.0.1",
+                         str(port), input=b"abcdefghij")
+    th.join(10)
+    check(rc == 0 and got == [b"abcd", b"efgh", b"ij"], (rc, got, err))
+    check(out == b"4\t0.5\n4\t0.5\n2\t0.5\n", out)
+    th = threading.Thread(target=lambda: peer.sendto(b"\x01\xff", peer.recvfrom(100)[1]))
+    th.start()
+    rc, out, err = t.run("udp-client", "-x", "127.0.0.1", str(port), input=b"q\n")
+    th.join(10)
+    check(rc == 0 and out == b"01ff\n", (rc, out))
+
+
+def test_refused_port_exit_4(t):
+    s = udp_sock(t)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now: ICMP port unreachable
+    rc, out, err = t.run("udp-client", "-w", "2", "127.0.0.1", str(port), input=b"hello\n")
+    check(rc == 4 and "connection refused" in err, (rc, err))
+    rc, out, err = t.run("udp-client", "--reliable", "127.0.0.1", str(port), input=b"hello\n")
+    check(rc == 4 and "connection refused" in err, (rc, err))
+
+
+def test_reliable_without_server_answer_exit_5(t):
+    s = udp_sock(t)
+    s.bind(("127.0.0.1", 0))  # takes datagrams, never acknowledges
+    rc, out, err = t.run("udp-client", "--reliable", "--retries", "3", "127.0.0.1",
+                         str(s.getsockname()[1]), input=b"one\ntwo\n")
+    check(rc == 5 and "record 0 (stdin line 1) not acknowledged after 3 retries" in err,
+          (rc, err))
+
+
+def test_garbage_to_reliable_server_is_logged_and_dropped(t):
+    out = t.path("out.txt")
+    srv = t.server("udp-server", "--reliable", "-o", out)
+    s = udp_sock(t)
+    hdr = lambda typ, ver=1: b"NT" + bytes([ver, typ]) + struct.pack(">III", 7, 0, 0)  # noqa: E731
+    garbage = [b"", b"N", b"XX" + b"\0" * 14, hdr(1, ver=2) + b"x", hdr(9) + b"x",
+               hdr(2) + b"payload", hdr(2), os.urandom(100)]
+    for g in garbage:
+        s.sendto(g, ("127.0.0.1", srv.port))
+    rc, _, err = t.run("udp-client", "--reliable", "127.0.0.1", str(srv.port), input=b"fine\n")
+    check(rc == 0, err)
+    check(srv.stop() == 0)
+    check(read_file(out) == b"fine\n", read_file(out))
+    text = srv.stderr()
+    for why in ["shorter than the 16-byte header", "bad magic", "unknown version 2",
+                "unknown type 9", "acknowledgement with 7 bytes", "acknowledgement sent to"]:
+        check(why in text, (why, text))
+
+
+def test_reliable_rejected_record_exit_6(t):
+    srv = t.server("udp-server", "--reliable", "--unpack", "<i")
+    rc, out, err = t.run("udp-client", "--reliable", "127.0.0.1", str(srv.port),
+                         input=b"toolong\n")
+    check(rc == 6 and "record 0 (stdin line 1) rejected by the server" in err, (rc, err))
+    srv.stop()
+
+
+class LossyRelay:
+    """Forwards datagrams both ways between clients and a server, dropping,
+    duplicating and reordering them at the given rates."""
+
+    def __init__(self, t, server_port, drop, dup, reorder, seed=1):
+        self.rng = random.Random(seed)
+        self.drop, self.dup, self.reorder = drop, dup, reorder
+        self.front = udp_sock(t)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = self.front.getsockname()[1]
+        self.server = ("127.0.0.1", server_port)
+        self.backs = {}      # client address -> socket towards the server
+        self.clients = {}    # back socket -> client address
+        self.held = {}       # direction -> a datagram held back
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.front, selectors.EVENT_READ)
+        self.stats = {"dropped": 0, "duplicated": 0, "reordered": 0}
+        self.t = t
+        self.stop = threading.Event()
+        self.th = threading.Thread(target=self.run, daemon=True)
+        self.th.start()
+        t.cleanups.append(self.close)
+
+    def close(self):
+        self.stop.set()
+        self.th.join(10)
+
+    def emit(self, key, send, data):
+        r = self.rng.random()
+        if r < self.drop:
+            self.stats["dropped"] += 1
+            return
+        if r < self.drop + self.reorder and key not in self.held:
+            self.held[key] = (send, data, time.monotonic())
+            self.stats["reordered"] += 1
+            return
+        self.send(send, data)
+        if self.rng.random() < self.dup:
+            self.stats["duplicated"] += 1
+            self.send(send, data)
+        if key in self.held:  # the held one goes after this one
+            hsend, hdata, _ = self.held.pop(key)
+            self.send(hsend, hdata)
+
+    @staticmethod
+    def send(fn, data):
+        try:
+            fn(data)
+        except OSError:
+            pass  # a peer gone (ICMP refusal): the datagram is lost, as UDP may
+
+    def run(self):
+        while not self.stop.is_set():
+            for key, _ in self.sel.select(timeout=0.01):
+                s = key.fileobj
+                try:
+                    data, addr = s.recvfrom(70000)
+                except OSError:
+                    continue
+                if s is self.front:
+                    back = self.backs.get(addr)
+                    if back is None:
+                        back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        back.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+                        back.connect(self.server)
+                        self.backs[addr] = back
+                        self.clients[back] = addr
+                        self.t.socks.append(back)
+                        self.sel.register(back, selectors.EVENT_READ)
+                    self.emit(("up", addr), back.send, data)
+                else:
+                    caddr = self.clients[s]
+                    self.emit(("down", caddr), lambda d, a=caddr: self.front.sendto(d, a), data)
+            now = time.monotonic()
+            for key in [k for k, v in self.held.items() if now - v[2] > 0.02]:
+                send, data, _ = self.held.pop(key)
+                self.send(send, data)
+
+
+def per_client_lines(path, clients):
+    seen = {k: [] for k in range(clients)}
+    for line in read_file(path).decode().splitlines():
+        k, i = line.split()
+        seen[int(k[1:])].append(int(i))
+    return seen
+
+
+@deadline(300)
+def test_reliable_through_loss_duplication_and_reordering(t):
+    clients, records = 4, 25000
+    out = t.path("out.txt")
+    srv = t.server("udp-server", "--reliable", "-o", out)
+    relay = LossyRelay(t, srv.port, drop=0.10, dup=0.05, reorder=0.05)
+    procs = []
+    for k in range(clients):
+        data = "".join(f"c{k} {i}\n" for i in range(records)).encode()
+        p = harness.Proc(t, [harness.NETTOOL, "udp-client", "--reliable", "127.0.0.1",
+                             str(relay.port)], stdin=harness.subprocess.PIPE)
+        threading.Thread(target=lambda p=p, d=data: (p.p.stdin.write(d), p.p.stdin.close()),
+                         daemon=True).start()
+        procs.append(p)
+    for p in procs:
+        check(p.wait(240) == 0, p.stderr())
+    check(srv.stop() == 0)
+    seen = per_client_lines(out, clients)
+    for k in range(clients):
+        check(seen[k] == list(range(records)),
+              f"client {k}: {len(seen[k])} lines, in order: {seen[k] == sorted(seen[k])}")
+    check(relay.stats["dropped"] > 1000 and relay.stats["duplicated"] > 500
+          and relay.stats["reordered"] > 500, relay.stats)
+
+
+@deadline(60)
+def test_without_reliable_the_relay_bites(t):
+    records = 5000
+    out = t.path("out.txt")
+    srv = t.server("udp-server", "-o", out)
+    relay = LossyRelay(t, srv.port, drop=0.10, dup=0.05, reorder=0.05)
+    data = "".join(f"c0 {i}\n" for i in range(records)).encode()
+    rc, _, err = t.run("udp-client", "-N", "127.0.0.1", str(relay.port), input=data, timeout=60)
+    check(rc == 0, err)
+    # wait until the relay has passed on all it will (its held one included)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and relay.held:
+        time.sleep(0.02)
+    srv.signal(signal.SIGTERM)
+    check(srv.wait() == 0)
+    got = per_client_lines(out, 1)[0]
+    check(len(set(got)) < records, "no loss seen")
+    check(len(got) != len(set(got)) or got != sorted(got), "no duplicate or reordering seen")
