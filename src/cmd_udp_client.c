@@ -323,8 +323,10 @@ static int send_pending(struct uclient *c)
 		}
 		c->last_activity = util_now_ms();
 	}
-	memmove(c->in.data, c->in.data + start, c->in.len - start);
-	c->in.len -= start;
+	if (start) {
+		memmove(c->in.data, c->in.data + start, c->in.len - start);
+		c->in.len -= start;
+	}
 	return rc;
 }
 

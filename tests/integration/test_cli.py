@@ -6,7 +6,7 @@ import subprocess
 from harness import check, deadline, NETTOOL  # noqa: F401
 import harness
 
-SUBCOMMANDS = ["tcp-client", "tcp-echo-server", "pack", "unpack"]
+SUBCOMMANDS = ["tcp-client", "tcp-echo-server", "udp-server", "udp-client", "pack", "unpack"]
 
 
 def test_help_lists_subcommands(t):
@@ -75,6 +75,14 @@ def test_strict_numbers(t):
         ["tcp-echo-server", "--idle-timeout", "soon"],
         ["tcp-echo-server", "--backlog", "1e3"],
         ["tcp-echo-server", "stray"],
+        ["udp-server", "-p", "1x"],
+        ["udp-server", "--count", "-3"],
+        ["udp-server", "--reliable", "--echo"],
+        ["udp-server", "--printf", "%d"],
+        ["udp-client", "127.0.0.1", "99999"],
+        ["udp-client", "--size", "65508", "127.0.0.1", "9"],
+        ["udp-client", "--window", "0", "127.0.0.1", "9"],
+        ["udp-client", "--raw", "--pack", "<i", "127.0.0.1", "9"],
     ]
     for argv in bad:
         rc, out, err = t.run(*argv)
