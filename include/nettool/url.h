@@ -1,0 +1,40 @@
+#ifndef NETTOOL_URL_H
+#define NETTOOL_URL_H
+
+#include <stddef.h>
+
+/* URLs of the form http://[user:pass@]host[:port]/path?query#fragment.
+ * Pure: no I/O. */
+#define URL_MAX 8192
+
+struct url {
+	char scheme[16];   /* lower case */
+	char userinfo[256];/* as given (percent-encoded), "" when absent */
+	int has_userinfo;
+	char host[256];    /* without the brackets of an IPv6 literal */
+	int ipv6;          /* host was [bracketed] */
+	unsigned port;     /* the default for the scheme when absent */
+	int has_port;
+	char target[URL_MAX]; /* path and query as given; "/" when empty */
+};
+
+/*
+ * Parse an absolute URL. Refuses control characters, spaces and anything
+ * past the limits. Returns 0, or -1 with err filled.
+ */
+int url_parse(const char *s, struct url *u, char *err);
+
+/* "host", "host:port" or "[v6]:port" for a Host header (port only when
+ * not the scheme's default) into out (at least 300 bytes). */
+void url_host_header(const struct url *u, char *out, size_t len);
+
+/*
+ * Resolve a reference (a Location) against an absolute base URL as
+ * RFC 3986 section 5.2 says, into out. Returns 0, or -1 with err filled.
+ */
+int url_resolve(const char *base, const char *ref, char *out, size_t len, char *err);
+
+/* Decode %XX in place; returns -1 on a bad escape. */
+int url_unescape(char *s);
+
+#endif

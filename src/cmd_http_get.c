@@ -1,0 +1,622 @@
+#include "nettool/buf.h"
+#include "nettool/cmd.h"
+#include "nettool/http.h"
+#include "nettool/net.h"
+#include "nettool/url.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define CMD "http-get"
+#define GET_BUF (256 * 1024)
+#define MAX_EXTRA 64
+
+const char cmd_http_get_usage[] =
+	"usage: nettool http-get [OPTIONS] URL\n"
+	"Fetch an http:// URL (no TLS) and write the body to stdout.\n\n"
+	"  -o FILE            write the body to FILE (renamed into place when complete)\n"
+	"  -O                 write to the URL's last path segment (index.html for /)\n"
+	"  -C, --continue     with -o: fetch only the rest of a partial FILE\n"
+	"  -H 'Name: value'   add or replace a request header\n"
+	"  -I                 send HEAD and print the response head\n"
+	"  -i                 print the response head before the body\n"
+	"  -v                 show the request and response heads on stderr\n"
+	"  -f, --fail         exit 7 without a body on a status of 400 or more\n"
+	"  -L                 follow redirects (301 302 303 307 308)\n"
+	"      --max-redirs N at most N redirects (default 10)\n"
+	"  -w SECS            timeout for connecting and for each read (exit 5)\n"
+	"  -4, -6             IPv4 or IPv6 only\n"
+	"  -s                 silent: no progress bar, no message but errors\n"
+	"      --progress     show the progress bar even when stderr is no terminal\n"
+	"  -h, --help         this help\n";
+
+struct get_opts {
+	const char *url, *out_path, *extra[MAX_EXTRA];
+	int nextra, head, include, verbose, fail, follow, max_redirs, timeout_ms;
+	int family, silent, progress, resume, remote_name;
+};
+
+struct fetch {
+	const struct get_opts *o;
+	struct http_parser *hp;
+	int fd, out_fd, appending;
+	char final_path[4096], tmp_path[4200];
+	unsigned long long got, total;
+	uint64_t started, drawn;
+	int bar;
+};
+
+/* ---- the request ---- */
+
+static void base64(const unsigned char *in, size_t n, char *out)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		*out++ = t[in[i] >> 2];
+		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		*out++ = t[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		*out++ = t[in[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		*out++ = t[in[i] >> 2];
+		*out++ = t[(in[i] & 3) << 4];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (n - i == 2) {
+		*out++ = t[in[i] >> 2];
+		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		*out++ = t[(in[i + 1] & 15) << 2];
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+/* The -H header replacing name, or NULL. */
+static const char *extra_for(const struct get_opts *o, const char *name)
+{
+	int i;
+
+	for (i = 0; i < o->nextra; i++) {
+		const char *c = strchr(o->extra[i], ':');
+
+		if (c && (size_t)(c - o->extra[i]) == strlen(name) &&
+		    !strncasecmp(o->extra[i], name, strlen(name)))
+			return o->extra[i];
+	}
+	return NULL;
+}
+
+static void add_header(struct buf *b, const struct get_opts *o, const char *name,
+		       const char *value)
+{
+	const char *x = extra_for(o, name);
+
+	if (x)
+		buf_printf(b, "%s\r\n", x);
+	else if (value)
+		buf_printf(b, "%s: %s\r\n", name, value);
+}
+
+static int build_request(const struct get_opts *o, const struct url *u, long long from,
+			 struct buf *b)
+{
+	static const char *std[] = { "Host", "User-Agent", "Accept", "Connection",
+				     "Authorization", "Range" };
+	char host[300], auth[700], range[48];
+	int i;
+	size_t k;
+
+	url_host_header(u, host, sizeof host);
+	buf_printf(b, "%s %s HTTP/1.1\r\n", o->head ? "HEAD" : "GET", u->target);
+	add_header(b, o, "Host", host);
+	add_header(b, o, "User-Agent", "nettool/" NT_VERSION);
+	add_header(b, o, "Accept", "*/*");
+	add_header(b, o, "Connection", "close");
+	if (u->has_userinfo) {
+		char ui[256];
+
+		memcpy(ui, u->userinfo, sizeof ui);
+		if (url_unescape(ui) < 0)
+			return -1;
+		memcpy(auth, "Basic ", 6);
+		base64((unsigned char *)ui, strlen(ui), auth + 6);
+		add_header(b, o, "Authorization", auth);
+	} else {
+		add_header(b, o, "Authorization", NULL);
+	}
+	if (from > 0) {
+		snprintf(range, sizeof range, "bytes=%lld-", from);
+		add_header(b, o, "Range", range);
+	} else {
+		add_header(b, o, "Range", NULL);
+	}
+	for (i = 0; i < o->nextra; i++) {
+		const char *c = strchr(o->extra[i], ':');
+		int known = 0;
+
+		for (k = 0; k < sizeof std / sizeof std[0]; k++)
+			known |= (size_t)(c - o->extra[i]) == strlen(std[k]) &&
+				 !strncasecmp(o->extra[i], std[k], strlen(std[k]));
+		if (!known && c[1] != '\0')
+			buf_printf(b, "%s\r\n", o->extra[i]);
+	}
+	buf_printf(b, "\r\n");
+	return 0;
+}
+
+static void show_lines(const char *prefix, const char *p, size_t n)
+{
+	while (n) {
+		const char *lf = memchr(p, '\n', n);
+		size_t l = lf ? (size_t)(lf - p) + 1 : n;
+		size_t w = l;
+
+		while (w && (p[w - 1] == '\n' || p[w - 1] == '\r'))
+			w--;
+		fprintf(stderr, "%s%.*s\n", prefix, (int)w, p);
+		p += l;
+		n -= l;
+	}
+}
+
+/* ---- output ---- */
+
+static void progress(struct fetch *f, int done)
+{
+	uint64_t now = util_now_ms();
+	double secs, rate;
+
+	if (!f->bar || (!done && now - f->drawn < 100))
+		return;
+	f->drawn = now;
+	if (done) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	secs = (double)(now - f->started) / 1000.0;
+	rate = secs > 0 ? (double)f->got / secs : 0;
+	if (f->total)
+		fprintf(stderr, "\r\033[K%llu/%llu bytes %3d%% %.1f MB/s ETA %.0fs", f->got,
+			f->total, (int)(100.0 * (double)f->got / (double)f->total), rate / 1e6,
+			rate > 0 ? (double)(f->total - f->got) / rate : 0.0);
+	else
+		fprintf(stderr, "\r\033[K%llu bytes %.1f MB/s", f->got, rate / 1e6);
+}
+
+/* Open where the body goes: stdout, a temporary beside FILE, or FILE
+ * itself when continuing with a 206. */
+static int open_output(struct fetch *f, int append)
+{
+	if (!f->final_path[0]) {
+		f->out_fd = STDOUT_FILENO;
+		return 0;
+	}
+	if (append) {
+		f->out_fd = open(f->final_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		f->appending = 1;
+	} else {
+		snprintf(f->tmp_path, sizeof f->tmp_path, "%s.nettool-XXXXXX", f->final_path);
+		f->out_fd = mkstemp(f->tmp_path);
+		if (f->out_fd < 0)
+			f->tmp_path[0] = '\0';
+	}
+	if (f->out_fd < 0) {
+		nt_warn(CMD, "%s: %s", append ? f->final_path : "cannot create a file beside it",
+			strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void discard_output(struct fetch *f)
+{
+	if (f->out_fd >= 0 && f->out_fd != STDOUT_FILENO)
+		close(f->out_fd);
+	f->out_fd = -1;
+	if (f->tmp_path[0])
+		unlink(f->tmp_path);
+	f->tmp_path[0] = '\0';
+}
+
+static int finish_output(struct fetch *f)
+{
+	if (f->out_fd == STDOUT_FILENO || f->out_fd < 0)
+		return 0;
+	if (close(f->out_fd) < 0) {
+		f->out_fd = -1;
+		nt_warn(CMD, "write %s: %s", f->final_path, strerror(errno));
+		discard_output(f);
+		return NT_EXIT_FAIL;
+	}
+	f->out_fd = -1;
+	if (f->tmp_path[0] && rename(f->tmp_path, f->final_path) < 0) {
+		nt_warn(CMD, "rename to %s: %s", f->final_path, strerror(errno));
+		discard_output(f);
+		return NT_EXIT_FAIL;
+	}
+	f->tmp_path[0] = '\0';
+	return 0;
+}
+
+static int write_out(struct fetch *f, const char *p, size_t n)
+{
+	if (net_write_full(f->out_fd, p, n) < 0) {
+		if (errno == EPIPE && f->out_fd == STDOUT_FILENO)
+			return -1;
+		nt_warn(CMD, "write %s: %s", f->final_path[0] ? f->final_path : "stdout",
+			strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	f->got += n;
+	progress(f, 0);
+	return 0;
+}
+
+/* ---- the response ---- */
+
+enum { GOT_BODY, GOT_REDIRECT, GOT_DONE };
+
+static void head_text(const struct http_parser *hp, struct buf *b)
+{
+	size_t i;
+
+	buf_printf(b, "HTTP/1.%d %d %s\r\n", hp->minor, hp->status, hp->reason);
+	for (i = 0; i < hp->nfields; i++)
+		buf_printf(b, "%s: %s\r\n", hp->fields[i].name, hp->fields[i].value);
+	buf_printf(b, "\r\n");
+}
+
+static int is_redirect(int status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* The head arrived: print it as asked and decide what to do with the body. */
+static int on_head(struct fetch *f, int *what)
+{
+	const struct get_opts *o = f->o;
+	struct http_parser *hp = f->hp;
+	struct buf b = { NULL, 0, 0 };
+	int rc = 0;
+
+	head_text(hp, &b);
+	if (o->verbose)
+		show_lines("< ", b.data, b.len);
+	if (o->follow && is_redirect(hp->status) && http_field(hp, "Location")) {
+		*what = GOT_REDIRECT;
+		buf_free(&b);
+		return 0;
+	}
+	*what = GOT_BODY;
+	if (o->fail && hp->status >= 400) {
+		nt_warn(CMD, "HTTP error %d %s", hp->status, hp->reason);
+		buf_free(&b);
+		return NT_EXIT_HTTP;
+	}
+	if (o->resume && hp->status == 416) {
+		*what = GOT_DONE; /* nothing left to fetch */
+		buf_free(&b);
+		return 0;
+	}
+	rc = open_output(f, o->resume && hp->status == 206);
+	if (rc == 0 && (o->include || o->head) && net_write_full(f->out_fd, b.data, b.len) < 0)
+		rc = NT_EXIT_FAIL;
+	if (hp->body == HTTP_BODY_LENGTH)
+		f->total = hp->length;
+	buf_free(&b);
+	return rc;
+}
+
+static int read_fail(struct fetch *f)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		nt_warn(CMD, "timed out waiting for %s", f->hp->state ? "the body" : "the response");
+		return NT_EXIT_TIMEOUT;
+	}
+	nt_warn(CMD, "receive: %s", strerror(errno));
+	return errno == ECONNRESET ? NT_EXIT_PROTO : NT_EXIT_FAIL;
+}
+
+/* Read and handle the response on f->fd. */
+static int transfer(struct fetch *f, char *buf, int *what)
+{
+	int rc = 0, head_seen = 0;
+
+	*what = GOT_DONE;
+	for (;;) {
+		ssize_t n;
+		size_t off = 0;
+
+		do
+			n = read(f->fd, buf, GET_BUF);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return read_fail(f);
+		while (n == 0 || off < (size_t)n) {
+			size_t used = 0;
+			enum http_event ev = n ? http_parse(f->hp, buf + off, (size_t)n - off, &used)
+					       : http_parse_eof(f->hp);
+
+			off += used;
+			if (ev == HTTP_EV_ERROR) {
+				nt_warn(CMD, "%s", f->hp->err);
+				return NT_EXIT_PROTO;
+			}
+			if (ev == HTTP_EV_HEAD) {
+				head_seen = 1;
+				if ((rc = on_head(f, what)) != 0 || *what != GOT_BODY)
+					return rc;
+			} else if (ev == HTTP_EV_BODY && !f->o->head) {
+				if ((rc = write_out(f, f->hp->ev_data, f->hp->ev_len)) != 0)
+					return rc;
+			} else if (ev == HTTP_EV_DONE) {
+				*what = head_seen ? GOT_BODY : GOT_DONE;
+				return 0;
+			} else if (ev == HTTP_EV_NEED) {
+				break;
+			}
+		}
+	}
+}
+
+/* ---- one request ---- */
+
+static int connect_url(const struct get_opts *o, const struct url *u, char *err)
+{
+	struct addrinfo *ai;
+	char port[8];
+	int fd;
+
+	snprintf(port, sizeof port, "%u", u->port);
+	if (net_resolve(u->host, port, o->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0,
+			&ai, err) < 0)
+		return -NT_EXIT_RESOLVE;
+	fd = net_connect(ai, NULL, o->timeout_ms > 0 ? o->timeout_ms : -1, err);
+	freeaddrinfo(ai);
+	if (fd < 0)
+		return -net_connect_status(errno);
+	if (o->timeout_ms > 0) {
+		struct timeval tv = { o->timeout_ms / 1000, (o->timeout_ms % 1000) * 1000 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	}
+	return fd;
+}
+
+static int check_url(const char *s, struct url *u, int redirect)
+{
+	char err[NT_ERR_LEN];
+
+	if (url_parse(s, u, err) < 0) {
+		if (redirect) {
+			nt_warn(CMD, "bad redirect Location '%s': %s", s, err);
+			return NT_EXIT_PROTO;
+		}
+		return cmd_usage_error(CMD, "bad URL '%s': %s", s, err);
+	}
+	if (!strcmp(u->scheme, "https")) {
+		nt_warn(CMD, "%s%s: https is not supported (no TLS in nettool)",
+			redirect ? "redirect to " : "", s);
+		return NT_EXIT_USAGE;
+	}
+	if (strcmp(u->scheme, "http")) {
+		nt_warn(CMD, "%s: unsupported scheme '%s'", s, u->scheme);
+		return NT_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int request_once(struct fetch *f, const struct url *u, long long from, char *buf,
+			int *what)
+{
+	char err[NT_ERR_LEN];
+	struct buf req = { NULL, 0, 0 };
+	int rc;
+
+	f->fd = connect_url(f->o, u, err);
+	if (f->fd < 0) {
+		nt_warn(CMD, "%s", err);
+		return -f->fd;
+	}
+	if (build_request(f->o, u, from, &req) < 0) {
+		nt_warn(CMD, "bad escape in the user information of the URL");
+		rc = NT_EXIT_USAGE;
+	} else {
+		if (f->o->verbose)
+			show_lines("> ", req.data, req.len);
+		if (net_write_full(f->fd, req.data, req.len) < 0) {
+			nt_warn(CMD, "send: %s", strerror(errno));
+			rc = errno == EAGAIN ? NT_EXIT_TIMEOUT : NT_EXIT_FAIL;
+		} else {
+			http_parser_init(f->hp, 0);
+			f->hp->head_request = f->o->head;
+			rc = transfer(f, buf, what);
+		}
+	}
+	buf_free(&req);
+	close(f->fd);
+	f->fd = -1;
+	return rc;
+}
+
+/* -O: the last path segment, or index.html. */
+static void remote_name(const struct url *u, char *out, size_t len)
+{
+	size_t n = strcspn(u->target, "?");
+	const char *end = u->target + n, *s = end;
+	char seg[256];
+
+	while (s > u->target && s[-1] != '/')
+		s--;
+	n = (size_t)(end - s);
+	if (n == 0 || n >= sizeof seg) {
+		snprintf(out, len, "index.html");
+		return;
+	}
+	memcpy(seg, s, n);
+	seg[n] = '\0';
+	if (url_unescape(seg) < 0 || !seg[0] || strchr(seg, '/') || !strcmp(seg, ".") ||
+	    !strcmp(seg, ".."))
+		snprintf(out, len, "index.html");
+	else
+		snprintf(out, len, "%s", seg);
+}
+
+static int fetch_all(struct fetch *f, char *buf)
+{
+	const struct get_opts *o = f->o;
+	char cur[URL_MAX], next[URL_MAX], err[NT_ERR_LEN];
+	struct url *u = malloc(sizeof *u);
+	int redirs = 0, rc, what;
+	long long from = 0;
+
+	if (!u)
+		return NT_EXIT_FAIL;
+	snprintf(cur, sizeof cur, "%s", o->url);
+	for (;;) {
+		if ((rc = check_url(cur, u, redirs > 0)) != 0)
+			break;
+		if (o->remote_name && !f->final_path[0])
+			remote_name(u, f->final_path, sizeof f->final_path);
+		if (o->resume && f->final_path[0]) {
+			struct stat st;
+
+			from = stat(f->final_path, &st) == 0 ? (long long)st.st_size : 0;
+		}
+		rc = request_once(f, u, from, buf, &what);
+		if (rc || what != GOT_REDIRECT)
+			break;
+		if (++redirs > o->max_redirs) {
+			nt_warn(CMD, "more than %d redirects", o->max_redirs);
+			rc = NT_EXIT_PROTO;
+			break;
+		}
+		if (url_resolve(cur, http_field(f->hp, "Location"), next, sizeof next, err) < 0) {
+			nt_warn(CMD, "bad redirect Location: %s", err);
+			rc = NT_EXIT_PROTO;
+			break;
+		}
+		if (o->verbose)
+			nt_warn(CMD, "following redirect to %s", next);
+		memcpy(cur, next, sizeof cur);
+	}
+	free(u);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv, struct get_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "continue", no_argument, NULL, 'C' },
+		{ "fail", no_argument, NULL, 'f' },
+		{ "max-redirs", required_argument, NULL, 'M' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[NT_ERR_LEN];
+	unsigned long v;
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":o:OCH:Iivfw:L46sh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': o->out_path = optarg; break;
+		case 'O': o->remote_name = 1; break;
+		case 'C': o->resume = 1; break;
+		case 'H': {
+			const char *c = strchr(optarg, ':');
+
+			if (!c || !http_name_ok(optarg, (size_t)(c - optarg)) || !http_value_ok(optarg))
+				return cmd_usage_error(CMD, "-H: bad header '%s' (expected 'Name: value', "
+						       "no control characters)", optarg);
+			if (o->nextra == MAX_EXTRA)
+				return cmd_usage_error(CMD, "-H: at most %d headers", MAX_EXTRA);
+			o->extra[o->nextra++] = optarg;
+			break;
+		}
+		case 'I': o->head = 1; break;
+		case 'i': o->include = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'f': o->fail = 1; break;
+		case 'L': o->follow = 1; break;
+		case 'M':
+			if (util_parse_ulong(optarg, 0, 1000, &v, err) < 0)
+				return cmd_usage_error(CMD, "--max-redirs: %s", err);
+			o->max_redirs = (int)v;
+			break;
+		case 'w':
+			if (util_parse_secs(optarg, &o->timeout_ms, err) < 0)
+				return cmd_usage_error(CMD, "-w: %s", err);
+			break;
+		case '4': o->family = AF_INET; break;
+		case '6': o->family = AF_INET6; break;
+		case 's': o->silent = 1; break;
+		case 'P': o->progress = 1; break;
+		case 'h': fputs(cmd_http_get_usage, stdout); return -1;
+		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(CMD, "expected one URL");
+	o->url = argv[optind];
+	if (o->resume && !o->out_path && !o->remote_name)
+		return cmd_usage_error(CMD, "--continue needs -o FILE or -O");
+	if (o->out_path && o->remote_name)
+		return cmd_usage_error(CMD, "-o and -O exclude each other");
+	return 0;
+}
+
+int cmd_http_get(int argc, char **argv)
+{
+	struct get_opts o;
+	struct fetch f;
+	char *buf;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.max_redirs = 10;
+	o.family = AF_UNSPEC;
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	memset(&f, 0, sizeof f);
+	f.o = &o;
+	f.fd = f.out_fd = -1;
+	if (o.out_path)
+		snprintf(f.final_path, sizeof f.final_path, "%s", o.out_path);
+	f.started = util_now_ms();
+	f.bar = !o.silent && !o.head && (o.progress || (isatty(STDERR_FILENO) &&
+			(o.out_path || o.remote_name || !isatty(STDOUT_FILENO))));
+	buf = malloc(GET_BUF);
+	f.hp = malloc(sizeof *f.hp);
+	if (!buf || !f.hp) {
+		nt_warn(CMD, "out of memory");
+		rc = NT_EXIT_FAIL;
+	} else {
+		rc = fetch_all(&f, buf);
+	}
+	progress(&f, 1);
+	if (rc == 0)
+		rc = finish_output(&f);
+	else
+		discard_output(&f);
+	free(buf);
+	free(f.hp);
+	return rc < 0 ? 0 : rc;
+}

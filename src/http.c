@@ -1,0 +1,466 @@
+#include "nettool/http.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+	S_HEAD, S_BODY_LEN, S_BODY_CLOSE, S_CHUNK_SIZE, S_CHUNK_DATA, S_CHUNK_CRLF,
+	S_TRAILERS, S_DONE, S_ERROR
+};
+
+void http_parser_init(struct http_parser *p, int request)
+{
+	memset(p, 0, sizeof *p);
+	p->request = request;
+	p->state = S_HEAD;
+}
+
+static enum http_event fail(struct http_parser *p, enum http_error e, const char *msg)
+{
+	p->error = e;
+	p->state = S_ERROR;
+	snprintf(p->err, sizeof p->err, "%s at byte %llu", msg, (unsigned long long)p->line_off);
+	return HTTP_EV_ERROR;
+}
+
+int http_name_ok(const char *s, size_t n)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+	size_t i;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || (c && strchr(extra, c))))
+			return 0;
+	}
+	return 1;
+}
+
+int http_value_ok(const char *v)
+{
+	for (; *v; v++)
+		if (((unsigned char)*v < 32 && *v != '\t') || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+const char *http_field(const struct http_parser *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfields; i++)
+		if (!strcasecmp(p->fields[i].name, name))
+			return p->fields[i].value;
+	return NULL;
+}
+
+/* Split head into NUL-terminated lines; returns the count or -1. */
+static int split_lines(struct http_parser *p, char **lines, int max)
+{
+	char *s = p->head, *end = p->head + p->head_len;
+	int n = 0;
+
+	while (s < end) {
+		char *lf = memchr(s, '\n', (size_t)(end - s));
+
+		if (!lf)
+			break;
+		*lf = '\0';
+		if (lf > s && lf[-1] == '\r')
+			lf[-1] = '\0';
+		if (*s || n) { /* empty lines before the start line are ignored */
+			if (!*s)
+				break;
+			if (n == max)
+				return -1;
+			lines[n++] = s;
+		}
+		s = lf + 1;
+	}
+	return n;
+}
+
+static int parse_version(const char *v, int *minor)
+{
+	if (strncmp(v, "HTTP/", 5) || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+	    v[7] < '0' || v[7] > '9' || v[8])
+		return -2;
+	if (v[5] != '1')
+		return -1;
+	*minor = v[7] - '0';
+	return 0;
+}
+
+static enum http_event parse_start(struct http_parser *p, char *line)
+{
+	char *sp1 = strchr(line, ' '), *sp2;
+	int rc;
+
+	if (!sp1)
+		return fail(p, HTTP_E_SYNTAX, "malformed start line");
+	*sp1 = '\0';
+	sp2 = strchr(sp1 + 1, ' ');
+	if (p->request) {
+		if (!sp2 || strchr(sp2 + 1, ' ') || sp2 == sp1 + 1 || !http_name_ok(line, strlen(line)))
+			return fail(p, HTTP_E_SYNTAX, "malformed request line");
+		*sp2 = '\0';
+		p->method = line;
+		p->target = sp1 + 1;
+		rc = parse_version(sp2 + 1, &p->minor);
+	} else {
+		char *code = sp1 + 1;
+
+		if (sp2)
+			*sp2 = '\0';
+		p->reason = sp2 ? sp2 + 1 : "";
+		rc = parse_version(line, &p->minor);
+		if (rc == 0 && (strlen(code) != 3 || code[0] < '1' || code[0] > '5' ||
+				code[1] < '0' || code[1] > '9' || code[2] < '0' || code[2] > '9'))
+			return fail(p, HTTP_E_SYNTAX, "malformed status code");
+		p->status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+	}
+	if (rc == -1)
+		return fail(p, HTTP_E_VERSION, "unsupported HTTP version");
+	if (rc < 0)
+		return fail(p, HTTP_E_SYNTAX, "malformed HTTP version");
+	return HTTP_EV_NEED;
+}
+
+static enum http_event parse_field(struct http_parser *p, char *line)
+{
+	char *colon = strchr(line, ':'), *v, *e;
+
+	if (*line == ' ' || *line == '\t')
+		return fail(p, HTTP_E_FOLD, "obsolete line folding");
+	if (!colon || !http_name_ok(line, (size_t)(colon - line)))
+		return fail(p, HTTP_E_SYNTAX, "malformed header field");
+	*colon = '\0';
+	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		;
+	for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	*e = '\0';
+	if (!http_value_ok(v))
+		return fail(p, HTTP_E_SYNTAX, "control character in a header field");
+	p->fields[p->nfields].name = line;
+	p->fields[p->nfields].value = v;
+	p->nfields++;
+	return HTTP_EV_NEED;
+}
+
+/* Content-Length: every value (and list item) the same decimal number. */
+static int content_length(struct http_parser *p, uint64_t *out)
+{
+	size_t i;
+	int seen = 0;
+
+	for (i = 0; i < p->nfields; i++) {
+		const char *v = p->fields[i].value;
+
+		if (strcasecmp(p->fields[i].name, "Content-Length"))
+			continue;
+		while (*v) {
+			uint64_t n = 0;
+			int digits = 0;
+
+			while (*v >= '0' && *v <= '9') {
+				if (++digits > 19)
+					return -1;
+				n = n * 10 + (uint64_t)(*v++ - '0');
+			}
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (!digits || (*v && *v != ','))
+				return -1;
+			if (*v == ',')
+				for (v++; *v == ' ' || *v == '\t'; v++)
+					;
+			if (seen && n != *out)
+				return -1;
+			*out = n;
+			seen = 1;
+		}
+	}
+	return seen;
+}
+
+/* Transfer-Encoding: 1 when chunked is the final coding, 0 other, -1 none. */
+static int te_chunked(struct http_parser *p)
+{
+	const char *last = NULL;
+	size_t i;
+
+	for (i = 0; i < p->nfields; i++)
+		if (!strcasecmp(p->fields[i].name, "Transfer-Encoding"))
+			last = p->fields[i].value;
+	if (!last)
+		return -1;
+	{
+		const char *c = strrchr(last, ',');
+
+		c = c ? c + 1 : last;
+		while (*c == ' ' || *c == '\t')
+			c++;
+		return !strncasecmp(c, "chunked", 7) && (!c[7] || c[7] == ' ' || c[7] == ';');
+	}
+}
+
+static enum http_event set_body(struct http_parser *p)
+{
+	int te = te_chunked(p), cl = content_length(p, &p->length);
+
+	if (!p->request && (p->head_request || p->status / 100 == 1 || p->status == 204 ||
+			    p->status == 304)) {
+		p->body = HTTP_BODY_NONE;
+		return HTTP_EV_HEAD;
+	}
+	if (te >= 0 && cl != 0)
+		return fail(p, HTTP_E_LENGTH, "both Transfer-Encoding and Content-Length");
+	if (cl < 0)
+		return fail(p, HTTP_E_LENGTH, "bad or conflicting Content-Length");
+	if (te == 1)
+		p->body = HTTP_BODY_CHUNKED;
+	else if (te == 0 && p->request)
+		return fail(p, HTTP_E_LENGTH, "unsupported Transfer-Encoding");
+	else if (te == 0 || (cl == 0 && !p->request))
+		p->body = HTTP_BODY_CLOSE;
+	else if (cl == 1)
+		p->body = HTTP_BODY_LENGTH;
+	else
+		p->body = HTTP_BODY_NONE;
+	return HTTP_EV_HEAD;
+}
+
+static enum http_event finish_head(struct http_parser *p)
+{
+	char *lines[HTTP_MAX_HEADERS + 1];
+	int n = split_lines(p, lines, HTTP_MAX_HEADERS + 1), i;
+	enum http_event ev;
+
+	if (n < 0)
+		return fail(p, HTTP_E_COUNT, "too many header fields");
+	p->nfields = 0;
+	if ((ev = parse_start(p, lines[0])) != HTTP_EV_NEED)
+		return ev;
+	for (i = 1; i < n; i++)
+		if ((ev = parse_field(p, lines[i])) != HTTP_EV_NEED)
+			return ev;
+	ev = set_body(p);
+	if (ev != HTTP_EV_HEAD)
+		return ev;
+	p->head_len = 0;
+	switch (p->body) {
+	case HTTP_BODY_LENGTH: p->state = S_BODY_LEN; p->remaining = p->length; break;
+	case HTTP_BODY_CHUNKED: p->state = S_CHUNK_SIZE; break;
+	case HTTP_BODY_CLOSE: p->state = S_BODY_CLOSE; break;
+	default: p->state = S_DONE;
+	}
+	return HTTP_EV_HEAD;
+}
+
+/*
+ * Gather bytes into head until a LF. Returns 1 with the line complete,
+ * 0 when more is needed, -1 on a limit.
+ */
+static int gather_line(struct http_parser *p, const char *d, size_t len, size_t *i)
+{
+	if (p->line_start == p->head_len)
+		p->line_off = p->offset + *i; /* where this line starts */
+	while (*i < len) {
+		char c = d[(*i)++];
+
+		if (c == '\0') {
+			fail(p, HTTP_E_SYNTAX, "NUL byte in the head");
+			return -1;
+		}
+		if (p->head_len >= HTTP_MAX_HEAD) {
+			fail(p, HTTP_E_HEAD, "header section too large");
+			return -1;
+		}
+		p->head[p->head_len++] = c;
+		if (c == '\n')
+			return 1;
+		if (p->head_len - p->line_start > HTTP_MAX_LINE) {
+			fail(p, HTTP_E_LINE, "line too long");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The line just gathered: [line_start, head_len), without CR LF. */
+static size_t line_len(const struct http_parser *p, const char **s)
+{
+	size_t n = p->head_len - p->line_start - 1;
+
+	*s = p->head + p->line_start;
+	if (n && (*s)[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+static enum http_event head_bytes(struct http_parser *p, const char *d, size_t len, size_t *i)
+{
+	for (;;) {
+		size_t start = p->line_start, n;
+		const char *s;
+		int rc = gather_line(p, d, len, i);
+
+		if (rc <= 0)
+			return rc < 0 ? HTTP_EV_ERROR : HTTP_EV_NEED;
+		n = line_len(p, &s);
+		p->line_start = p->head_len;
+		if (n == 0 && start == 0) {
+			p->head_len = p->line_start = 0; /* empty lines before the head */
+			continue;
+		}
+		if (n == 0) {
+			enum http_event ev = finish_head(p);
+
+			p->line_start = p->nlines = 0;
+			if (ev == HTTP_EV_HEAD && !p->request && p->status / 100 == 1 && p->status != 101) {
+				p->head_len = 0; /* an interim response: the real one follows */
+				p->state = S_HEAD;
+				continue;
+			}
+			return ev;
+		}
+		if (++p->nlines > HTTP_MAX_HEADERS + 1)
+			return fail(p, HTTP_E_COUNT, "too many header fields");
+	}
+}
+
+static enum http_event chunk_size(struct http_parser *p)
+{
+	const char *s;
+	size_t n = line_len(p, &s), i;
+	uint64_t v = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = s[i], d = c >= '0' && c <= '9' ? c - '0' :
+				c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+				c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (d < 0)
+			break;
+		if (i >= HTTP_MAX_CHUNK_DIGITS)
+			return fail(p, HTTP_E_CHUNK, "bad chunk size");
+		v = v * 16 + (uint64_t)d;
+	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (!i || (i < n && s[i] != ';') || (i == 0))
+		return fail(p, HTTP_E_CHUNK, "bad chunk size");
+	p->head_len = p->line_start = 0;
+	p->remaining = v;
+	p->state = v ? S_CHUNK_DATA : S_TRAILERS;
+	return HTTP_EV_NEED;
+}
+
+static enum http_event body_bytes(struct http_parser *p, const char *d, size_t len, size_t *i)
+{
+	uint64_t avail = len - *i, n = p->state == S_BODY_CLOSE ? avail :
+		(avail < p->remaining ? avail : p->remaining);
+
+	if (!n)
+		return HTTP_EV_NEED;
+	p->ev_data = d + *i;
+	p->ev_len = (size_t)n;
+	*i += (size_t)n;
+	p->line_off = p->offset + *i;
+	if (p->state != S_BODY_CLOSE) {
+		p->remaining -= n;
+		if (!p->remaining)
+			p->state = p->state == S_BODY_LEN ? S_DONE : S_CHUNK_CRLF;
+	}
+	return HTTP_EV_BODY;
+}
+
+static enum http_event step(struct http_parser *p, const char *d, size_t len, size_t *i)
+{
+	const char *s;
+	int rc;
+
+	switch (p->state) {
+	case S_HEAD:
+		return head_bytes(p, d, len, i);
+	case S_BODY_LEN:
+	case S_BODY_CLOSE:
+	case S_CHUNK_DATA:
+		return body_bytes(p, d, len, i);
+	case S_CHUNK_SIZE:
+		if ((rc = gather_line(p, d, len, i)) <= 0)
+			return rc < 0 ? HTTP_EV_ERROR : HTTP_EV_NEED;
+		return chunk_size(p);
+	case S_CHUNK_CRLF:
+		if ((rc = gather_line(p, d, len, i)) <= 0)
+			return rc < 0 ? HTTP_EV_ERROR : HTTP_EV_NEED;
+		if (line_len(p, &s) != 0)
+			return fail(p, HTTP_E_CHUNK, "missing CRLF after chunk data");
+		p->head_len = p->line_start = 0;
+		p->state = S_CHUNK_SIZE;
+		return HTTP_EV_NEED;
+	case S_TRAILERS:
+		if ((rc = gather_line(p, d, len, i)) <= 0)
+			return rc < 0 ? HTTP_EV_ERROR : HTTP_EV_NEED;
+		if (line_len(p, &s) == 0) {
+			p->state = S_DONE;
+			return HTTP_EV_DONE;
+		}
+		p->line_start = p->head_len; /* trailer fields are read and ignored */
+		return HTTP_EV_NEED;
+	case S_DONE:
+		return HTTP_EV_DONE;
+	default:
+		return HTTP_EV_ERROR;
+	}
+}
+
+enum http_event http_parse(struct http_parser *p, const char *data, size_t len,
+			   size_t *used)
+{
+	size_t i = 0;
+	enum http_event ev;
+
+	for (;;) {
+		if (p->state == S_DONE) {
+			ev = HTTP_EV_DONE;
+			break;
+		}
+		ev = step(p, data, len, &i);
+		if (ev == HTTP_EV_NEED && i < len)
+			continue;
+		break;
+	}
+	p->offset += i;
+	*used = i;
+	return ev;
+}
+
+enum http_event http_parse_eof(struct http_parser *p)
+{
+	char msg[96];
+
+	switch (p->state) {
+	case S_BODY_CLOSE:
+	case S_DONE:
+		p->state = S_DONE;
+		return HTTP_EV_DONE;
+	case S_BODY_LEN:
+		snprintf(msg, sizeof msg, "transfer closed with %llu bytes remaining",
+			 (unsigned long long)p->remaining);
+		return fail(p, HTTP_E_EOF, msg);
+	case S_HEAD:
+		return fail(p, HTTP_E_EOF, p->head_len ? "connection closed inside the head"
+						       : "connection closed before a response");
+	case S_ERROR:
+		return HTTP_EV_ERROR;
+	default:
+		return fail(p, HTTP_E_EOF, "transfer closed inside the chunked body");
+	}
+}
