@@ -255,7 +255,10 @@ static enum http_event finish_head(struct http_parser *p)
 		return ev;
 	p->head_len = 0;
 	switch (p->body) {
-	case HTTP_BODY_LENGTH: p->state = S_BODY_LEN; p->remaining = p->length; break;
+	case HTTP_BODY_LENGTH:
+		p->state = p->length ? S_BODY_LEN : S_DONE;
+		p->remaining = p->length;
+		break;
 	case HTTP_BODY_CHUNKED: p->state = S_CHUNK_SIZE; break;
 	case HTTP_BODY_CLOSE: p->state = S_BODY_CLOSE; break;
 	default: p->state = S_DONE;
