@@ -17,7 +17,8 @@ CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_echo_server.o \
 	src/cmd_http_get.o
 HDR = include/nettool/*.h
 UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
-	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram
+	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
+	tests/unit/test_http
 
 all: nettool
 
@@ -42,6 +43,8 @@ tests/unit/test_frame: tests/unit/test_frame.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_frame.c $(LIB_OBJ)
 tests/unit/test_rdgram: tests/unit/test_rdgram.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_rdgram.c $(LIB_OBJ)
+tests/unit/test_http: tests/unit/test_http.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_http.c $(LIB_OBJ)
 # the same loop tests against the portable poll(2) backend
 tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/loop.c src/util.o
 	$(CC) $(WARN) $(NT_CPPFLAGS) -DNT_USE_POLL $(CFLAGS) -o $@ tests/unit/test_loop.c src/loop.c src/util.o
@@ -63,17 +66,19 @@ asan:
 # libFuzzer targets (clang, with Debian's libclang-rt-14-dev); FUZZ_SECONDS each
 FUZZ_CC = clang
 FUZZ_SECONDS = 10
-FUZZ_SRC = src/pack.c src/pack_text.c src/frame.c src/rdgram.c src/buf.c src/util.c
+FUZZ_TARGETS = pack unpack frame rdgram http_request http_response url
+FUZZ_SRC = src/pack.c src/pack_text.c src/frame.c src/rdgram.c src/http.c src/url.c \
+	src/buf.c src/util.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 fuzz:
 	mkdir -p build/fuzz
-	for t in pack unpack frame rdgram; do \
+	for t in $(FUZZ_TARGETS); do \
 		$(FUZZ_CC) $(WARN) $(NT_CPPFLAGS) $(FUZZ_FLAGS) -o build/fuzz/fuzz_$$t \
 			tests/fuzz/fuzz_$$t.c $(FUZZ_SRC) -lm || exit 1; \
 	done
 
 fuzz-run: fuzz
-	for t in pack unpack frame rdgram; do \
+	for t in $(FUZZ_TARGETS); do \
 		mkdir -p build/fuzz/corpus_$$t && \
 		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			build/fuzz/corpus_$$t tests/fuzz/seeds_$$t || exit 1; \

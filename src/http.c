@@ -401,12 +401,22 @@ static enum http_event step(struct http_parser *p, const char *d, size_t len, si
 			return rc < 0 ? HTTP_EV_ERROR : HTTP_EV_NEED;
 		return chunk_size(p);
 	case S_CHUNK_CRLF:
-		if ((rc = gather_line(p, d, len, i)) <= 0)
-			return rc < 0 ? HTTP_EV_ERROR : HTTP_EV_NEED;
-		if (line_len(p, &s) != 0)
-			return fail(p, HTTP_E_CHUNK, "missing CRLF after chunk data");
-		p->head_len = p->line_start = 0;
-		p->state = S_CHUNK_SIZE;
+		/* exactly CR LF (or a bare LF) after the data, checked as it comes */
+		while (*i < len) {
+			char c = d[*i];
+
+			if (p->head_len == 0)
+				p->line_off = p->offset + *i;
+			if (c != '\n' && (c != '\r' || p->head_len))
+				return fail(p, HTTP_E_CHUNK, "missing CRLF after chunk data");
+			(*i)++;
+			if (c == '\n') {
+				p->head_len = p->line_start = 0;
+				p->state = S_CHUNK_SIZE;
+				return HTTP_EV_NEED;
+			}
+			p->head_len = 1;
+		}
 		return HTTP_EV_NEED;
 	case S_TRAILERS:
 		if ((rc = gather_line(p, d, len, i)) <= 0)

@@ -1,0 +1,201 @@
+#include "check.h"
+#include "nettool/http.h"
+#include "nettool/url.h"
+#include "nettool/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *name, size_t *n)
+{
+	char path[256];
+	FILE *f;
+	char *d = malloc(1 << 17);
+
+	snprintf(path, sizeof path, "tests/data/http/%s", name);
+	f = fopen(path, "rb");
+	if (!f || !d) {
+		printf("#   cannot read %s\n", path);
+		free(d);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	*n = fread(d, 1, 1 << 17, f);
+	fclose(f);
+	return d;
+}
+
+/* Parse a canned message fed in pieces of step bytes; returns the body
+ * joined, the error code in *error (0 when the message completed). */
+static int run(const char *name, int request, size_t step, char *body, int *error,
+	       struct http_parser *p)
+{
+	size_t n, off = 0, blen = 0;
+	char *d = slurp(name, &n);
+	int done = 0;
+
+	*error = -1;
+	if (!d)
+		return -1;
+	http_parser_init(p, request);
+	while (!done) {
+		size_t avail = off + step > n ? n - off : step, used = 0, pos = 0;
+		enum http_event ev;
+
+		do {
+			ev = avail ? http_parse(p, d + off + pos, avail - pos, &used)
+				   : http_parse_eof(p);
+			pos += used;
+			if (ev == HTTP_EV_BODY) {
+				memcpy(body + blen, p->ev_data, p->ev_len);
+				blen += p->ev_len;
+			} else if (ev == HTTP_EV_DONE) {
+				*error = 0;
+				done = 1;
+			} else if (ev == HTTP_EV_ERROR) {
+				*error = (int)p->error;
+				done = 1;
+			}
+		} while (!done && avail && pos < avail);
+		if (!avail)
+			break;
+		off += avail;
+	}
+	body[blen] = '\0';
+	free(d);
+	return 0;
+}
+
+static void canned_responses(void)
+{
+	static const struct {
+		const char *file;
+		int error;
+		const char *body;
+	} cases[] = {
+		{ "cl.resp", 0, "hello" },
+		{ "chunked.resp", 0, "hello world" },
+		{ "interim.resp", 0, "ok" },
+		{ "lf-close.resp", 0, "body until close" },
+		{ "204.resp", 0, "" },
+		{ "cl-list-same.resp", 0, "hello" },
+		{ "cl-te.resp", HTTP_E_LENGTH, "" },
+		{ "cl-cl.resp", HTTP_E_LENGTH, "" },
+		{ "fold.resp", HTTP_E_FOLD, "" },
+		{ "chunk-huge.resp", HTTP_E_CHUNK, "" },
+		{ "chunk-negative.resp", HTTP_E_CHUNK, "" },
+		{ "chunk-nocrlf.resp", HTTP_E_CHUNK, "abc" },
+		{ "version.resp", HTTP_E_VERSION, "" },
+		{ "status.resp", HTTP_E_SYNTAX, "" },
+		{ "badname.resp", HTTP_E_SYNTAX, "" },
+		{ "longline.resp", HTTP_E_LINE, "" },
+		{ "many.resp", HTTP_E_COUNT, "" },
+		{ "bighead.resp", HTTP_E_HEAD, "" },
+	};
+	static struct http_parser p;
+	static char body[1 << 17];
+	size_t i, step;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		for (step = 1; step <= 4096; step *= 8) {
+			int error;
+
+			CHECK(run(cases[i].file, 0, step, body, &error, &p) == 0);
+			if (error != cases[i].error || strcmp(body, cases[i].body))
+				printf("#   %s step %zu: error %d body '%s'\n", cases[i].file, step,
+				       error, body);
+			CHECK(error == cases[i].error && !strcmp(body, cases[i].body));
+		}
+	CHECK(run("cl.resp", 0, 3, body, &(int){ 0 }, &p) == 0);
+	CHECK(p.status == 200 && !strcmp(http_field(&p, "x-a"), "b"));
+}
+
+static void canned_requests(void)
+{
+	static struct http_parser p;
+	static char body[1 << 17];
+	int error;
+
+	CHECK(run("get.req", 1, 5, body, &error, &p) == 0 && error == 0);
+	CHECK(!strcmp(p.method, "GET") && !strcmp(p.target, "/index.html?x=1") && p.minor == 1);
+	CHECK(run("post.req", 1, 2, body, &error, &p) == 0 && error == 0 && !strcmp(body, "abc"));
+	CHECK(run("leading-crlf.req", 1, 1, body, &error, &p) == 0 && error == 0);
+	CHECK(run("noversion.req", 1, 64, body, &error, &p) == 0 && error == HTTP_E_SYNTAX);
+	CHECK(run("v2.req", 1, 64, body, &error, &p) == 0 && error == HTTP_E_VERSION);
+}
+
+static void truncated_body_names_remaining(void)
+{
+	static struct http_parser p;
+	const char *m = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
+	size_t used;
+
+	http_parser_init(&p, 0);
+	CHECK(http_parse(&p, m, strlen(m), &used) == HTTP_EV_HEAD);
+	CHECK(http_parse(&p, m + used, strlen(m) - used, &used) == HTTP_EV_BODY);
+	CHECK(http_parse_eof(&p) == HTTP_EV_ERROR && p.error == HTTP_E_EOF);
+	CHECK(strstr(p.err, "transfer closed with 7 bytes remaining") != NULL);
+}
+
+static void urls(void)
+{
+	struct url u;
+	char err[NT_ERR_LEN], out[URL_MAX], host[300];
+
+	CHECK(url_parse("http://user:pw@[::1]:8080/a%20b?q#frag", &u, err) == 0);
+	CHECK(!strcmp(u.host, "::1") && u.ipv6 && u.port == 8080 && !strcmp(u.userinfo, "user:pw"));
+	CHECK(!strcmp(u.target, "/a%20b?q"));
+	url_host_header(&u, host, sizeof host);
+	CHECK(!strcmp(host, "[::1]:8080"));
+	CHECK(url_parse("HTTP://Example.com", &u, err) == 0 && !strcmp(u.target, "/") &&
+	      u.port == 80 && !strcmp(u.scheme, "http"));
+	url_host_header(&u, host, sizeof host);
+	CHECK(!strcmp(host, "Example.com"));
+	CHECK(url_parse("http://h?x=1", &u, err) == 0 && !strcmp(u.target, "/?x=1"));
+	CHECK(url_parse("http://h/a b", &u, err) < 0);
+	CHECK(url_parse("http://h/a\r\nX: y", &u, err) < 0);
+	CHECK(url_parse("http://h:99999/", &u, err) < 0);
+	CHECK(url_parse("http://[::1/", &u, err) < 0);
+	CHECK(url_parse("h/path", &u, err) < 0);
+	CHECK(url_parse("http:///x", &u, err) < 0);
+	/* RFC 3986 section 5.4 examples, base http://a/b/c/d;p?q */
+	{
+		static const char *ex[][2] = {
+			{ "g", "http://a/b/c/g" }, { "./g", "http://a/b/c/g" },
+			{ "g/", "http://a/b/c/g/" }, { "/g", "http://a/g" },
+			{ "//g", "http://g" }, { "?y", "http://a/b/c/d;p?y" },
+			{ "g?y", "http://a/b/c/g?y" }, { "#s", "http://a/b/c/d;p?q" },
+			{ ";x", "http://a/b/c/;x" }, { "", "http://a/b/c/d;p?q" },
+			{ ".", "http://a/b/c/" }, { "./", "http://a/b/c/" },
+			{ "..", "http://a/b/" }, { "../", "http://a/b/" },
+			{ "../g", "http://a/b/g" }, { "../..", "http://a/" },
+			{ "../../g", "http://a/g" }, { "../../../g", "http://a/g" },
+			{ "/./g", "http://a/g" }, { "/../g", "http://a/g" },
+			{ "g.", "http://a/b/c/g." }, { "..g", "http://a/b/c/..g" },
+			{ "./../g", "http://a/b/g" }, { "g/./h", "http://a/b/c/g/h" },
+			{ "g/../h", "http://a/b/c/h" }, { "g;x=1/../y", "http://a/b/c/y" },
+			{ "http://x/y/../z", "http://x/z" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+			int ok = url_resolve("http://a/b/c/d;p?q", ex[i][0], out, sizeof out, err) == 0 &&
+				 !strcmp(out, ex[i][1]);
+
+			if (!ok)
+				printf("#   resolve '%s': got '%s' want '%s'\n", ex[i][0], out, ex[i][1]);
+			CHECK(ok);
+		}
+	}
+}
+
+int main(void)
+{
+	RUN(canned_responses);
+	RUN(canned_requests);
+	RUN(truncated_body_names_remaining);
+	RUN(urls);
+	return CHECK_DONE();
+}
