@@ -320,7 +320,7 @@ def test_nginx_interop(t):
     s.close()
     conf = t.path("nginx.conf")
     with open(conf, "w") as f:
-        f.write(f"""daemon off; pid {t.path('nginx.pid')}; error_log stderr;
+        f.write(f"""daemon off; master_process off; pid {t.path('nginx.pid')}; error_log stderr;
 events {{}}
 http {{ access_log off; client_body_temp_path {t.tmp}; proxy_temp_path {t.tmp};
   fastcgi_temp_path {t.tmp}; uwsgi_temp_path {t.tmp}; scgi_temp_path {t.tmp};
@@ -335,7 +335,14 @@ http {{ access_log off; client_body_temp_path {t.tmp}; proxy_temp_path {t.tmp};
         except OSError:
             check(time.monotonic() < end, "nginx did not start:\n" + p.stderr())
             time.sleep(0.05)
+    os.mkdir(os.path.join(d, "dir"))
+    with open(os.path.join(d, "dir", "index.html"), "wb") as f:
+        f.write(b"in dir\n")
     rc, out, err = t.run("http-get", f"http://127.0.0.1:{port}/blob")
     check(rc == 0 and sha256(out) == sha256(data), (rc, err))
-    rc, out, err = t.run("http-get", "-L", f"http://127.0.0.1:{port}")  # 301 to a slash? no: index
-    check(rc in (0,), (rc, err))
+    rc, out, err = t.run("http-get", "-L", f"http://127.0.0.1:{port}/dir")  # 301 to dir/
+    check(rc == 0 and out == b"in dir\n", (rc, out, err))
+    rc, out, err = t.run("http-get", "-f", f"http://127.0.0.1:{port}/missing")
+    check(rc == 7 and out == b"", (rc, err))
+    p.signal(harness.signal.SIGQUIT)
+    p.wait(10)
