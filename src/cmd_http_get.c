@@ -1,3 +1,4 @@
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "nettool/buf.h"
 #include "nettool/cmd.h"
 #include "nettool/http.h"
@@ -197,14 +198,36 @@ static void progress(struct fetch *f, int done)
 
 /* Open where the body goes: stdout, a temporary beside FILE, or FILE
  * itself when continuing with a 206. */
+/*
+ * Whether FILE is written to a temporary and renamed into place: when it
+ * is absent or a regular file. A symbolic link is followed, so the file
+ * it names is replaced, not the link.
+ */
+static int replaceable(struct fetch *f)
+{
+	struct stat st;
+	char *real;
+
+	if (lstat(f->final_path, &st) < 0)
+		return 1;
+	if (S_ISLNK(st.st_mode) && (real = realpath(f->final_path, NULL))) {
+		snprintf(f->final_path, sizeof f->final_path, "%s", real);
+		free(real);
+	}
+	if (stat(f->final_path, &st) < 0)
+		return 1;
+	return S_ISREG(st.st_mode);
+}
+
 static int open_output(struct fetch *f, int append)
 {
 	if (!f->final_path[0]) {
 		f->out_fd = STDOUT_FILENO;
 		return 0;
 	}
-	if (append) {
-		f->out_fd = open(f->final_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (append || !replaceable(f)) {
+		/* a device or FIFO (-o /dev/null) is written in place, never replaced */
+		f->out_fd = open(f->final_path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : 0));
 		f->appending = 1;
 	} else {
 		snprintf(f->tmp_path, sizeof f->tmp_path, "%s.nettool-XXXXXX", f->final_path);

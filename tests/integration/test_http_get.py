@@ -346,3 +346,41 @@ http {{ access_log off; client_body_temp_path {t.tmp}; proxy_temp_path {t.tmp};
     check(rc == 7 and out == b"", (rc, err))
     p.signal(harness.signal.SIGQUIT)
     p.wait(10)
+
+
+def test_output_to_a_device_or_fifo_is_written_in_place(t):
+    """-o on a device (like /dev/null) or FIFO writes to it, never replaces it.
+    The device is a null device made in the test's own directory, so that a
+    regression cannot harm the machine's /dev/null."""
+    dev = t.path("null")
+    try:
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except OSError:
+        dev = None  # not root: the FIFO only
+    srv = Scripted(t, ([send(resp(body=b"data", headers=[("Content-Length", 4)]))] if dev else [])
+                   + [send(resp(body=b"fifo", headers=[("Content-Length", 4)]))])
+    if dev:
+        rc, out, err = t.run("http-get", "-o", dev, srv.url())
+        check(stat.S_ISCHR(os.stat(dev).st_mode), "the device was replaced")
+        check(rc == 0 and sorted(os.listdir(t.tmp)) == ["null"], (rc, err, os.listdir(t.tmp)))
+    fifo = t.path("fifo")
+    os.mkfifo(fifo)
+    got = []
+    th = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    th.start()
+    rc, out, err = t.run("http-get", "-o", fifo, srv.url())
+    th.join(10)
+    check(rc == 0 and got == [b"fifo"] and stat.S_ISFIFO(os.stat(fifo).st_mode), (rc, got, err))
+
+
+def test_output_through_a_symlink_replaces_its_target(t):
+    srv = Scripted(t, [send(resp(body=b"new", headers=[("Content-Length", 3)]))])
+    target = t.path("real")
+    with open(target, "wb") as f:
+        f.write(b"old")
+    link = t.path("link")
+    os.symlink(target, link)
+    rc, out, err = t.run("http-get", "-o", link, srv.url())
+    check(rc == 0 and os.path.islink(link), (rc, err))
+    with open(target, "rb") as f:
+        check(f.read() == b"new")

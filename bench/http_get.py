@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""http-get against curl, wget and busybox wget, in one run, from nginx on
+loopback: a 1 GiB download to /dev/null (throughput and CPU seconds per
+GiB, medians), and 1,000 sequential GETs of a 1 KiB file (whole-process
+time, start-up included).
+
+usage: bench/http_get.py [--size-mb 1024] [--runs 3] [--small 1000] [--nettool ./nettool]
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def start_nginx(root, tmp):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""daemon off; master_process off; pid {tmp}/nginx.pid; error_log stderr;
+events {{}}
+http {{ access_log off; sendfile on; client_body_temp_path {tmp}; proxy_temp_path {tmp};
+  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+  server {{ listen 127.0.0.1:{port}; root {root}; }} }}
+""")
+    p = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return p, port
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("nginx did not start")
+
+
+def timed(argv):
+    """Wall seconds and CPU seconds (user+sys) of one run."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    return wall, ru.ru_utime + ru.ru_stime
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--small", type=int, default=1000)
+    ap.add_argument("--nettool", default="./nettool")
+    a = ap.parse_args()
+    if not shutil.which("nginx"):
+        raise SystemExit("nginx is not installed")
+    nt = os.path.abspath(a.nettool)
+    tmp = tempfile.mkdtemp(prefix="nettool-bench-")
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    with open(os.path.join(root, "big"), "wb") as f:
+        block = os.urandom(1 << 20)
+        for _ in range(a.size_mb):
+            f.write(block)
+    with open(os.path.join(root, "small"), "wb") as f:
+        f.write(os.urandom(1024))
+    ng, port = start_nginx(root, tmp)
+    big = f"http://127.0.0.1:{port}/big"
+    tools = [("nettool http-get", [nt, "http-get", "-s", "-o", "/dev/null"])]
+    if shutil.which("curl"):
+        tools.append(("curl", ["curl", "-s", "-o", "/dev/null"]))
+    if shutil.which("wget"):
+        tools.append(("wget", ["wget", "-q", "-O", "/dev/null"]))
+    if shutil.which("busybox"):
+        tools.append(("busybox wget", ["busybox", "wget", "-q", "-O", "/dev/null"]))
+    try:
+        res = {n: [] for n, _ in tools}
+        for _ in range(a.runs):
+            for name, argv in tools:
+                r = timed(argv + [big])
+                if r:
+                    res[name].append(r)
+        gib = a.size_mb / 1024
+        print(f"{a.size_mb} MiB from nginx to /dev/null, {a.runs} runs, median")
+        for name, _ in tools:
+            v = res[name]
+            if not v:
+                print(f"  {name:18s} FAILED")
+                continue
+            wall = statistics.median(x[0] for x in v)
+            cpu = statistics.median(x[1] for x in v)
+            print(f"  {name:18s} {a.size_mb * 1.048576 / wall / 1000:5.2f} GB/s   "
+                  f"{cpu / gib:5.2f} CPU s/GiB")
+        small = f"http://127.0.0.1:{port}/small"
+        print(f"{a.small} sequential GETs of 1 KiB, whole processes, {a.runs} runs, median")
+        times = {}
+        for name, argv in tools[:2]:
+            t = []
+            for _ in range(a.runs):
+                t0 = time.monotonic()
+                for _ in range(a.small):
+                    subprocess.run(argv + [small], check=True)
+                t.append(time.monotonic() - t0)
+            times[name] = statistics.median(t)
+            print(f"  {name:18s} {times[name]:6.2f} s  ({times[name] / a.small * 1e3:.2f} ms each)")
+    finally:
+        ng.terminate()
+        ng.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
