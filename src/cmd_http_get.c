@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define CMD "http-get"
-#define GET_BUF (256 * 1024)
+#define GET_BUF (64 * 1024)
 #define MAX_EXTRA 64
 
 const char cmd_http_get_usage[] =
