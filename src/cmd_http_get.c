@@ -188,10 +188,13 @@ static void progress(struct fetch *f, int done)
 	}
 	secs = (double)(now - f->started) / 1000.0;
 	rate = secs > 0 ? (double)f->got / secs : 0;
-	if (f->total)
+	if (f->total && rate > 0)
 		fprintf(stderr, "\r\033[K%llu/%llu bytes %3d%% %.1f MB/s ETA %.0fs", f->got,
 			f->total, (int)(100.0 * (double)f->got / (double)f->total), rate / 1e6,
-			rate > 0 ? (double)(f->total - f->got) / rate : 0.0);
+			(double)(f->total - f->got) / rate);
+	else if (f->total)
+		fprintf(stderr, "\r\033[K%llu/%llu bytes %3d%%", f->got, f->total,
+			(int)(100.0 * (double)f->got / (double)f->total));
 	else
 		fprintf(stderr, "\r\033[K%llu bytes %.1f MB/s", f->got, rate / 1e6);
 }

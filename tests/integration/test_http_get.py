@@ -384,3 +384,31 @@ def test_output_through_a_symlink_replaces_its_target(t):
     check(rc == 0 and os.path.islink(link), (rc, err))
     with open(target, "rb") as f:
         check(f.read() == b"new")
+
+
+@deadline(30)
+def test_progress_bar_on_a_terminal(t):
+    """On a terminal, with the body going to a file: a progress line while
+    the transfer runs, cleared at the end; none with -s."""
+    release = threading.Event()
+
+    def slow(c):
+        c.sendall(resp(headers=[("Content-Length", 200000)]) + b"x" * 100000)
+        release.wait(20)
+        c.sendall(b"y" * 100000)
+
+    srv = Scripted(t, [slow, send(resp(body=b"z", headers=[("Content-Length", 1)]))])
+    out = t.path("f")
+    term = harness.Tmux(t, f"{harness.NETTOOL} http-get -o {out} {srv.url()}")
+    try:
+        # redrawn at most ten times a second, on arriving data: some count
+        pane = term.wait(lambda s: "/200000 bytes" in s)
+        check("%" in pane, pane)
+    finally:
+        release.set()
+    pane = term.wait(lambda s: "EXIT=" in s)
+    check("EXIT=0" in pane and "bytes" not in pane, pane)
+    check(os.path.getsize(out) == 200000)
+    term2 = harness.Tmux(t, f"{harness.NETTOOL} http-get -s -o {out} {srv.url()}")
+    pane = term2.wait(lambda s: "EXIT=" in s)
+    check("EXIT=0" in pane and "bytes" not in pane, pane)
