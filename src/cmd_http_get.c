@@ -594,8 +594,7 @@ static int parse_args(int argc, char **argv, struct get_opts *o)
 		case 's': o->silent = 1; break;
 		case 'P': o->progress = 1; break;
 		case 'h': fputs(cmd_http_get_usage, stdout); return -1;
-		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		default: return cmd_bad_option(CMD, ch, argv);
 		}
 	}
 	if (argc - optind != 1)

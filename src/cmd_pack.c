@@ -125,7 +125,7 @@ int cmd_pack(int argc, char **argv)
 		case 'l': lines = 1; break;
 		case 'S': size_only = 1; break;
 		case 'h': fputs(cmd_pack_usage, stdout); return 0;
-		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		default: return cmd_bad_option(CMD, ch, argv);
 		}
 	}
 	if (optind >= argc)

@@ -604,8 +604,7 @@ static int parse_args(int argc, char **argv, struct client_opts *o)
 			break;
 		case 'P': o->pack_fmt = optarg; break;
 		case 'h': fputs(cmd_tcp_client_usage, stdout); return -1;
-		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		default: return cmd_bad_option(CMD, ch, argv);
 		}
 	}
 	if (argc - optind != 2)

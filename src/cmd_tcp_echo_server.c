@@ -488,8 +488,7 @@ static int parse_args(int argc, char **argv, struct server *s,
 			break;
 		case 'v': s->verbose = 1; break;
 		case 'h': fputs(cmd_tcp_echo_server_usage, stdout); return -1;
-		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		default: return cmd_bad_option(CMD, ch, argv);
 		}
 	}
 	if (optind < argc)

@@ -488,8 +488,7 @@ static int parse_args(int argc, char **argv, struct uopts *o)
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': fputs(cmd_udp_client_usage, stdout); return -1;
-		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		default: return cmd_bad_option(CMD, ch, argv);
 		}
 	}
 	if (argc - optind != 2)

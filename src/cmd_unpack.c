@@ -182,8 +182,7 @@ int cmd_unpack(int argc, char **argv)
 		case 'R': u.repr = 1; break;
 		case 'P': tmpl = optarg; break;
 		case 'h': fputs(cmd_unpack_usage, stdout); return 0;
-		case ':': return cmd_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-		default: return cmd_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		default: return cmd_bad_option(CMD, ch, argv);
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2)

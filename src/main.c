@@ -2,6 +2,7 @@
 #include "nettool/util.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,6 +72,13 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	nt_warn(cmd, "%s", msg);
 	fprintf(stderr, "Try 'nettool %s --help' for more information.\n", cmd);
 	return NT_EXIT_USAGE;
+}
+
+int cmd_bad_option(const char *cmd, int ch, char **argv)
+{
+	if (ch == ':')
+		return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
 /* Flush stdout and report a failure to write it, as git does. */

@@ -32,4 +32,7 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 #endif
 	;
 
+/* The usage error for getopt_long's ':' (a missing value) or '?'. */
+int cmd_bad_option(const char *cmd, int ch, char **argv);
+
 #endif
