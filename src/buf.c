@@ -65,6 +65,21 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int buf_hex(struct buf *b, const void *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *s = p;
+	size_t i;
+
+	if (buf_reserve(b, n * 2) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		b->data[b->len++] = digits[s[i] >> 4];
+		b->data[b->len++] = digits[s[i] & 15];
+	}
+	return 0;
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);

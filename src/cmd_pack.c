@@ -32,19 +32,9 @@ const char cmd_pack_usage[] =
 /* Append a record to out, as raw bytes or as hex and a newline. */
 static int add_record(struct buf *out, const unsigned char *p, size_t n, int hex)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
 	if (!hex)
 		return buf_append(out, p, n);
-	if (buf_reserve(out, n * 2 + 1) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		out->data[out->len++] = digits[p[i] >> 4];
-		out->data[out->len++] = digits[p[i] & 15];
-	}
-	out->data[out->len++] = '\n';
-	return 0;
+	return buf_hex(out, p, n) < 0 ? -1 : buf_putc(out, '\n');
 }
 
 /* Write out; 1 when stdout has gone (quietly), -1 on an error. */

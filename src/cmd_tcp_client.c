@@ -249,7 +249,6 @@ static int stdin_read_lines(struct relay *r)
 /* --frame: decode what the server sent; -2 (r->err) on a bad frame. */
 static int net_recv_frames(struct relay *r)
 {
-	static const char hexd[] = "0123456789abcdef";
 	struct framing *fr = r->fr;
 	size_t limit = r->o->max_frame + FRAME_OVERHEAD, start = 0;
 	ssize_t n;
@@ -268,7 +267,7 @@ static int net_recv_frames(struct relay *r)
 	fr->fin.len += (size_t)n;
 	for (;;) {
 		const unsigned char *p;
-		size_t plen, used, i;
+		size_t plen, used;
 		int rc = frame_decode(&fr->dec, (unsigned char *)fr->fin.data + start,
 				      fr->fin.len - start, &p, &plen, &used, r->err);
 
@@ -281,12 +280,10 @@ static int net_recv_frames(struct relay *r)
 			if (pipe_append(&r->down, p, plen) < 0)
 				return -1;
 		} else {
-			for (i = 0; i < plen; i++) {
-				char h[2] = { hexd[p[i] >> 4], hexd[p[i] & 15] };
-
-				if (pipe_append(&r->down, h, 2) < 0)
-					return -1;
-			}
+			fr->enc.len = 0;
+			if (buf_hex(&fr->enc, p, plen) < 0 ||
+			    pipe_append(&r->down, fr->enc.data, fr->enc.len) < 0)
+				return -1;
 		}
 		if (pipe_append(&r->down, "\n", 1) < 0)
 			return -1;

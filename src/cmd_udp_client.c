@@ -128,7 +128,6 @@ static int make_payload(struct uclient *c, char *line, size_t len,
 
 static int print_reply(struct uclient *c, const unsigned char *p, size_t n)
 {
-	static const char hexd[] = "0123456789abcdef";
 	size_t i;
 
 	if (c->o->unpack_fmt) {
@@ -144,10 +143,7 @@ static int print_reply(struct uclient *c, const unsigned char *p, size_t n)
 			pack_format_value(&c->out, &c->uvals[i]);
 		}
 	} else if (c->o->hex) {
-		for (i = 0; i < n; i++) {
-			buf_putc(&c->out, hexd[p[i] >> 4]);
-			buf_putc(&c->out, hexd[p[i] & 15]);
-		}
+		buf_hex(&c->out, p, n);
 	} else {
 		buf_append(&c->out, p, n);
 		if (n && p[n - 1] == '\n')

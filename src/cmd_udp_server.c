@@ -82,7 +82,6 @@ static void reject(struct userver *s, const char *from, const char *fmt, const c
 static int format_line(struct userver *s, const char *from, const unsigned char *p,
 		       size_t n)
 {
-	static const char hexd[] = "0123456789abcdef";
 	size_t i;
 
 	s->line.len = 0;
@@ -108,11 +107,7 @@ static int format_line(struct userver *s, const char *from, const unsigned char 
 			pack_format_value(&s->line, &s->vals[i]);
 		}
 	} else if (s->hex) {
-		buf_reserve(&s->line, n * 2 + 1);
-		for (i = 0; i < n; i++) {
-			buf_putc(&s->line, hexd[p[i] >> 4]);
-			buf_putc(&s->line, hexd[p[i] & 15]);
-		}
+		buf_hex(&s->line, p, n);
 	} else {
 		buf_append(&s->line, p, n);
 		if (n && p[n - 1] == '\n')

@@ -17,6 +17,8 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)))
 #endif
 	;
+/* Append n bytes as lowercase hex digits. */
+int buf_hex(struct buf *b, const void *p, size_t n);
 void buf_free(struct buf *b);
 
 #endif
