@@ -307,3 +307,13 @@ def test_without_reliable_the_relay_bites(t):
     got = per_client_lines(out, 1)[0]
     check(len(set(got)) < records, "no loss seen")
     check(len(got) != len(set(got)) or got != sorted(got), "no duplicate or reordering seen")
+
+
+def test_sync_output_and_count(t):
+    out = t.path("synced.txt")
+    srv = t.server("udp-server", "-o", out, "--sync", "--count", "3", "--reliable")
+    rc, _, err = t.run("udp-client", "--reliable", "127.0.0.1", str(srv.port),
+                       input=b"one\ntwo\nthree\n")
+    check(rc == 0, err)
+    check(srv.wait(10) == 0, srv.stderr())  # --count ends it
+    check(read_file(out) == b"one\ntwo\nthree\n", read_file(out))
