@@ -16,6 +16,7 @@ int cmd_unpack(int argc, char **argv);
 int cmd_udp_server(int argc, char **argv);
 int cmd_udp_client(int argc, char **argv);
 int cmd_http_get(int argc, char **argv);
+int cmd_http_serve(int argc, char **argv);
 
 extern const char cmd_tcp_client_usage[];
 extern const char cmd_tcp_echo_server_usage[];
@@ -24,6 +25,7 @@ extern const char cmd_unpack_usage[];
 extern const char cmd_udp_server_usage[];
 extern const char cmd_udp_client_usage[];
 extern const char cmd_http_get_usage[];
+extern const char cmd_http_serve_usage[];
 
 /* Print a usage error and the one-line hint; returns NT_EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)

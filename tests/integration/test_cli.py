@@ -6,7 +6,7 @@ import subprocess
 from harness import check, deadline, NETTOOL  # noqa: F401
 import harness
 
-SUBCOMMANDS = ["tcp-client", "tcp-echo-server", "udp-server", "udp-client", "http-get", "pack", "unpack"]
+SUBCOMMANDS = ["tcp-client", "tcp-echo-server", "udp-server", "udp-client", "http-get", "http-serve", "pack", "unpack"]
 
 
 def test_help_lists_subcommands(t):

@@ -1,0 +1,1114 @@
+#define _XOPEN_SOURCE 700 /* realpath */
+#ifdef __linux__
+#define _GNU_SOURCE /* sendfile */
+#include <sys/sendfile.h>
+#endif
+#include "nettool/buf.h"
+#include "nettool/cmd.h"
+#include "nettool/http.h"
+#include "nettool/loop.h"
+#include "nettool/net.h"
+#include "nettool/url.h"
+#include "nettool/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CMD "http-serve"
+#define IN_BUF (16 * 1024)
+#define BODY_DISCARD_MAX ((uint64_t)1 << 20)
+#define ACCEPT_PAUSE_MS 100
+#define DRAIN_MS 2000
+
+const char cmd_http_serve_usage[] =
+	"usage: nettool http-serve [OPTIONS]\n"
+	"Serve the files of a directory over HTTP/1.1 (GET and HEAD).\n\n"
+	"  -d, --dir DIR             directory to serve (default .)\n"
+	"  -p, --port PORT           port (default 8000; 0 picks a free one)\n"
+	"  -b, --bind ADDR           address (default: all, IPv4 and IPv6)\n"
+	"  -4, -6                    IPv4 or IPv6 only\n"
+	"      --no-list             403 for a directory without index.html\n"
+	"      --follow-symlinks     serve symlinks that point outside DIR\n"
+	"      --404 FILE            page to send with 404 responses\n"
+	"      --log FILE            access log to FILE (default stderr)\n"
+	"  -q, --quiet               no access log\n"
+	"      --header-timeout SECS whole request head within SECS (default 10)\n"
+	"      --keepalive-timeout SECS  close idle connections (default 5)\n"
+	"      --max-clients N       connections at once (default 1024)\n"
+	"  -h, --help                this help\n";
+
+struct srv;
+
+struct conn {
+	struct loop_io io;
+	struct loop_timer timer;
+	struct srv *s;
+	struct conn *prev, *next;
+	struct http_parser *hp;   /* while a request is being read */
+	char in[IN_BUF];
+	size_t in_len;
+	struct buf out;           /* response head, or a whole small response */
+	size_t out_off;
+	int file;                 /* body from a file, or -1 */
+	off_t file_off;
+	uint64_t file_left;
+	int keep;                 /* keep the connection after this response */
+	int reading_body;         /* discarding a request body */
+	uint64_t discarded;
+	uint64_t head_started;    /* ms of the first byte of this request, 0 none */
+	/* for the access log */
+	char peer[NET_ADDR_LEN];
+	char line[512];
+	int status;
+	uint64_t sent;
+};
+
+struct srv {
+	const char *dir, *host, *port_str, *page404, *log_path;
+	char root[PATH_MAX];
+	unsigned port;
+	int family, no_list, follow, quiet, header_ms, keepalive_ms, stopping;
+	unsigned long max_clients, nclients;
+	FILE *log;
+	struct loop *lp;
+	struct loop_io lio, sio;
+	struct loop_timer pause, drain;
+	struct conn *conns;
+};
+
+/* ---- small helpers ---- */
+
+static const char *mime_type(const char *path)
+{
+	static const char *const table[][2] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".htm", "text/html; charset=utf-8" },
+		{ ".txt", "text/plain; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" }, { ".json", "application/json" },
+		{ ".xml", "application/xml" }, { ".svg", "image/svg+xml" },
+		{ ".png", "image/png" }, { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
+		{ ".gif", "image/gif" }, { ".webp", "image/webp" }, { ".ico", "image/x-icon" },
+		{ ".pdf", "application/pdf" }, { ".zip", "application/zip" },
+		{ ".gz", "application/gzip" }, { ".tar", "application/x-tar" },
+		{ ".wasm", "application/wasm" }, { ".mp4", "video/mp4" },
+		{ ".mp3", "audio/mpeg" }, { ".woff2", "font/woff2" }, { ".md", "text/markdown; charset=utf-8" },
+	};
+	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+	size_t i;
+
+	if (dot && (!slash || dot > slash))
+		for (i = 0; i < sizeof table / sizeof table[0]; i++)
+			if (!strcasecmp(dot, table[i][0]))
+				return table[i][1];
+	return "application/octet-stream";
+}
+
+static void http_date(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") to time_t, or -1. */
+static time_t parse_http_date(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4];
+	int d, y, h, m, sec, n = 0;
+	struct tm tm;
+	const char *p;
+	long long days;
+
+	if (sscanf(s, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &h, &m, &sec, &n) != 6 || !n)
+		return -1;
+	p = strstr(months, mon);
+	if (!p || (p - months) % 3)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_mon = (int)(p - months) / 3;
+	/* days from civil (proleptic Gregorian), no timezone involved */
+	{
+		int yy = y - (tm.tm_mon < 2), era = yy / 400, yoe = yy - era * 400;
+		int mp = (tm.tm_mon + 10) % 12, doy = (153 * mp + 2) / 5 + d - 1;
+		int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+		days = (long long)era * 146097 + doe - 719468;
+	}
+	return (time_t)(days * 86400 + h * 3600 + m * 60 + sec);
+}
+
+/* Text safe for the access log: controls and quotes escaped. */
+static void log_escape(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 32 || c >= 127 || c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+/* ---- from a request target to a file ---- */
+
+#define MAX_SEGS 128
+
+/*
+ * Decode the path of target one segment at a time (so an encoded slash is
+ * never a separator), drop "." and resolve ".." without climbing above
+ * the root. Fills urlpath (decoded, normalized) and fs (under root).
+ * Returns 0, or an HTTP status.
+ */
+static int map_path(const struct srv *s, const char *target, char *urlpath, size_t ulen,
+		    char *fs, size_t flen, int *slash_end)
+{
+	char raw[URL_MAX], *segs[MAX_SEGS], *p, *save = NULL;
+	size_t n = 0, i, o;
+
+	if (!strncasecmp(target, "http://", 7)) {
+		target = strchr(target + 7, '/');
+		if (!target)
+			target = "/";
+	}
+	if (target[0] != '/' || strlen(target) >= sizeof raw)
+		return 400;
+	snprintf(raw, sizeof raw, "%.*s", (int)strcspn(target, "?#"), target);
+	*slash_end = raw[strlen(raw) - 1] == '/';
+	for (p = strtok_r(raw, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (strstr(p, "%00") || url_unescape(p) < 0)
+			return 400;
+		if (strchr(p, '/'))
+			return 404; /* an encoded slash names no file */
+		if (!*p || !strcmp(p, "."))
+			continue;
+		if (!strcmp(p, "..")) {
+			if (!n)
+				return 400; /* above the root */
+			n--;
+			continue;
+		}
+		if (n == MAX_SEGS)
+			return 414;
+		segs[n++] = p;
+	}
+	o = (size_t)snprintf(fs, flen, "%s", s->root);
+	urlpath[0] = '\0';
+	for (i = 0; i < n; i++) {
+		o += (size_t)snprintf(fs + o, o < flen ? flen - o : 0, "/%s", segs[i]);
+		snprintf(urlpath + strlen(urlpath), ulen - strlen(urlpath), "/%s", segs[i]);
+	}
+	if (o >= flen || strlen(urlpath) + 2 >= ulen)
+		return 414;
+	if (!n || *slash_end)
+		strcat(urlpath, "/");
+	return 0;
+}
+
+/* Whether fs, after symlinks, is inside the root. */
+static int inside_root(const struct srv *s, const char *fs)
+{
+	char *real = realpath(fs, NULL);
+	size_t rl = strlen(s->root);
+	int ok;
+
+	if (!real)
+		return errno == ENOENT || errno == ENOTDIR ? -1 : 0;
+	ok = !strncmp(real, s->root, rl) && (real[rl] == '\0' || real[rl] == '/' ||
+					     (rl == 1 && s->root[0] == '/'));
+	free(real);
+	return ok;
+}
+
+/* ---- responses ---- */
+
+static const char *reason_of(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+static void head_start(struct conn *c, int status)
+{
+	char date[64];
+
+	http_date(time(NULL), date, sizeof date);
+	c->status = status;
+	c->out.len = c->out_off = 0;
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: nettool/" NT_VERSION "\r\n",
+		   status, reason_of(status), date);
+}
+
+static void head_end(struct conn *c)
+{
+	buf_printf(&c->out, "Connection: %s\r\n\r\n", c->keep ? "keep-alive" : "close");
+}
+
+/* A small HTML page (or the --404 page) for an error status. */
+static void send_error(struct conn *c, int status, int head_only)
+{
+	const struct srv *s = c->s;
+	struct buf body = { NULL, 0, 0 };
+
+	if (status >= 400 && status != 404 && status != 405 && status != 416)
+		c->keep = 0;
+	if (status == 404 && s->page404) {
+		int fd = open(s->page404, O_RDONLY | O_CLOEXEC);
+		char tmp[4096];
+		ssize_t n;
+
+		while (fd >= 0 && (n = read(fd, tmp, sizeof tmp)) > 0 && body.len < 1 << 20)
+			buf_append(&body, tmp, (size_t)n);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!body.len)
+		buf_printf(&body, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
+			   "<body><h1>%d %s</h1></body></html>\n", status, reason_of(status),
+			   status, reason_of(status));
+	head_start(c, status);
+	if (status == 405)
+		buf_printf(&c->out, "Allow: GET, HEAD\r\n");
+	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
+		   body.len);
+	head_end(c);
+	if (!head_only)
+		buf_append(&c->out, body.data, body.len);
+	buf_free(&body);
+}
+
+/* "bytes=a-b", "a-", "-n": 1 with [*from, *to], 0 to ignore, -1 unsatisfiable. */
+static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+	const char *p;
+	uint64_t a = 0, b = 0;
+	int da = 0, db = 0;
+
+	if (strncasecmp(h, "bytes=", 6))
+		return 0;
+	p = h + 6;
+	if (strchr(p, ','))
+		return 0; /* several ranges: the whole file, as RFC 9110 allows */
+	for (; *p >= '0' && *p <= '9'; p++, da++) {
+		if (a > (UINT64_MAX - 9) / 10)
+			return -1;
+		a = a * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p++ != '-')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++, db++) {
+		if (b > (UINT64_MAX - 9) / 10)
+			b = UINT64_MAX; /* an end past any file is the end */
+		else
+			b = b * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p || (!da && !db))
+		return 0;
+	if (!da) { /* the last b bytes */
+		if (!b || !size)
+			return -1;
+		*from = b > size ? 0 : size - b;
+		*to = size - 1;
+		return 1;
+	}
+	if (a >= size || (db && b < a))
+		return -1;
+	*from = a;
+	*to = !db || b >= size ? size - 1 : b;
+	return 1;
+}
+
+static int etag_matches(const char *inm, const char *etag)
+{
+	const char *p = inm;
+	size_t n = strlen(etag);
+
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		if (!strncmp(p, etag, n) && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return 1;
+		p += strcspn(p, ",");
+	}
+	return 0;
+}
+
+static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only)
+{
+	struct http_parser *hp = c->hp;
+	const char *inm = http_field(hp, "If-None-Match"), *ims = http_field(hp, "If-Modified-Since");
+	const char *range = http_field(hp, "Range");
+	char etag[64], lm[64];
+	uint64_t size = (uint64_t)st->st_size, from = 0, to = size ? size - 1 : 0;
+	int r = 0, fd;
+
+	snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st->st_mtime,
+		 (unsigned long long)st->st_size);
+	http_date(st->st_mtime, lm, sizeof lm);
+	if ((inm && etag_matches(inm, etag)) ||
+	    (!inm && ims && parse_http_date(ims) >= st->st_mtime)) {
+		head_start(c, 304);
+		buf_printf(&c->out, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
+		head_end(c);
+		return;
+	}
+	if (range)
+		r = parse_range(range, size, &from, &to);
+	if (r < 0) {
+		head_start(c, 416);
+		buf_printf(&c->out, "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
+			   (unsigned long long)size);
+		head_end(c);
+		return;
+	}
+	fd = head_only ? -1 : open(fs, O_RDONLY | O_CLOEXEC);
+	if (!head_only && fd < 0) {
+		send_error(c, errno == EACCES ? 403 : 404, head_only);
+		return;
+	}
+	head_start(c, r > 0 ? 206 : 200);
+	buf_printf(&c->out, "Content-Type: %s\r\nContent-Length: %llu\r\nLast-Modified: %s\r\n"
+		   "ETag: %s\r\nAccept-Ranges: bytes\r\n", mime_type(fs),
+		   (unsigned long long)(size ? to - from + 1 : 0), lm, etag);
+	if (r > 0)
+		buf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n",
+			   (unsigned long long)from, (unsigned long long)to, (unsigned long long)size);
+	head_end(c);
+	c->file = fd;
+	c->file_off = (off_t)from;
+	c->file_left = head_only || !size ? 0 : to - from + 1;
+}
+
+static void html_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '<': buf_append(b, "&lt;", 4); break;
+		case '>': buf_append(b, "&gt;", 4); break;
+		case '&': buf_append(b, "&amp;", 5); break;
+		case '"': buf_append(b, "&quot;", 6); break;
+		case '\'': buf_append(b, "&#39;", 5); break;
+		default: buf_putc(b, *s);
+		}
+}
+
+static void url_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~", c))
+			buf_putc(b, (char)c);
+		else
+			buf_printf(b, "%%%02X", c);
+	}
+}
+
+/* A decoded path back to URL form: each segment escaped, slashes kept. */
+static void url_escape_path(struct buf *b, const char *path)
+{
+	char seg[NAME_MAX + 1];
+
+	while (*path) {
+		size_t n = strcspn(path, "/");
+
+		if (n) {
+			snprintf(seg, sizeof seg, "%.*s", (int)n, path);
+			url_escape(b, seg);
+			path += n;
+		}
+		if (*path == '/') {
+			buf_putc(b, '/');
+			path++;
+		}
+	}
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void serve_listing(struct conn *c, const char *fs, const char *urlpath, int head_only)
+{
+	struct buf body = { NULL, 0, 0 };
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *e;
+	DIR *d = opendir(fs);
+
+	if (!d) {
+		send_error(c, 403, head_only);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		if (n == cap) {
+			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *v);
+
+			if (!v)
+				break;
+			names = v;
+		}
+		if (!(names[n] = strdup(e->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, name_cmp);
+	buf_printf(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
+	html_escape(&body, urlpath);
+	buf_printf(&body, "</title></head><body><h1>Index of ");
+	html_escape(&body, urlpath);
+	buf_printf(&body, "</h1><table>\n");
+	for (i = 0; i < n; i++) {
+		char full[PATH_MAX + URL_MAX + 300], mt[64];
+		struct stat st;
+		int dir;
+
+		snprintf(full, sizeof full, "%s/%s", fs, names[i]);
+		if (stat(full, &st) < 0) {
+			free(names[i]);
+			continue;
+		}
+		dir = S_ISDIR(st.st_mode);
+		http_date(st.st_mtime, mt, sizeof mt);
+		buf_printf(&body, "<tr><td><a href=\"");
+		url_escape(&body, names[i]);
+		buf_printf(&body, "%s\">", dir ? "/" : "");
+		html_escape(&body, names[i]);
+		buf_printf(&body, "%s</a></td><td>%lld</td><td>%s</td></tr>\n", dir ? "/" : "",
+			   dir ? -1LL : (long long)st.st_size, mt);
+		free(names[i]);
+	}
+	free(names);
+	buf_printf(&body, "</table></body></html>\n");
+	head_start(c, 200);
+	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
+		   body.len);
+	head_end(c);
+	if (!head_only)
+		buf_append(&c->out, body.data, body.len);
+	buf_free(&body);
+}
+
+static int is_known_method(const char *m)
+{
+	static const char *const known[] = { "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+					     "TRACE", "CONNECT" };
+	size_t i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(m, known[i]))
+			return 1;
+	return 0;
+}
+
+/* Whether a comma-separated field holds token (case-insensitive). */
+static int has_token(const char *v, const char *token)
+{
+	size_t n = strlen(token);
+
+	while (v && *v) {
+		while (*v == ' ' || *v == ',')
+			v++;
+		if (!strncasecmp(v, token, n) && (v[n] == '\0' || v[n] == ',' || v[n] == ' '))
+			return 1;
+		v += strcspn(v, ",");
+	}
+	return 0;
+}
+
+/* Build the response to the request whose head hp holds. */
+static void respond(struct conn *c)
+{
+	struct http_parser *hp = c->hp;
+	const char *conn = http_field(hp, "Connection");
+	char urlpath[URL_MAX + 2], fs[PATH_MAX + URL_MAX];
+	int head_only = !strcmp(hp->method, "HEAD"), slash_end, st_code, in;
+	struct stat st;
+
+	c->keep = hp->minor >= 1 ? !has_token(conn, "close") : has_token(conn, "keep-alive");
+	if (strcmp(hp->method, "GET") && !head_only) {
+		send_error(c, is_known_method(hp->method) ? 405 : 501, 0);
+		return;
+	}
+	if (hp->minor >= 1 && !http_field(hp, "Host")) {
+		send_error(c, 400, head_only);
+		return;
+	}
+	st_code = map_path(c->s, hp->target, urlpath, sizeof urlpath, fs, sizeof fs, &slash_end);
+	if (st_code) {
+		send_error(c, st_code, head_only);
+		return;
+	}
+	in = c->s->follow ? 1 : inside_root(c->s, fs);
+	if (in < 0 || stat(fs, &st) < 0) {
+		send_error(c, 404, head_only);
+		return;
+	}
+	if (!in) {
+		send_error(c, 403, head_only);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		char index[sizeof fs + 16];
+		struct stat ist;
+
+		if (!slash_end && strcmp(urlpath, "/")) {
+			head_start(c, 301);
+			buf_printf(&c->out, "Location: ");
+			url_escape_path(&c->out, urlpath);
+			buf_printf(&c->out, "/\r\nContent-Length: 0\r\n");
+			head_end(c);
+			return;
+		}
+		snprintf(index, sizeof index, "%s/index.html", fs);
+		if (stat(index, &ist) == 0 && S_ISREG(ist.st_mode) &&
+		    (c->s->follow || inside_root(c->s, index) == 1)) {
+			serve_file(c, index, &ist, head_only);
+			return;
+		}
+		if (c->s->no_list)
+			send_error(c, 403, head_only);
+		else
+			serve_listing(c, fs, urlpath, head_only);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		send_error(c, 403, head_only);
+		return;
+	}
+	serve_file(c, fs, &st, head_only);
+}
+
+/* ---- connections ---- */
+
+/*
+ * Before closing: send FIN and read away what the client already sent
+ * (up to a bound), so the close is not a reset that destroys the response
+ * still in flight to it.
+ */
+static void linger(struct conn *c)
+{
+	int i;
+
+	shutdown(c->io.fd, SHUT_WR);
+	for (i = 0; i < 16; i++)
+		if (read(c->io.fd, c->in, sizeof c->in) <= 0)
+			break;
+}
+
+static void conn_close(struct conn *c)
+{
+	struct srv *s = c->s;
+
+	if (c->sent)
+		linger(c);
+	loop_io_del(s->lp, &c->io);
+	loop_timer_stop(s->lp, &c->timer);
+	close(c->io.fd);
+	if (c->file >= 0)
+		close(c->file);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->hp);
+	buf_free(&c->out);
+	free(c);
+	if (s->nclients-- == s->max_clients && !s->stopping)
+		loop_io_set(s->lp, &s->lio, LOOP_READ);
+	if (s->stopping && !s->conns)
+		loop_stop(s->lp);
+}
+
+static void access_log(struct conn *c)
+{
+	struct srv *s = c->s;
+	char date[64], line[sizeof c->line * 4 + 1];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (s->quiet || !c->status)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	log_escape(c->line, line, sizeof line);
+	fprintf(s->log, "%.*s - - [%s] \"%s\" %d %llu\n", (int)strcspn(c->peer, "]:") +
+		(c->peer[0] == '[' ? 1 : 0), c->peer, date, line, c->status,
+		(unsigned long long)c->sent);
+	fflush(s->log);
+}
+
+static int writing(const struct conn *c)
+{
+	return c->out_off < c->out.len || c->file_left;
+}
+
+/* Send what the response has left. Returns -1 on a fatal error. */
+static int conn_write(struct conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = write(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		c->out_off += (size_t)n;
+		c->sent += (uint64_t)n;
+	}
+	while (c->file_left) {
+		size_t want = c->file_left > (1u << 20) ? (1u << 20) : (size_t)c->file_left;
+		ssize_t n;
+#ifdef __linux__
+		n = sendfile(c->io.fd, c->file, &c->file_off, want);
+#else
+		char tmp[65536];
+
+		n = pread(c->file, tmp, want < sizeof tmp ? want : sizeof tmp, c->file_off);
+		if (n > 0)
+			n = write(c->io.fd, tmp, (size_t)n);
+		if (n > 0)
+			c->file_off += n;
+#endif
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		if (n == 0)
+			return -1; /* the file shrank under us */
+		c->file_left -= (uint64_t)n;
+		c->sent += (uint64_t)n;
+	}
+	return 0;
+}
+
+static void arm_idle(struct conn *c)
+{
+	loop_timer_set(c->s->lp, &c->timer, (uint64_t)c->s->keepalive_ms);
+}
+
+static int parse_input(struct conn *c);
+
+/* A response is complete: log it, then close or wait for the next. */
+static int response_done(struct conn *c)
+{
+	access_log(c);
+	if (c->file >= 0)
+		close(c->file);
+	c->file = -1;
+	c->out.len = c->out_off = 0;
+	c->status = 0;
+	if (!c->keep || c->s->stopping)
+		return -1; /* c->sent stays: conn_close lingers */
+	c->sent = 0;
+	http_parser_init(c->hp, 1);
+	c->head_started = 0;
+	c->discarded = 0;
+	arm_idle(c);
+	return parse_input(c); /* a pipelined request may be waiting */
+}
+
+static int status_for(const struct http_parser *hp)
+{
+	switch (hp->error) {
+	case HTTP_E_LINE: return hp->nlines == 0 ? 414 : 431;
+	case HTTP_E_HEAD:
+	case HTTP_E_COUNT: return 431;
+	case HTTP_E_VERSION: return 505;
+	default: return 400;
+	}
+}
+
+/* Feed buffered input to the parser; respond when a request is whole. A
+ * request body (on GET or HEAD) is read and discarded, up to a limit. */
+static int parse_input(struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->in_len && (!writing(c) || c->reading_body)) {
+		size_t used = 0;
+		enum http_event ev = http_parse(c->hp, c->in + off, c->in_len - off, &used);
+
+		off += used;
+		if (!c->head_started)
+			c->head_started = loop_now(c->s->lp);
+		if (ev == HTTP_EV_ERROR) {
+			snprintf(c->line, sizeof c->line, "(bad request: %s)", c->hp->err);
+			c->keep = 0;
+			c->reading_body = 0;
+			send_error(c, status_for(c->hp), 0);
+			break;
+		}
+		if (ev == HTTP_EV_BODY) {
+			c->discarded += c->hp->ev_len;
+			if (c->discarded > BODY_DISCARD_MAX) {
+				c->keep = 0;
+				c->reading_body = 0;
+				send_error(c, 413, 0);
+				break;
+			}
+		} else if (ev == HTTP_EV_HEAD) {
+			snprintf(c->line, sizeof c->line, "%s %s HTTP/1.%d", c->hp->method,
+				 c->hp->target, c->hp->minor);
+			if (c->hp->body == HTTP_BODY_LENGTH && c->hp->length > BODY_DISCARD_MAX) {
+				c->keep = 0;
+				send_error(c, 413, 0);
+				break;
+			}
+			respond(c);
+			c->reading_body = c->hp->body == HTTP_BODY_CHUNKED ||
+					  (c->hp->body == HTTP_BODY_LENGTH && c->hp->length);
+		} else if (ev == HTTP_EV_DONE) {
+			c->reading_body = 0;
+			break;
+		}
+	}
+	if (c->reading_body) {
+		size_t none;
+
+		/* the body may have ended exactly with the buffer */
+		if (http_parse(c->hp, c->in + off, 0, &none) == HTTP_EV_DONE)
+			c->reading_body = 0;
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	if (writing(c) && !c->reading_body) {
+		loop_timer_set(c->s->lp, &c->timer, (uint64_t)(c->s->header_ms > 10000 ? c->s->header_ms : 10000));
+		if (conn_write(c) < 0)
+			return -1;
+		if (!writing(c))
+			return response_done(c);
+	} else if (c->head_started) {
+		uint64_t end = c->head_started + (uint64_t)c->s->header_ms, now = loop_now(c->s->lp);
+
+		loop_timer_set(c->s->lp, &c->timer, end > now ? end - now : 0);
+	}
+	return 0;
+}
+
+static void conn_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct conn *c = io->data;
+
+	(void)lp;
+	if (writing(c) && !c->reading_body) {
+		if (conn_write(c) < 0 || (!writing(c) && response_done(c) < 0))
+			goto close;
+	} else if (ev & (LOOP_READ | LOOP_HUP)) {
+		ssize_t n;
+
+		if (c->in_len == sizeof c->in) {
+			/* a full buffer without a whole head: the parser's limits
+			 * decide, so give it the bytes it has */
+			if (parse_input(c) < 0)
+				goto close;
+			if (c->in_len == sizeof c->in)
+				goto close;
+		}
+		do
+			n = read(io->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+		while (n < 0 && errno == EINTR);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			goto close;
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			if (parse_input(c) < 0)
+				goto close;
+		}
+	}
+	if (loop_io_set(c->s->lp, io, writing(c) && !c->reading_body ? LOOP_WRITE : LOOP_READ) < 0)
+		goto close;
+	return;
+close:
+	access_log(c);
+	conn_close(c);
+}
+
+static void timer_cb(struct loop *lp, struct loop_timer *t)
+{
+	struct conn *c = t->data;
+
+	(void)lp;
+	if (c->head_started && !writing(c)) {
+		/* the whole head did not arrive in time: 408, then close */
+		snprintf(c->line, sizeof c->line, "(request head timed out)");
+		c->keep = 0;
+		send_error(c, 408, 0);
+		conn_write(c);
+	}
+	access_log(c);
+	conn_close(c);
+}
+
+static void conn_new(struct srv *s, int fd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct conn *c = calloc(1, sizeof *c);
+
+	if (c)
+		c->hp = malloc(sizeof *c->hp);
+	if (!c || !c->hp) {
+		if (c)
+			free(c);
+		close(fd);
+		return;
+	}
+	http_parser_init(c->hp, 1);
+	c->s = s;
+	c->file = -1;
+	c->io.fd = fd;
+	c->io.events = LOOP_READ;
+	c->io.cb = conn_cb;
+	c->io.data = c;
+	c->timer.cb = timer_cb;
+	c->timer.data = c;
+	net_format_addr((const struct sockaddr *)ss, len, c->peer);
+	if (loop_io_add(s->lp, &c->io, NULL) < 0) {
+		free(c->hp);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->next = s->conns;
+	if (c->next)
+		c->next->prev = c;
+	s->conns = c;
+	if (++s->nclients >= s->max_clients)
+		loop_io_set(s->lp, &s->lio, 0);
+	arm_idle(c);
+}
+
+static void pause_cb(struct loop *lp, struct loop_timer *t)
+{
+	struct srv *s = t->data;
+
+	if (!s->stopping && s->nclients < s->max_clients)
+		loop_io_set(lp, &s->lio, LOOP_READ);
+}
+
+static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct srv *s = io->data;
+	int i;
+
+	(void)ev;
+	for (i = 0; i < 64 && s->nclients < s->max_clients; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int fd = net_accept(io->fd, &ss, &len);
+
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			/* out of descriptors or memory: wait a moment, no busy loop */
+			loop_io_set(lp, io, 0);
+			loop_timer_set(lp, &s->pause, ACCEPT_PAUSE_MS);
+			return;
+		}
+		conn_new(s, fd, &ss, len);
+	}
+}
+
+static void drain_cb(struct loop *lp, struct loop_timer *t)
+{
+	(void)t;
+	loop_stop(lp);
+}
+
+/* SIGINT/SIGTERM: stop accepting, let responses in flight finish briefly. */
+static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct srv *s = io->data;
+	struct conn *c, *next;
+
+	(void)ev;
+	s->stopping = 1;
+	loop_io_del(lp, &s->lio);
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (!writing(c))
+			conn_close(c);
+	}
+	if (!s->conns)
+		loop_stop(lp);
+	else
+		loop_timer_set(lp, &s->drain, DRAIN_MS);
+	loop_io_set(lp, io, 0);
+}
+
+static int parse_args(int argc, char **argv, struct srv *s)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "no-list", no_argument, NULL, 'N' },
+		{ "follow-symlinks", no_argument, NULL, 'F' },
+		{ "404", required_argument, NULL, 'E' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "header-timeout", required_argument, NULL, 'T' },
+		{ "keepalive-timeout", required_argument, NULL, 'K' },
+		{ "max-clients", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char err[NT_ERR_LEN];
+	unsigned long v;
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":d:p:b:46qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': s->dir = optarg; break;
+		case 'p':
+			if (util_parse_port(optarg, 1, &s->port, err) < 0)
+				return cmd_usage_error(CMD, "%s", err);
+			s->port_str = optarg;
+			break;
+		case 'b': s->host = optarg; break;
+		case '4': s->family = AF_INET; break;
+		case '6': s->family = AF_INET6; break;
+		case 'N': s->no_list = 1; break;
+		case 'F': s->follow = 1; break;
+		case 'E': s->page404 = optarg; break;
+		case 'l': s->log_path = optarg; break;
+		case 'q': s->quiet = 1; break;
+		case 'T':
+			if (util_parse_secs(optarg, &s->header_ms, err) < 0 || !s->header_ms)
+				return cmd_usage_error(CMD, "--header-timeout: invalid '%s'", optarg);
+			break;
+		case 'K':
+			if (util_parse_secs(optarg, &s->keepalive_ms, err) < 0 || !s->keepalive_ms)
+				return cmd_usage_error(CMD, "--keepalive-timeout: invalid '%s'", optarg);
+			break;
+		case 'M':
+			if (util_parse_ulong(optarg, 1, 1000000, &v, err) < 0)
+				return cmd_usage_error(CMD, "--max-clients: %s", err);
+			s->max_clients = v;
+			break;
+		case 'h': fputs(cmd_http_serve_usage, stdout); return -1;
+		default: return cmd_bad_option(CMD, ch, argv);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int srv_setup(struct srv *s, char *err)
+{
+	struct addrinfo *ai = NULL;
+	struct stat st;
+
+	if (!realpath(s->dir, s->root) || stat(s->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		nt_seterr(err, "%s: %s", s->dir, errno ? strerror(errno) : "not a directory");
+		return NT_EXIT_FAIL;
+	}
+	s->log = stderr;
+	if (s->log_path && !(s->log = fopen(s->log_path, "a"))) {
+		nt_seterr(err, "%s: %s", s->log_path, strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	if (s->host && net_resolve(s->host, s->port_str, s->family, SOCK_STREAM, NET_PASSIVE,
+				   &ai, err) < 0)
+		return NT_EXIT_RESOLVE;
+	s->lio.fd = net_listen(ai, s->port, s->family, SOCK_STREAM, 1024, err);
+	if (ai)
+		freeaddrinfo(ai);
+	if (s->lio.fd < 0)
+		return NT_EXIT_FAIL;
+	if (!(s->lp = loop_new(err)) || (s->sio.fd = util_signal_pipe(err)) < 0)
+		return NT_EXIT_FAIL;
+	s->lio.events = s->sio.events = LOOP_READ;
+	s->lio.cb = accept_cb;
+	s->sio.cb = signal_cb;
+	s->lio.data = s->sio.data = s->pause.data = s->drain.data = s;
+	s->pause.cb = pause_cb;
+	s->drain.cb = drain_cb;
+	if (loop_io_add(s->lp, &s->lio, err) < 0 || loop_io_add(s->lp, &s->sio, err) < 0)
+		return NT_EXIT_FAIL;
+	return 0;
+}
+
+int cmd_http_serve(int argc, char **argv)
+{
+	struct srv s;
+	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.dir = ".";
+	s.port = 8000;
+	s.port_str = "8000";
+	s.family = AF_UNSPEC;
+	s.header_ms = 10000;
+	s.keepalive_ms = 5000;
+	s.max_clients = 1024;
+	s.lio.fd = s.sio.fd = -1;
+	rc = parse_args(argc, argv, &s);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	errno = 0;
+	rc = srv_setup(&s, err);
+	if (rc == 0) {
+		nt_warn(CMD, "listening on %s", net_fd_addr(s.lio.fd, 0, addr));
+		if (loop_run(s.lp, err) < 0)
+			rc = NT_EXIT_FAIL;
+	}
+	if (rc)
+		nt_warn(CMD, "%s", err);
+	while (s.conns)
+		conn_close(s.conns);
+	if (s.lio.fd >= 0)
+		close(s.lio.fd);
+	util_signal_pipe_close(s.sio.fd);
+	loop_free(s.lp);
+	if (s.log && s.log != stderr)
+		fclose(s.log);
+	return rc;
+}

@@ -1,0 +1,232 @@
+"""http-serve against raw sockets, curl, http.client and nettool http-get:
+a catalogue of hostile requests, listings, ranges, conditionals,
+keep-alive, pipelining and timeouts."""
+import ast
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+
+import harness
+from harness import check, deadline, recv_all
+
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+
+
+def make_root(t):
+    root = t.path("root")
+    os.makedirs(os.path.join(root, "sub"))
+    with open(os.path.join(root, "index.html"), "wb") as f:
+        f.write(b"<h1>home</h1>\n")
+    with open(os.path.join(root, "sub", "a.txt"), "wb") as f:
+        f.write(b"sub file\n")
+    secret = t.path("secret")
+    with open(secret, "wb") as f:
+        f.write(b"outside\n")
+    os.symlink(secret, os.path.join(root, "out"))
+    return root
+
+
+def exchange(port, raw, timeout=10):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout * harness.SLOW)
+    try:
+        try:
+            s.sendall(raw)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server may answer and close before it read it all
+        return recv_all(s)
+    finally:
+        s.close()
+
+
+def status_of(resp):
+    m = re.match(rb"HTTP/1\.1 (\d{3}) ", resp)
+    return int(m.group(1)) if m else None
+
+
+def normal_request_works(port):
+    resp = exchange(port, b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    check(status_of(resp) == 200 and resp.endswith(b"\r\n\r\nsub file\n"), resp[:200])
+
+
+@deadline(60)
+def test_hostile_catalogue(t):
+    srv = t.server("http-serve", "-d", make_root(t), "-q")
+    bad = []
+    with open(os.path.join(DATA, "http-serve-hostile.txt")) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            want, req = line.rstrip("\n").split("\t", 1)
+            raw = ast.literal_eval("b'" + req.replace("'", "\\'") + "'")
+            resp = exchange(srv.port, raw)
+            if status_of(resp) != int(want):
+                bad.append(f"{req!r}: want {want}, got {resp[:60]!r}")
+            if b"outside" in resp:
+                bad.append(f"{req!r}: leaked the outside file")
+    check(not bad, "\n".join(bad))
+    long_line = b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
+    check(status_of(exchange(srv.port, long_line)) == 414)
+    many = b"GET / HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(10000)) + b"\r\n"
+    check(status_of(exchange(srv.port, many)) == 431)
+    normal_request_works(srv.port)
+    check(srv.stop() == 0)
+
+
+@deadline(30)
+def test_slowloris_gets_408(t):
+    srv = t.server("http-serve", "-d", make_root(t), "-q", "--header-timeout", "1")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    t.socks.append(s)
+    start = time.monotonic()
+    s.sendall(b"GET / HTTP/1.1\r\n")
+    resp = b""
+    for i in range(20):  # one byte every 0.2 s: never a whole head
+        try:
+            s.sendall(b"X"[:1])
+        except OSError:
+            break
+        s.settimeout(0.2)
+        try:
+            chunk = s.recv(4096)
+            if chunk:
+                resp += chunk
+                break
+        except socket.timeout:
+            pass
+    s.settimeout(10)
+    resp += recv_all(s)
+    took = time.monotonic() - start
+    check(status_of(resp) == 408, resp[:100])
+    check(0.9 <= took < 3 * harness.SLOW, took)
+    normal_request_works(srv.port)
+    srv.stop()
+
+
+def test_keepalive_pipelining_and_idle_timeout(t):
+    srv = t.server("http-serve", "-d", make_root(t), "-q", "--keepalive-timeout", "0.5")
+    two = (b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n"
+           b"HEAD /sub/a.txt HTTP/1.1\r\nHost: a\r\n\r\n"
+           b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    t.socks.append(s)
+    s.sendall(two)
+    start = time.monotonic()
+    data = recv_all(s)  # the server closes the idle connection itself
+    took = time.monotonic() - start
+    check(data.count(b"HTTP/1.1 200 OK") == 3, data)
+    check(data.index(b"<h1>home</h1>") < data.rindex(b"sub file\n"), data)
+    check(data.count(b"sub file\n") == 1, "HEAD sent a body")
+    check(0.4 <= took < 3 * harness.SLOW, took)
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    for _ in range(3):
+        c.request("GET", "/sub/a.txt")
+        r = c.getresponse()
+        check(r.status == 200 and r.read() == b"sub file\n")
+    c.close()
+    srv.stop()
+
+
+def test_headers_conditionals_and_redirect(t):
+    srv = t.server("http-serve", "-d", make_root(t), "-q")
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    c.request("GET", "/index.html")
+    r = c.getresponse()
+    body = r.read()
+    check(r.status == 200 and body == b"<h1>home</h1>\n")
+    check(r.getheader("Content-Type") == "text/html; charset=utf-8")
+    check(r.getheader("Server").startswith("nettool/") and r.getheader("Date"))
+    etag, lm = r.getheader("ETag"), r.getheader("Last-Modified")
+    check(etag and lm and r.getheader("Content-Length") == "14")
+    c.request("GET", "/index.html", headers={"If-None-Match": etag})
+    r = c.getresponse()
+    check(r.status == 304 and r.read() == b"")
+    c.request("GET", "/index.html", headers={"If-Modified-Since": lm})
+    r = c.getresponse()
+    check(r.status == 304 and r.read() == b"")
+    c.request("GET", "/index.html", headers={"Range": "bytes=4-7"})
+    r = c.getresponse()
+    check(r.status == 206 and r.read() == b"home" and
+          r.getheader("Content-Range") == "bytes 4-7/14")
+    c.request("GET", "/index.html", headers={"Range": "bytes=-3"})
+    r = c.getresponse()
+    check(r.status == 206 and r.read() == b"1>\n")
+    c.request("GET", "/sub")
+    r = c.getresponse()
+    r.read()
+    check(r.status == 301 and r.getheader("Location") == "/sub/", r.getheader("Location"))
+    c.request("GET", "/nope")
+    r = c.getresponse()
+    check(r.status == 404 and b"404 Not Found" in r.read())
+    c.close()
+    srv.stop()
+
+
+def test_listing_with_awkward_names_round_trips(t):
+    root = make_root(t)
+    d = os.path.join(root, "odd")
+    os.mkdir(d)
+    names = ["with space.txt", "<script>alert(1).txt", "ünïcødé.txt", "100%.txt",
+             "a&b\"c'.txt"]
+    for n in names:
+        with open(os.path.join(d, n), "wb") as f:
+            f.write(n.encode() + b"\n")
+    srv = t.server("http-serve", "-d", root, "-q")
+    rc, page, err = t.run("http-get", f"http://127.0.0.1:{srv.port}/odd/")
+    check(rc == 0 and b"<script>" not in page, page[:300])
+    hrefs = re.findall(rb'href="([^"]*)"', page)
+    check(len(hrefs) == len(names), hrefs)
+    curl = shutil.which("curl")
+    for h in hrefs:
+        url = f"http://127.0.0.1:{srv.port}/odd/" + h.decode()
+        got = (subprocess.run([curl, "-s", url], capture_output=True, timeout=10).stdout if curl
+               else t.run("http-get", url)[1])
+        name = urllib.parse.unquote(h.decode())
+        check(got == name.encode() + b"\n", (h, got))
+    srv2 = t.server("http-serve", "-d", root, "-q", "--no-list")
+    check(status_of(exchange(srv2.port, b"GET /odd/ HTTP/1.1\r\nHost: a\r\n\r\n")) == 403)
+    srv.stop()
+    srv2.stop()
+
+
+def test_custom_404_access_log_and_follow_symlinks(t):
+    root = make_root(t)
+    page = t.path("404.html")
+    with open(page, "wb") as f:
+        f.write(b"custom not found\n")
+    log = t.path("access.log")
+    srv = t.server("http-serve", "-d", root, "--404", page, "--log", log, "--follow-symlinks")
+    resp = exchange(srv.port, b"GET /missing HTTP/1.1\r\nHost: a\r\n\r\n")
+    check(status_of(resp) == 404 and resp.endswith(b"custom not found\n"), resp)
+    resp = exchange(srv.port, b"GET /out HTTP/1.1\r\nHost: a\r\n\r\n")
+    check(status_of(resp) == 200 and resp.endswith(b"outside\n"), resp)
+    exchange(srv.port, b"GET /\x1b[31mred HTTP/1.1\r\nHost: a\r\n\r\n")
+    check(srv.stop() == 0)
+    with open(log, "rb") as f:
+        text = f.read()
+    check(re.search(rb'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
+                    rb'"GET /missing HTTP/1\.1" 404 \d+$', text, re.M), text)
+    check(b"\x1b" not in text and b"\\x1b[31mred" in text, text)
+
+
+@deadline(120)
+def test_large_file_and_sigterm(t):
+    root = make_root(t)
+    data = os.urandom(64 << 20)
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        f.write(data)
+    srv = t.server("http-serve", "-d", root, "-q")
+    out = t.path("got")
+    rc, _, err = t.run("http-get", "-o", out, f"http://127.0.0.1:{srv.port}/big.bin", timeout=60)
+    with open(out, "rb") as f:
+        check(rc == 0 and f.read() == data, err)
+    idle = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    t.socks.append(idle)
+    srv.signal(signal.SIGTERM)
+    check(srv.wait(10) == 0)
