@@ -54,8 +54,10 @@ struct conn {
 	struct loop_timer timer;
 	struct srv *s;
 	struct conn *prev, *next;
-	struct http_parser *hp;   /* while a request is being read */
-	char in[IN_BUF];
+	/* held only while a request is under way, so that an idle keep-alive
+	 * connection costs little more than this struct */
+	struct http_parser *hp;
+	char *in;                 /* IN_BUF bytes */
 	size_t in_len;
 	struct buf out;           /* response head, or a whole small response */
 	size_t out_off;
@@ -628,11 +630,12 @@ static void respond(struct conn *c)
  */
 static void linger(struct conn *c)
 {
+	char tmp[4096];
 	int i;
 
 	shutdown(c->io.fd, SHUT_WR);
-	for (i = 0; i < 16; i++)
-		if (read(c->io.fd, c->in, sizeof c->in) <= 0)
+	for (i = 0; i < 64; i++)
+		if (read(c->io.fd, tmp, sizeof tmp) <= 0)
 			break;
 }
 
@@ -654,6 +657,7 @@ static void conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	free(c->hp);
+	free(c->in);
 	buf_free(&c->out);
 	free(c);
 	if (s->nclients-- == s->max_clients && !s->stopping)
@@ -743,11 +747,19 @@ static int response_done(struct conn *c)
 	if (!c->keep || c->s->stopping)
 		return -1; /* c->sent stays: conn_close lingers */
 	c->sent = 0;
-	http_parser_init(c->hp, 1);
 	c->head_started = 0;
 	c->discarded = 0;
 	arm_idle(c);
-	return parse_input(c); /* a pipelined request may be waiting */
+	if (!c->in_len) { /* idle: give back what only a request needs */
+		free(c->in);
+		free(c->hp);
+		c->in = NULL;
+		c->hp = NULL;
+		buf_free(&c->out);
+		return 0;
+	}
+	http_parser_init(c->hp, 1);
+	return parse_input(c); /* a pipelined request is waiting */
 }
 
 static int status_for(const struct http_parser *hp)
@@ -839,16 +851,23 @@ static void conn_cb(struct loop *lp, struct loop_io *io, int ev)
 	} else if (ev & (LOOP_READ | LOOP_HUP)) {
 		ssize_t n;
 
-		if (c->in_len == sizeof c->in) {
+		if (!c->in && !(c->in = malloc(IN_BUF)))
+			goto close;
+		if (!c->hp) {
+			if (!(c->hp = malloc(sizeof *c->hp)))
+				goto close;
+			http_parser_init(c->hp, 1);
+		}
+		if (c->in_len == IN_BUF) {
 			/* a full buffer without a whole head: the parser's limits
 			 * decide, so give it the bytes it has */
 			if (parse_input(c) < 0)
 				goto close;
-			if (c->in_len == sizeof c->in)
+			if (c->in_len == IN_BUF)
 				goto close;
 		}
 		do
-			n = read(io->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+			n = read(io->fd, c->in + c->in_len, IN_BUF - c->in_len);
 		while (n < 0 && errno == EINTR);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
 			goto close;
@@ -886,15 +905,10 @@ static void conn_new(struct srv *s, int fd, const struct sockaddr_storage *ss, s
 {
 	struct conn *c = calloc(1, sizeof *c);
 
-	if (c)
-		c->hp = malloc(sizeof *c->hp);
-	if (!c || !c->hp) {
-		if (c)
-			free(c);
+	if (!c) {
 		close(fd);
 		return;
 	}
-	http_parser_init(c->hp, 1);
 	c->s = s;
 	c->file = -1;
 	c->io.fd = fd;
@@ -905,7 +919,6 @@ static void conn_new(struct srv *s, int fd, const struct sockaddr_storage *ss, s
 	c->timer.data = c;
 	net_format_addr((const struct sockaddr *)ss, len, c->peer);
 	if (loop_io_add(s->lp, &c->io, NULL) < 0) {
-		free(c->hp);
 		free(c);
 		close(fd);
 		return;
