@@ -12,6 +12,8 @@
 #include "nettool/util.h"
 
 #include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,6 +31,7 @@
 #define BODY_DISCARD_MAX ((uint64_t)1 << 20)
 #define ACCEPT_PAUSE_MS 100
 #define DRAIN_MS 2000
+#define INLINE_MAX (64 * 1024) /* bodies up to this go out with the head */
 
 const char cmd_http_serve_usage[] =
 	"usage: nettool http-serve [OPTIONS]\n"
@@ -116,10 +119,16 @@ static const char *mime_type(const char *path)
 
 static void http_date(time_t t, char *out, size_t len)
 {
+	static time_t last = -1;
+	static char cached[64];
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (t != last) { /* the Date of every response: once a second */
+		gmtime_r(&t, &tm);
+		strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = t;
+	}
+	snprintf(out, len, "%s", cached);
 }
 
 /* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") to time_t, or -1. */
@@ -370,6 +379,26 @@ static int etag_matches(const char *inm, const char *etag)
 	return 0;
 }
 
+/* A small body goes out with the head in one write. */
+static int inline_body(struct conn *c)
+{
+	size_t n = (size_t)c->file_left;
+	ssize_t got;
+
+	if (buf_reserve(&c->out, n) < 0)
+		return -1;
+	do
+		got = pread(c->file, c->out.data + c->out.len, n, c->file_off);
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)n)
+		return -1;
+	c->out.len += n;
+	c->file_left = 0;
+	close(c->file);
+	c->file = -1;
+	return 0;
+}
+
 static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only)
 {
 	struct http_parser *hp = c->hp;
@@ -414,6 +443,10 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 	c->file = fd;
 	c->file_off = (off_t)from;
 	c->file_left = head_only || !size ? 0 : to - from + 1;
+	if (c->file_left && c->file_left <= INLINE_MAX && inline_body(c) < 0) {
+		c->keep = 0; /* could not read it: the response is cut short */
+		c->file_left = 0;
+	}
 }
 
 static void html_escape(struct buf *b, const char *s)
@@ -911,6 +944,11 @@ static void conn_new(struct srv *s, int fd, const struct sockaddr_storage *ss, s
 	}
 	c->s = s;
 	c->file = -1;
+	{
+		int one = 1; /* responses are written whole: no Nagle delay */
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 	c->io.fd = fd;
 	c->io.events = LOOP_READ;
 	c->io.cb = conn_cb;

@@ -1,5 +1,6 @@
 #include "nettool/http.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,7 +12,7 @@ enum {
 
 void http_parser_init(struct http_parser *p, int request)
 {
-	memset(p, 0, sizeof *p);
+	memset(p, 0, offsetof(struct http_parser, head));
 	p->request = request;
 	p->state = S_HEAD;
 }

@@ -53,7 +53,6 @@ struct http_parser {
 	int state;
 	uint64_t remaining;  /* of the body or the chunk */
 	uint64_t offset;     /* bytes consumed, for error messages */
-	char head[HTTP_MAX_HEAD + 1];
 	size_t head_len;
 	size_t line_start;   /* chunk size/trailer lines are gathered in head */
 	size_t nlines;
@@ -63,6 +62,7 @@ struct http_parser {
 	size_t ev_len;
 	enum http_error error;
 	char err[256];
+	char head[HTTP_MAX_HEAD + 1]; /* last: init leaves it as it is */
 };
 
 void http_parser_init(struct http_parser *p, int request);

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""http-serve side by side in one run, on loopback, with wrk as the client:
+nettool http-serve, nginx (worker_processes auto, sendfile, open_file_cache,
+no access log), lighttpd and python3 -m http.server.
+  - 1 KiB file, wrk -t2 -c64 -d10s: requests per second
+  - 1 GiB file: curl to /dev/null, and wrk -t2 -c4 -d10s: throughput
+  - 10,000 idle keep-alive connections (after one request each): resident size
+
+usage: bench/http_serve.py [--seconds 10] [--idle 10000] [--nettool ./nettool]
+"""
+import argparse
+import os
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def start(name, root, tmp, nettool):
+    port = free_port()
+    if name == "nettool":
+        argv = [nettool, "http-serve", "-d", root, "-b", "127.0.0.1", "-p", str(port), "-q",
+                "--keepalive-timeout", "120", "--max-clients", "20000"]
+    elif name == "nginx":
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes auto; daemon off; pid {tmp}/nginx.pid; error_log stderr;
+worker_rlimit_nofile 30000;
+events {{ worker_connections 20000; }}
+http {{ access_log off; sendfile on; keepalive_timeout 120; keepalive_requests 100000;
+  open_file_cache max=1000 inactive=60s;
+  client_body_temp_path {tmp}; proxy_temp_path {tmp}; fastcgi_temp_path {tmp};
+  uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+  server {{ listen 127.0.0.1:{port}; root {root}; }} }}
+""")
+        argv = ["nginx", "-c", conf, "-p", tmp]
+    elif name == "lighttpd":
+        conf = os.path.join(tmp, "lighttpd.conf")
+        with open(conf, "w") as f:
+            f.write(f"""server.document-root = "{root}"
+server.port = {port}
+server.bind = "127.0.0.1"
+server.event-handler = "linux-sysepoll"
+server.network-backend = "sendfile"
+server.max-fds = 30000
+server.max-connections = 15000
+server.max-keep-alive-requests = 100000
+server.max-keep-alive-idle = 120
+""")
+        argv = ["lighttpd", "-D", "-f", conf]
+    else:
+        argv = [sys.executable, "-m", "http.server", "-b", "127.0.0.1", "-d", root, str(port)]
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    wait_port(port)
+    return p, port
+
+
+def stop(p):
+    try:
+        os.killpg(p.pid, 15)
+    except ProcessLookupError:
+        pass
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.wait()
+
+
+def group_rss_kib(pgid):
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # process group
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def wrk(port, path, conns, secs):
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{secs}s",
+                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                         timeout=secs + 60).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    tr = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    unit = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9}
+    return (float(rps.group(1)) if rps else 0,
+            float(tr.group(1)) * unit.get(tr.group(2), 1) if tr else 0)
+
+
+def idle_rss(p, port, n):
+    socks = []
+    req = b"GET /small HTTP/1.1\r\nHost: a\r\n\r\n"
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(req)
+        socks.append(s)
+    for s in socks:
+        got = b""
+        while b"\r\n\r\n" not in got or len(got) < got.index(b"\r\n\r\n") + 4 + 1024:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+    rss = group_rss_kib(p.pid)
+    for s in socks:
+        s.close()
+    return rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--idle", type=int, default=10000)
+    ap.add_argument("--nettool", default="./nettool")
+    a = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    nettool = os.path.abspath(a.nettool)
+    tmp = tempfile.mkdtemp(prefix="nettool-bench-")
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    with open(os.path.join(root, "small"), "wb") as f:
+        f.write(os.urandom(1024))
+    with open(os.path.join(root, "big"), "wb") as f:
+        block = os.urandom(1 << 20)
+        for _ in range(1024):
+            f.write(block)
+    servers = ["nettool"] + [n for n, b in (("nginx", "nginx"), ("lighttpd", "lighttpd"))
+                             if shutil.which(b)] + ["python3"]
+    print(f"1 KiB file, wrk -t2 -c64 -d{a.seconds}s: requests/s")
+    small = {}
+    for name in servers:
+        p, port = start(name, root, tmp, nettool)
+        try:
+            small[name] = wrk(port, "/small", 64, a.seconds)[0]
+        finally:
+            stop(p)
+        print(f"  {name:10s} {small[name]:10.0f}")
+    best = max(v for k, v in small.items() if k in ("nginx", "lighttpd")) if len(small) > 2 else 0
+    if best:
+        print(f"  nettool / better of nginx and lighttpd: x{small['nettool'] / best:.2f}")
+    print("1 GiB file: curl to /dev/null, and wrk -t2 -c4")
+    for name in servers[:-1]:
+        p, port = start(name, root, tmp, nettool)
+        try:
+            t0 = time.monotonic()
+            subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/big"],
+                           check=True, timeout=300)
+            curl = (1 << 30) / (time.monotonic() - t0)
+            w = wrk(port, "/big", 4, a.seconds)[1]
+        finally:
+            stop(p)
+        print(f"  {name:10s} curl {curl / 1e9:5.2f} GB/s   wrk -c4 {w / 1e9:5.2f} GB/s")
+    print(f"{a.idle} idle keep-alive connections: resident size")
+    for name in servers[:-1]:
+        p, port = start(name, root, tmp, nettool)
+        try:
+            rss = idle_rss(p, port, a.idle)
+        finally:
+            stop(p)
+        print(f"  {name:10s} {rss / 1024:8.1f} MiB")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
