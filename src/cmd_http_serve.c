@@ -32,6 +32,8 @@
 #define ACCEPT_PAUSE_MS 100
 #define DRAIN_MS 2000
 #define INLINE_MAX (64 * 1024) /* bodies up to this go out with the head */
+#define FCACHE_SLOTS 512
+#define FCACHE_MS 1000 /* how long an open file and its checks are reused */
 
 const char cmd_http_serve_usage[] =
 	"usage: nettool http-serve [OPTIONS]\n"
@@ -78,6 +80,15 @@ struct conn {
 	uint64_t sent;
 };
 
+/* A file recently served: its descriptor, metadata and root check. */
+struct fent {
+	char *path;
+	char *data;  /* the whole file when small */
+	int fd, inside;
+	struct stat st;
+	uint64_t expires;
+};
+
 struct srv {
 	const char *dir, *host, *port_str, *page404, *log_path;
 	char root[PATH_MAX];
@@ -89,6 +100,7 @@ struct srv {
 	struct loop_io lio, sio;
 	struct loop_timer pause, drain;
 	struct conn *conns;
+	struct fent fcache[FCACHE_SLOTS];
 };
 
 /* ---- small helpers ---- */
@@ -380,7 +392,7 @@ static int etag_matches(const char *inm, const char *etag)
 }
 
 /* A small body goes out with the head in one write. */
-static int inline_body(struct conn *c)
+static int inline_body(struct conn *c, int fd)
 {
 	size_t n = (size_t)c->file_left;
 	ssize_t got;
@@ -388,18 +400,19 @@ static int inline_body(struct conn *c)
 	if (buf_reserve(&c->out, n) < 0)
 		return -1;
 	do
-		got = pread(c->file, c->out.data + c->out.len, n, c->file_off);
+		got = pread(fd, c->out.data + c->out.len, n, c->file_off);
 	while (got < 0 && errno == EINTR);
 	if (got != (ssize_t)n)
 		return -1;
 	c->out.len += n;
 	c->file_left = 0;
-	close(c->file);
-	c->file = -1;
 	return 0;
 }
 
-static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only)
+/* cfd: the file open already (borrowed from the cache), or -1; data: its
+ * whole content when the cache holds it */
+static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only,
+		       int cfd, const char *data)
 {
 	struct http_parser *hp = c->hp;
 	const char *inm = http_field(hp, "If-None-Match"), *ims = http_field(hp, "If-Modified-Since");
@@ -427,7 +440,7 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 		head_end(c);
 		return;
 	}
-	fd = head_only ? -1 : open(fs, O_RDONLY | O_CLOEXEC);
+	fd = head_only ? -1 : cfd >= 0 ? cfd : open(fs, O_RDONLY | O_CLOEXEC);
 	if (!head_only && fd < 0) {
 		send_error(c, errno == EACCES ? 403 : 404, head_only);
 		return;
@@ -440,13 +453,92 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 		buf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n",
 			   (unsigned long long)from, (unsigned long long)to, (unsigned long long)size);
 	head_end(c);
-	c->file = fd;
 	c->file_off = (off_t)from;
 	c->file_left = head_only || !size ? 0 : to - from + 1;
-	if (c->file_left && c->file_left <= INLINE_MAX && inline_body(c) < 0) {
-		c->keep = 0; /* could not read it: the response is cut short */
+	if (c->file_left && data) {
+		buf_append(&c->out, data + from, (size_t)c->file_left);
 		c->file_left = 0;
+	} else if (c->file_left && c->file_left <= INLINE_MAX) {
+		if (inline_body(c, fd) < 0) {
+			c->keep = 0; /* could not read it: the response is cut short */
+			c->file_left = 0;
+		}
+	} else if (c->file_left) {
+		c->file = cfd >= 0 ? dup(fd) : fd; /* the cache keeps its own */
+		if (c->file < 0) {
+			c->keep = 0;
+			c->file_left = 0;
+		}
+		if (cfd < 0 || c->file >= 0)
+			fd = -1;
 	}
+	if (fd >= 0 && fd != cfd)
+		close(fd);
+}
+
+static void fcache_drop(struct fent *e)
+{
+	if (e->path) {
+		close(e->fd);
+		free(e->path);
+		free(e->data);
+	}
+	memset(e, 0, sizeof *e);
+}
+
+/*
+ * Look fs up: 0 with its metadata, whether it lies inside the root, and
+ * (for a regular file inside it) a descriptor owned by the cache, or -1
+ * when it does not exist. Reused for FCACHE_MS, as nginx's open_file_cache
+ * does, so a file replaced in that window may be served as it was.
+ */
+static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside, int *fd,
+		     const char **data)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+	struct fent *e;
+	uint64_t now = loop_now(s->lp);
+	int nfd;
+
+	for (p = fs; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	e = &s->fcache[h % FCACHE_SLOTS];
+	if (e->path && now < e->expires && !strcmp(e->path, fs)) {
+		*st = e->st;
+		*inside = e->inside;
+		*fd = e->fd;
+		*data = e->data;
+		return 0;
+	}
+	*inside = s->follow ? 1 : inside_root(s, fs);
+	*fd = -1;
+	*data = NULL;
+	if (*inside < 0 || stat(fs, st) < 0)
+		return -1;
+	if (!*inside || !S_ISREG(st->st_mode))
+		return 0;
+	nfd = open(fs, O_RDONLY | O_CLOEXEC);
+	if (nfd < 0)
+		return 0;
+	fcache_drop(e);
+	if (fstat(nfd, st) < 0 || !(e->path = strdup(fs))) {
+		close(nfd);
+		return 0;
+	}
+	e->fd = nfd;
+	e->inside = *inside;
+	e->st = *st;
+	if (st->st_size > 0 && st->st_size <= INLINE_MAX &&
+	    (e->data = malloc((size_t)st->st_size)) &&
+	    pread(nfd, e->data, (size_t)st->st_size, 0) != (ssize_t)st->st_size) {
+		free(e->data);
+		e->data = NULL;
+	}
+	e->expires = now + FCACHE_MS;
+	*fd = nfd;
+	*data = e->data;
+	return 0;
 }
 
 static void html_escape(struct buf *b, const char *s)
@@ -597,7 +689,8 @@ static void respond(struct conn *c)
 	struct http_parser *hp = c->hp;
 	const char *conn = http_field(hp, "Connection");
 	char urlpath[URL_MAX + 2], fs[PATH_MAX + URL_MAX];
-	int head_only = !strcmp(hp->method, "HEAD"), slash_end, st_code, in;
+	int head_only = !strcmp(hp->method, "HEAD"), slash_end, st_code, in, cfd;
+	const char *data;
 	struct stat st;
 
 	c->keep = hp->minor >= 1 ? !has_token(conn, "close") : has_token(conn, "keep-alive");
@@ -614,8 +707,7 @@ static void respond(struct conn *c)
 		send_error(c, st_code, head_only);
 		return;
 	}
-	in = c->s->follow ? 1 : inside_root(c->s, fs);
-	if (in < 0 || stat(fs, &st) < 0) {
+	if (fs_lookup(c->s, fs, &st, &in, &cfd, &data) < 0) {
 		send_error(c, 404, head_only);
 		return;
 	}
@@ -636,9 +728,9 @@ static void respond(struct conn *c)
 			return;
 		}
 		snprintf(index, sizeof index, "%s/index.html", fs);
-		if (stat(index, &ist) == 0 && S_ISREG(ist.st_mode) &&
-		    (c->s->follow || inside_root(c->s, index) == 1)) {
-			serve_file(c, index, &ist, head_only);
+		if (fs_lookup(c->s, index, &ist, &in, &cfd, &data) == 0 && S_ISREG(ist.st_mode) &&
+		    in == 1) {
+			serve_file(c, index, &ist, head_only, cfd, data);
 			return;
 		}
 		if (c->s->no_list)
@@ -651,7 +743,7 @@ static void respond(struct conn *c)
 		send_error(c, 403, head_only);
 		return;
 	}
-	serve_file(c, fs, &st, head_only);
+	serve_file(c, fs, &st, head_only, cfd, data);
 }
 
 /* ---- connections ---- */
@@ -1155,6 +1247,12 @@ int cmd_http_serve(int argc, char **argv)
 		nt_warn(CMD, "%s", err);
 	while (s.conns)
 		conn_close(s.conns);
+	{
+		size_t i;
+
+		for (i = 0; i < FCACHE_SLOTS; i++)
+			fcache_drop(&s.fcache[i]);
+	}
 	if (s.lio.fd >= 0)
 		close(s.lio.fd);
 	util_signal_pipe_close(s.sio.fd);
