@@ -36,6 +36,7 @@
  * on loopback: 32 KiB about 1.5x the throughput of 1 MiB) */
 #define SENDFILE_CHUNK (32u << 10)
 #define FCACHE_SLOTS 512
+#define POOL_MAX 128
 #define FCACHE_MS 1000 /* how long an open file and its checks are reused */
 
 const char cmd_http_serve_usage[] =
@@ -90,6 +91,7 @@ struct fent {
 	int fd, inside;
 	struct stat st;
 	uint64_t expires;
+	char etag[48], lm[40];  /* formatted once */
 };
 
 struct srv {
@@ -104,6 +106,10 @@ struct srv {
 	struct loop_timer pause, drain;
 	struct conn *conns;
 	struct fent fcache[FCACHE_SLOTS];
+	/* request buffers of connections gone idle, for the next request */
+	char *spare_in[POOL_MAX];
+	struct http_parser *spare_hp[POOL_MAX];
+	size_t nspare_in, nspare_hp;
 };
 
 /* ---- small helpers ---- */
@@ -134,16 +140,31 @@ static const char *mime_type(const char *path)
 
 static void http_date(time_t t, char *out, size_t len)
 {
-	static time_t last = -1;
-	static char cached[64];
 	struct tm tm;
 
-	if (t != last) { /* the Date of every response: once a second */
-		gmtime_r(&t, &tm);
-		strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		last = t;
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* The Date of every response, formatted once a second. */
+static const char *date_now(void)
+{
+	static time_t last = -1;
+	static char cached[40];
+	time_t now = time(NULL);
+
+	if (now != last) {
+		http_date(now, cached, sizeof cached);
+		last = now;
 	}
-	snprintf(out, len, "%s", cached);
+	return cached;
+}
+
+static void validators(const struct stat *st, char *etag, size_t elen, char *lm, size_t llen)
+{
+	snprintf(etag, elen, "\"%llx-%llx\"", (unsigned long long)st->st_mtime,
+		 (unsigned long long)st->st_size);
+	http_date(st->st_mtime, lm, llen);
 }
 
 /* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") to time_t, or -1. */
@@ -285,20 +306,29 @@ static const char *reason_of(int status)
 	}
 }
 
+static void buf_str(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
 static void head_start(struct conn *c, int status)
 {
-	char date[64];
+	char code[4] = { (char)('0' + status / 100), (char)('0' + status / 10 % 10),
+			 (char)('0' + status % 10), ' ' };
 
-	http_date(time(NULL), date, sizeof date);
 	c->status = status;
 	c->out.len = c->out_off = 0;
-	buf_printf(&c->out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: nettool/" NT_VERSION "\r\n",
-		   status, reason_of(status), date);
+	buf_str(&c->out, "HTTP/1.1 ");
+	buf_append(&c->out, code, 4);
+	buf_str(&c->out, reason_of(status));
+	buf_str(&c->out, "\r\nDate: ");
+	buf_str(&c->out, date_now());
+	buf_str(&c->out, "\r\nServer: nettool/" NT_VERSION "\r\n");
 }
 
 static void head_end(struct conn *c)
 {
-	buf_printf(&c->out, "Connection: %s\r\n\r\n", c->keep ? "keep-alive" : "close");
+	buf_str(&c->out, c->keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 }
 
 /* A small HTML page (or the --404 page) for an error status. */
@@ -412,21 +442,25 @@ static int inline_body(struct conn *c, int fd)
 	return 0;
 }
 
-/* cfd: the file open already (borrowed from the cache), or -1; data: its
- * whole content when the cache holds it */
+/* e: the file's cache entry (its descriptor, validators and, when small,
+ * its bytes), or NULL */
 static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only,
-		       int cfd, const char *data)
+		       const struct fent *e)
 {
 	struct http_parser *hp = c->hp;
 	const char *inm = http_field(hp, "If-None-Match"), *ims = http_field(hp, "If-Modified-Since");
-	const char *range = http_field(hp, "Range");
-	char etag[64], lm[64];
+	const char *range = http_field(hp, "Range"), *data = e ? e->data : NULL;
+	char etag_buf[48], lm_buf[40], num[24];
+	const char *etag = etag_buf, *lm = lm_buf;
 	uint64_t size = (uint64_t)st->st_size, from = 0, to = size ? size - 1 : 0;
-	int r = 0, fd;
+	int r = 0, fd, cfd = e ? e->fd : -1;
 
-	snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st->st_mtime,
-		 (unsigned long long)st->st_size);
-	http_date(st->st_mtime, lm, sizeof lm);
+	if (e) {
+		etag = e->etag;
+		lm = e->lm;
+	} else {
+		validators(st, etag_buf, sizeof etag_buf, lm_buf, sizeof lm_buf);
+	}
 	if ((inm && etag_matches(inm, etag)) ||
 	    (!inm && ims && parse_http_date(ims) >= st->st_mtime)) {
 		head_start(c, 304);
@@ -449,9 +483,16 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 		return;
 	}
 	head_start(c, r > 0 ? 206 : 200);
-	buf_printf(&c->out, "Content-Type: %s\r\nContent-Length: %llu\r\nLast-Modified: %s\r\n"
-		   "ETag: %s\r\nAccept-Ranges: bytes\r\n", mime_type(fs),
-		   (unsigned long long)(size ? to - from + 1 : 0), lm, etag);
+	snprintf(num, sizeof num, "%llu", (unsigned long long)(size ? to - from + 1 : 0));
+	buf_str(&c->out, "Content-Type: ");
+	buf_str(&c->out, mime_type(fs));
+	buf_str(&c->out, "\r\nContent-Length: ");
+	buf_str(&c->out, num);
+	buf_str(&c->out, "\r\nLast-Modified: ");
+	buf_str(&c->out, lm);
+	buf_str(&c->out, "\r\nETag: ");
+	buf_str(&c->out, etag);
+	buf_str(&c->out, "\r\nAccept-Ranges: bytes\r\n");
 	if (r > 0)
 		buf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n",
 			   (unsigned long long)from, (unsigned long long)to, (unsigned long long)size);
@@ -495,8 +536,8 @@ static void fcache_drop(struct fent *e)
  * when it does not exist. Reused for FCACHE_MS, as nginx's open_file_cache
  * does, so a file replaced in that window may be served as it was.
  */
-static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside, int *fd,
-		     const char **data)
+static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside,
+		     const struct fent **out)
 {
 	uint32_t h = 2166136261u;
 	const char *p;
@@ -510,13 +551,11 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 	if (e->path && now < e->expires && !strcmp(e->path, fs)) {
 		*st = e->st;
 		*inside = e->inside;
-		*fd = e->fd;
-		*data = e->data;
+		*out = e;
 		return 0;
 	}
 	*inside = s->follow ? 1 : inside_root(s, fs);
-	*fd = -1;
-	*data = NULL;
+	*out = NULL;
 	if (*inside < 0 || stat(fs, st) < 0)
 		return -1;
 	if (!*inside || !S_ISREG(st->st_mode))
@@ -539,8 +578,8 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 		e->data = NULL;
 	}
 	e->expires = now + FCACHE_MS;
-	*fd = nfd;
-	*data = e->data;
+	validators(st, e->etag, sizeof e->etag, e->lm, sizeof e->lm);
+	*out = e;
 	return 0;
 }
 
@@ -692,8 +731,8 @@ static void respond(struct conn *c)
 	struct http_parser *hp = c->hp;
 	const char *conn = http_field(hp, "Connection");
 	char urlpath[URL_MAX + 2], fs[PATH_MAX + URL_MAX];
-	int head_only = !strcmp(hp->method, "HEAD"), slash_end, st_code, in, cfd;
-	const char *data;
+	int head_only = !strcmp(hp->method, "HEAD"), slash_end, st_code, in;
+	const struct fent *e;
 	struct stat st;
 
 	c->keep = hp->minor >= 1 ? !has_token(conn, "close") : has_token(conn, "keep-alive");
@@ -710,7 +749,7 @@ static void respond(struct conn *c)
 		send_error(c, st_code, head_only);
 		return;
 	}
-	if (fs_lookup(c->s, fs, &st, &in, &cfd, &data) < 0) {
+	if (fs_lookup(c->s, fs, &st, &in, &e) < 0) {
 		send_error(c, 404, head_only);
 		return;
 	}
@@ -731,9 +770,9 @@ static void respond(struct conn *c)
 			return;
 		}
 		snprintf(index, sizeof index, "%s/index.html", fs);
-		if (fs_lookup(c->s, index, &ist, &in, &cfd, &data) == 0 && S_ISREG(ist.st_mode) &&
+		if (fs_lookup(c->s, index, &ist, &in, &e) == 0 && S_ISREG(ist.st_mode) &&
 		    in == 1) {
-			serve_file(c, index, &ist, head_only, cfd, data);
+			serve_file(c, index, &ist, head_only, e);
 			return;
 		}
 		if (c->s->no_list)
@@ -746,10 +785,44 @@ static void respond(struct conn *c)
 		send_error(c, 403, head_only);
 		return;
 	}
-	serve_file(c, fs, &st, head_only, cfd, data);
+	serve_file(c, fs, &st, head_only, e);
 }
 
 /* ---- connections ---- */
+
+/* Request buffers come from a small pool, so that busy keep-alive
+ * connections do not allocate per request and idle ones hold none. */
+static int take_buffers(struct conn *c)
+{
+	struct srv *s = c->s;
+
+	if (!c->in)
+		c->in = s->nspare_in ? s->spare_in[--s->nspare_in] : malloc(IN_BUF);
+	if (!c->hp) {
+		c->hp = s->nspare_hp ? s->spare_hp[--s->nspare_hp] : malloc(sizeof *c->hp);
+		if (c->hp)
+			http_parser_init(c->hp, 1);
+	}
+	return c->in && c->hp ? 0 : -1;
+}
+
+static void release_buffers(struct conn *c)
+{
+	struct srv *s = c->s;
+
+	if (c->in && s->nspare_in < POOL_MAX)
+		s->spare_in[s->nspare_in++] = c->in;
+	else
+		free(c->in);
+	if (c->hp && s->nspare_hp < POOL_MAX)
+		s->spare_hp[s->nspare_hp++] = c->hp;
+	else
+		free(c->hp);
+	c->in = NULL;
+	c->hp = NULL;
+	if (c->out.cap > 4096)
+		buf_free(&c->out);
+}
 
 /*
  * Before closing: send FIN and read away what the client already sent
@@ -784,8 +857,7 @@ static void conn_close(struct conn *c)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	free(c->hp);
-	free(c->in);
+	release_buffers(c);
 	buf_free(&c->out);
 	free(c);
 	if (s->nclients-- == s->max_clients && !s->stopping)
@@ -863,6 +935,7 @@ static void arm_idle(struct conn *c)
 
 static int parse_input(struct conn *c);
 
+
 /* A response is complete: log it, then close or wait for the next. */
 static int response_done(struct conn *c)
 {
@@ -879,11 +952,7 @@ static int response_done(struct conn *c)
 	c->discarded = 0;
 	arm_idle(c);
 	if (!c->in_len) { /* idle: give back what only a request needs */
-		free(c->in);
-		free(c->hp);
-		c->in = NULL;
-		c->hp = NULL;
-		buf_free(&c->out);
+		release_buffers(c);
 		return 0;
 	}
 	http_parser_init(c->hp, 1);
@@ -979,13 +1048,8 @@ static void conn_cb(struct loop *lp, struct loop_io *io, int ev)
 	} else if (ev & (LOOP_READ | LOOP_HUP)) {
 		ssize_t n;
 
-		if (!c->in && !(c->in = malloc(IN_BUF)))
+		if (take_buffers(c) < 0)
 			goto close;
-		if (!c->hp) {
-			if (!(c->hp = malloc(sizeof *c->hp)))
-				goto close;
-			http_parser_init(c->hp, 1);
-		}
 		if (c->in_len == IN_BUF) {
 			/* a full buffer without a whole head: the parser's limits
 			 * decide, so give it the bytes it has */
@@ -1255,6 +1319,10 @@ int cmd_http_serve(int argc, char **argv)
 
 		for (i = 0; i < FCACHE_SLOTS; i++)
 			fcache_drop(&s.fcache[i]);
+		while (s.nspare_in)
+			free(s.spare_in[--s.nspare_in]);
+		while (s.nspare_hp)
+			free(s.spare_hp[--s.nspare_hp]);
 	}
 	if (s.lio.fd >= 0)
 		close(s.lio.fd);
