@@ -820,8 +820,7 @@ static void release_buffers(struct conn *c)
 		free(c->hp);
 	c->in = NULL;
 	c->hp = NULL;
-	if (c->out.cap > 4096)
-		buf_free(&c->out);
+	buf_free(&c->out);
 }
 
 /*
