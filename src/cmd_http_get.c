@@ -50,7 +50,7 @@ struct get_opts {
 struct fetch {
 	const struct get_opts *o;
 	struct http_parser *hp;
-	int fd, out_fd, appending;
+	int fd, out_fd;
 	char final_path[4096], tmp_path[4200];
 	unsigned long long got, total;
 	uint64_t started, drawn;
@@ -231,7 +231,6 @@ static int open_output(struct fetch *f, int append)
 	if (append || !replaceable(f)) {
 		/* a device or FIFO (-o /dev/null) is written in place, never replaced */
 		f->out_fd = open(f->final_path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : 0));
-		f->appending = 1;
 	} else {
 		snprintf(f->tmp_path, sizeof f->tmp_path, "%s.nettool-XXXXXX", f->final_path);
 		f->out_fd = mkstemp(f->tmp_path);

@@ -331,6 +331,20 @@ static void head_end(struct conn *c)
 	buf_str(&c->out, c->keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 }
 
+/* Respond with an HTML body (freed here). */
+static void send_html(struct conn *c, int status, struct buf *body, int head_only)
+{
+	head_start(c, status);
+	if (status == 405)
+		buf_printf(&c->out, "Allow: GET, HEAD\r\n");
+	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
+		   body->len);
+	head_end(c);
+	if (!head_only)
+		buf_append(&c->out, body->data, body->len);
+	buf_free(body);
+}
+
 /* A small HTML page (or the --404 page) for an error status. */
 static void send_error(struct conn *c, int status, int head_only)
 {
@@ -353,15 +367,7 @@ static void send_error(struct conn *c, int status, int head_only)
 		buf_printf(&body, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
 			   "<body><h1>%d %s</h1></body></html>\n", status, reason_of(status),
 			   status, reason_of(status));
-	head_start(c, status);
-	if (status == 405)
-		buf_printf(&c->out, "Allow: GET, HEAD\r\n");
-	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
-		   body.len);
-	head_end(c);
-	if (!head_only)
-		buf_append(&c->out, body.data, body.len);
-	buf_free(&body);
+	send_html(c, status, &body, head_only);
 }
 
 /* "bytes=a-b", "a-", "-n": 1 with [*from, *to], 0 to ignore, -1 unsatisfiable. */
@@ -689,13 +695,7 @@ static void serve_listing(struct conn *c, const char *fs, const char *urlpath, i
 	}
 	free(names);
 	buf_printf(&body, "</table></body></html>\n");
-	head_start(c, 200);
-	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
-		   body.len);
-	head_end(c);
-	if (!head_only)
-		buf_append(&c->out, body.data, body.len);
-	buf_free(&body);
+	send_html(c, 200, &body, head_only);
 }
 
 static int is_known_method(const char *m)
@@ -1148,9 +1148,11 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 		int fd = net_accept(io->fd, &ss, &len);
 
 		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			enum net_accept_next next = net_accept_next(errno);
+
+			if (next == NET_ACCEPT_DONE)
 				return;
-			if (errno == ECONNABORTED || errno == EPROTO)
+			if (next == NET_ACCEPT_SKIP)
 				continue;
 			/* out of descriptors or memory: wait a moment, no busy loop */
 			loop_io_set(lp, io, 0);

@@ -397,9 +397,11 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 		int fd = net_accept(io->fd, &ss, &len);
 
 		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			enum net_accept_next next = net_accept_next(errno);
+
+			if (next == NET_ACCEPT_DONE)
 				return;
-			if (errno == ECONNABORTED || errno == EPROTO)
+			if (next == NET_ACCEPT_SKIP)
 				continue;
 			if ((errno == EMFILE || errno == ENFILE) &&
 			    shed_with_reserve(s) == 0)

@@ -278,6 +278,15 @@ int net_accept(int lfd, struct sockaddr_storage *ss, socklen_t *len)
 	return fd;
 }
 
+enum net_accept_next net_accept_next(int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		return NET_ACCEPT_DONE;
+	if (err == ECONNABORTED || err == EPROTO || err == EINTR)
+		return NET_ACCEPT_SKIP;
+	return NET_ACCEPT_PAUSE;
+}
+
 ssize_t net_write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -48,6 +48,14 @@ int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
  */
 int net_accept(int lfd, struct sockaddr_storage *ss, socklen_t *len);
 
+/* What a server does after net_accept failed with err. */
+enum net_accept_next {
+	NET_ACCEPT_DONE,  /* nothing pending: wait for readiness */
+	NET_ACCEPT_SKIP,  /* that connection died before accept: try the next */
+	NET_ACCEPT_PAUSE  /* out of descriptors or memory: stop accepting a moment */
+};
+enum net_accept_next net_accept_next(int err);
+
 /* Exit status for a failed connect's errno: refused 4, timeout 5, else 1. */
 int net_connect_status(int err);
 

@@ -102,6 +102,16 @@ class Proc:
         if self.p.poll() is None:
             os.kill(self.pid, sig)
 
+    def check_idle(self, seconds=1.0):
+        """Fail if the process burns more than 30 % of a CPU over a
+        measuring interval in which it has nothing to do."""
+        cpu = self.cpu_seconds()
+        t0 = time.monotonic()
+        time.sleep(seconds)  # the measuring interval itself
+        used = self.cpu_seconds() - cpu
+        check(used < 0.3 * (time.monotonic() - t0),
+              f"{self.argv[1]} busy: {used:.2f} s CPU in {seconds} s")
+
     def rss_kib(self):
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:
