@@ -7,7 +7,7 @@ MANDIR = $(PREFIX)/share/man/man1
 CC = cc
 CFLAGS = -O2 -g
 WARN = -std=c11 -Wall -Wextra -Werror -pedantic
-NT_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iinclude
+NT_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iinclude -pthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
@@ -23,7 +23,7 @@ UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/
 all: nettool
 
 nettool: $(CMD_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $(CMD_OBJ) $(LIB_OBJ) -lm
 
 .SUFFIXES: .c .o
 .c.o:

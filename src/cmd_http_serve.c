@@ -18,10 +18,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +42,7 @@
 #define FCACHE_SLOTS 512
 #define POOL_MAX 128
 #define FCACHE_MS 1000 /* how long an open file and its checks are reused */
+#define MAX_THREADS 256
 
 const char cmd_http_serve_usage[] =
 	"usage: nettool http-serve [OPTIONS]\n"
@@ -46,6 +51,7 @@ const char cmd_http_serve_usage[] =
 	"  -p, --port PORT           port (default 8000; 0 picks a free one)\n"
 	"  -b, --bind ADDR           address (default: all, IPv4 and IPv6)\n"
 	"  -4, -6                    IPv4 or IPv6 only\n"
+	"  -t, --threads N           worker threads (default: one per CPU)\n"
 	"      --no-list             403 for a directory without index.html\n"
 	"      --follow-symlinks     serve symlinks that point outside DIR\n"
 	"      --404 FILE            page to send with 404 responses\n"
@@ -53,7 +59,7 @@ const char cmd_http_serve_usage[] =
 	"  -q, --quiet               no access log\n"
 	"      --header-timeout SECS whole request head within SECS (default 10)\n"
 	"      --keepalive-timeout SECS  close idle connections (default 5)\n"
-	"      --max-clients N       connections at once (default 1024)\n"
+	"      --max-clients N       connections at once, all threads (default 1024)\n"
 	"  -h, --help                this help\n";
 
 struct srv;
@@ -94,17 +100,31 @@ struct fent {
 	char etag[48], lm[40];  /* formatted once */
 };
 
-struct srv {
+/* What every worker shares: the options, read-only once they run. */
+struct cfg {
 	const char *dir, *host, *port_str, *page404, *log_path;
 	char root[PATH_MAX];
 	unsigned port;
-	int family, no_list, follow, quiet, header_ms, keepalive_ms, stopping;
-	unsigned long max_clients, nclients;
+	int family, no_list, follow, quiet, header_ms, keepalive_ms;
+	unsigned long max_clients, threads;
+	atomic_ulong nclients;  /* connections open, over all workers */
 	FILE *log;
+	int stop_rd;
+	atomic_int stop_wr;     /* closing it tells every worker to stop */
+};
+
+/* A worker: one thread with its own loop, listener and connections. */
+struct srv {
+	struct cfg *cfg;
+	pthread_t tid;
 	struct loop *lp;
-	struct loop_io lio, sio;
+	struct loop_io lio, stop_io, sio;
 	struct loop_timer pause, drain;
+	int stopping, paused, own_listener, rc;
 	struct conn *conns;
+	char err[NT_ERR_LEN];
+	time_t date_at;
+	char date[40];          /* Date of every response, formatted once a second */
 	struct fent fcache[FCACHE_SLOTS];
 	/* request buffers of connections gone idle, for the next request */
 	char *spare_in[POOL_MAX];
@@ -147,17 +167,15 @@ static void http_date(time_t t, char *out, size_t len)
 }
 
 /* The Date of every response, formatted once a second. */
-static const char *date_now(void)
+static const char *date_now(struct srv *s)
 {
-	static time_t last = -1;
-	static char cached[40];
 	time_t now = time(NULL);
 
-	if (now != last) {
-		http_date(now, cached, sizeof cached);
-		last = now;
+	if (now != s->date_at) {
+		http_date(now, s->date, sizeof s->date);
+		s->date_at = now;
 	}
-	return cached;
+	return s->date;
 }
 
 static void validators(const struct stat *st, char *etag, size_t elen, char *lm, size_t llen)
@@ -253,7 +271,7 @@ static int map_path(const struct srv *s, const char *target, char *urlpath, size
 			return 414;
 		segs[n++] = p;
 	}
-	o = (size_t)snprintf(fs, flen, "%s", s->root);
+	o = (size_t)snprintf(fs, flen, "%s", s->cfg->root);
 	urlpath[0] = '\0';
 	for (i = 0; i < n; i++) {
 		o += (size_t)snprintf(fs + o, o < flen ? flen - o : 0, "/%s", segs[i]);
@@ -270,13 +288,13 @@ static int map_path(const struct srv *s, const char *target, char *urlpath, size
 static int inside_root(const struct srv *s, const char *fs)
 {
 	char *real = realpath(fs, NULL);
-	size_t rl = strlen(s->root);
+	size_t rl = strlen(s->cfg->root);
 	int ok;
 
 	if (!real)
 		return errno == ENOENT || errno == ENOTDIR ? -1 : 0;
-	ok = !strncmp(real, s->root, rl) && (real[rl] == '\0' || real[rl] == '/' ||
-					     (rl == 1 && s->root[0] == '/'));
+	ok = !strncmp(real, s->cfg->root, rl) && (real[rl] == '\0' || real[rl] == '/' ||
+					     (rl == 1 && s->cfg->root[0] == '/'));
 	free(real);
 	return ok;
 }
@@ -322,7 +340,7 @@ static void head_start(struct conn *c, int status)
 	buf_append(&c->out, code, 4);
 	buf_str(&c->out, reason_of(status));
 	buf_str(&c->out, "\r\nDate: ");
-	buf_str(&c->out, date_now());
+	buf_str(&c->out, date_now(c->s));
 	buf_str(&c->out, "\r\nServer: nettool/" NT_VERSION "\r\n");
 }
 
@@ -348,13 +366,13 @@ static void send_html(struct conn *c, int status, struct buf *body, int head_onl
 /* A small HTML page (or the --404 page) for an error status. */
 static void send_error(struct conn *c, int status, int head_only)
 {
-	const struct srv *s = c->s;
+	const struct cfg *g = c->s->cfg;
 	struct buf body = { NULL, 0, 0 };
 
 	if (status >= 400 && status != 404 && status != 405 && status != 416)
 		c->keep = 0;
-	if (status == 404 && s->page404) {
-		int fd = open(s->page404, O_RDONLY | O_CLOEXEC);
+	if (status == 404 && g->page404) {
+		int fd = open(g->page404, O_RDONLY | O_CLOEXEC);
 		char tmp[4096];
 		ssize_t n;
 
@@ -560,7 +578,7 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 		*out = e;
 		return 0;
 	}
-	*inside = s->follow ? 1 : inside_root(s, fs);
+	*inside = s->cfg->follow ? 1 : inside_root(s, fs);
 	*out = NULL;
 	if (*inside < 0 || stat(fs, st) < 0)
 		return -1;
@@ -775,7 +793,7 @@ static void respond(struct conn *c)
 			serve_file(c, index, &ist, head_only, e);
 			return;
 		}
-		if (c->s->no_list)
+		if (c->s->cfg->no_list)
 			send_error(c, 403, head_only);
 		else
 			serve_listing(c, fs, urlpath, head_only);
@@ -839,6 +857,8 @@ static void linger(struct conn *c)
 			break;
 }
 
+static void accept_resume(struct srv *s);
+
 static void conn_close(struct conn *c)
 {
 	struct srv *s = c->s;
@@ -859,8 +879,9 @@ static void conn_close(struct conn *c)
 	release_buffers(c);
 	buf_free(&c->out);
 	free(c);
-	if (s->nclients-- == s->max_clients && !s->stopping)
-		loop_io_set(s->lp, &s->lio, LOOP_READ);
+	atomic_fetch_sub(&s->cfg->nclients, 1);
+	if (s->paused && !s->stopping)
+		accept_resume(s); /* a descriptor and a client slot are free */
 	if (s->stopping && !s->conns)
 		loop_stop(s->lp);
 }
@@ -872,15 +893,15 @@ static void access_log(struct conn *c)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (s->quiet || !c->status)
+	if (s->cfg->quiet || !c->status)
 		return;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%d/%b/%Y:%H:%M:%S +0000", &tm);
 	log_escape(c->line, line, sizeof line);
-	fprintf(s->log, "%.*s - - [%s] \"%s\" %d %llu\n", (int)strcspn(c->peer, "]:") +
+	fprintf(s->cfg->log, "%.*s - - [%s] \"%s\" %d %llu\n", (int)strcspn(c->peer, "]:") +
 		(c->peer[0] == '[' ? 1 : 0), c->peer, date, line, c->status,
 		(unsigned long long)c->sent);
-	fflush(s->log);
+	fflush(s->cfg->log);
 }
 
 static int writing(const struct conn *c)
@@ -929,7 +950,7 @@ static int conn_write(struct conn *c)
 
 static void arm_idle(struct conn *c)
 {
-	loop_timer_set(c->s->lp, &c->timer, (uint64_t)c->s->keepalive_ms);
+	loop_timer_set(c->s->lp, &c->timer, (uint64_t)c->s->cfg->keepalive_ms);
 }
 
 static int parse_input(struct conn *c);
@@ -1023,13 +1044,13 @@ static int parse_input(struct conn *c)
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
 	if (writing(c) && !c->reading_body) {
-		loop_timer_set(c->s->lp, &c->timer, (uint64_t)(c->s->header_ms > 10000 ? c->s->header_ms : 10000));
+		loop_timer_set(c->s->lp, &c->timer, (uint64_t)(c->s->cfg->header_ms > 10000 ? c->s->cfg->header_ms : 10000));
 		if (conn_write(c) < 0)
 			return -1;
 		if (!writing(c))
 			return response_done(c);
 	} else if (c->head_started) {
-		uint64_t end = c->head_started + (uint64_t)c->s->header_ms, now = loop_now(c->s->lp);
+		uint64_t end = c->head_started + (uint64_t)c->s->cfg->header_ms, now = loop_now(c->s->lp);
 
 		loop_timer_set(c->s->lp, &c->timer, end > now ? end - now : 0);
 	}
@@ -1092,21 +1113,17 @@ static void timer_cb(struct loop *lp, struct loop_timer *t)
 	conn_close(c);
 }
 
+/* A new connection; its client slot (in cfg->nclients) is taken already. */
 static void conn_new(struct srv *s, int fd, const struct sockaddr_storage *ss, socklen_t len)
 {
 	struct conn *c = calloc(1, sizeof *c);
+	int one = 1; /* responses are written whole: no Nagle delay */
 
-	if (!c) {
-		close(fd);
-		return;
-	}
+	if (!c)
+		goto fail;
 	c->s = s;
 	c->file = -1;
-	{
-		int one = 1; /* responses are written whole: no Nagle delay */
-
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->io.fd = fd;
 	c->io.events = LOOP_READ;
 	c->io.cb = conn_cb;
@@ -1114,26 +1131,53 @@ static void conn_new(struct srv *s, int fd, const struct sockaddr_storage *ss, s
 	c->timer.cb = timer_cb;
 	c->timer.data = c;
 	net_format_addr((const struct sockaddr *)ss, len, c->peer);
-	if (loop_io_add(s->lp, &c->io, NULL) < 0) {
-		free(c);
-		close(fd);
-		return;
-	}
+	if (loop_io_add(s->lp, &c->io, NULL) < 0)
+		goto fail;
 	c->next = s->conns;
 	if (c->next)
 		c->next->prev = c;
 	s->conns = c;
-	if (++s->nclients >= s->max_clients)
-		loop_io_set(s->lp, &s->lio, 0);
 	arm_idle(c);
+	return;
+fail:
+	free(c);
+	close(fd);
+	atomic_fetch_sub(&s->cfg->nclients, 1);
+}
+
+/* Stop watching the listener for a while: out of descriptors, or at
+ * --max-clients (then a connection of this worker closing, or the timer
+ * for those of the others, resumes). Pending clients wait in the queue. */
+static void accept_pause(struct srv *s)
+{
+	loop_io_set(s->lp, &s->lio, 0);
+	loop_timer_set(s->lp, &s->pause, ACCEPT_PAUSE_MS);
+	s->paused = 1;
+}
+
+static void accept_resume(struct srv *s)
+{
+	s->paused = 0;
+	loop_timer_stop(s->lp, &s->pause);
+	loop_io_set(s->lp, &s->lio, LOOP_READ);
 }
 
 static void pause_cb(struct loop *lp, struct loop_timer *t)
 {
 	struct srv *s = t->data;
 
-	if (!s->stopping && s->nclients < s->max_clients)
-		loop_io_set(lp, &s->lio, LOOP_READ);
+	(void)lp;
+	if (!s->stopping)
+		accept_resume(s);
+}
+
+/* A client slot under --max-clients, counted over all workers. */
+static int slot_take(struct cfg *g)
+{
+	if (atomic_fetch_add(&g->nclients, 1) < g->max_clients)
+		return 1;
+	atomic_fetch_sub(&g->nclients, 1);
+	return 0;
 }
 
 static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
@@ -1141,22 +1185,27 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 	struct srv *s = io->data;
 	int i;
 
+	(void)lp;
 	(void)ev;
-	for (i = 0; i < 64 && s->nclients < s->max_clients; i++) {
+	for (i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		int fd = net_accept(io->fd, &ss, &len);
+		int fd;
 
+		if (!slot_take(s->cfg)) {
+			accept_pause(s);
+			return;
+		}
+		fd = net_accept(io->fd, &ss, &len);
 		if (fd < 0) {
 			enum net_accept_next next = net_accept_next(errno);
 
+			atomic_fetch_sub(&s->cfg->nclients, 1);
 			if (next == NET_ACCEPT_DONE)
 				return;
 			if (next == NET_ACCEPT_SKIP)
 				continue;
-			/* out of descriptors or memory: wait a moment, no busy loop */
-			loop_io_set(lp, io, 0);
-			loop_timer_set(lp, &s->pause, ACCEPT_PAUSE_MS);
+			accept_pause(s); /* out of descriptors or memory: no busy loop */
 			return;
 		}
 		conn_new(s, fd, &ss, len);
@@ -1169,15 +1218,30 @@ static void drain_cb(struct loop *lp, struct loop_timer *t)
 	loop_stop(lp);
 }
 
-/* SIGINT/SIGTERM: stop accepting, let responses in flight finish briefly. */
-static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
+/* Tell every worker to stop (once, from any thread). */
+static void stop_all(struct cfg *g)
+{
+	int fd = atomic_exchange(&g->stop_wr, -1);
+
+	if (fd >= 0)
+		close(fd); /* stop_rd turns readable in every worker's loop */
+}
+
+/* Stop accepting; responses in flight get DRAIN_MS to finish. */
+static void stop_cb(struct loop *lp, struct loop_io *io, int ev)
 {
 	struct srv *s = io->data;
 	struct conn *c, *next;
 
 	(void)ev;
 	s->stopping = 1;
+	loop_io_del(lp, io);
 	loop_io_del(lp, &s->lio);
+	loop_timer_stop(lp, &s->pause);
+	if (s->own_listener) {
+		close(s->lio.fd); /* new clients are refused, not left waiting */
+		s->lio.fd = -1;
+	}
 	for (c = s->conns; c; c = next) {
 		next = c->next;
 		if (!writing(c))
@@ -1187,15 +1251,73 @@ static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
 		loop_stop(lp);
 	else
 		loop_timer_set(lp, &s->drain, DRAIN_MS);
-	loop_io_set(lp, io, 0);
 }
 
-static int parse_args(int argc, char **argv, struct srv *s)
+/* SIGINT/SIGTERM, seen by the first worker. */
+static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct srv *s = io->data;
+
+	(void)ev;
+	loop_io_del(lp, io);
+	stop_all(s->cfg);
+}
+
+static int worker_init(struct srv *s, struct cfg *g, int lfd, int own, char *err)
+{
+	s->cfg = g;
+	s->date_at = -1;
+	s->lio.fd = lfd;
+	s->own_listener = own;
+	s->lio.events = s->stop_io.events = LOOP_READ;
+	s->lio.cb = accept_cb;
+	s->stop_io.fd = g->stop_rd;
+	s->stop_io.cb = stop_cb;
+	s->lio.data = s->stop_io.data = s->pause.data = s->drain.data = s;
+	s->pause.cb = pause_cb;
+	s->drain.cb = drain_cb;
+	if (!(s->lp = loop_new(err)) || loop_io_add(s->lp, &s->lio, err) < 0 ||
+	    loop_io_add(s->lp, &s->stop_io, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void worker_free(struct srv *s)
+{
+	size_t i;
+
+	s->stopping = 1;
+	while (s->conns)
+		conn_close(s->conns);
+	for (i = 0; i < FCACHE_SLOTS; i++)
+		fcache_drop(&s->fcache[i]);
+	while (s->nspare_in)
+		free(s->spare_in[--s->nspare_in]);
+	while (s->nspare_hp)
+		free(s->spare_hp[--s->nspare_hp]);
+	if (s->own_listener && s->lio.fd >= 0)
+		close(s->lio.fd);
+	loop_free(s->lp);
+}
+
+static void *worker_run(void *arg)
+{
+	struct srv *s = arg;
+
+	if (loop_run(s->lp, s->err) < 0) {
+		s->rc = NT_EXIT_FAIL;
+		stop_all(s->cfg);
+	}
+	return NULL;
+}
+
+static int parse_args(int argc, char **argv, struct cfg *g)
 {
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "bind", required_argument, NULL, 'b' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "no-list", no_argument, NULL, 'N' },
 		{ "follow-symlinks", no_argument, NULL, 'F' },
 		{ "404", required_argument, NULL, 'E' },
@@ -1213,34 +1335,38 @@ static int parse_args(int argc, char **argv, struct srv *s)
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":d:p:b:46qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:p:b:t:46qh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': s->dir = optarg; break;
+		case 'd': g->dir = optarg; break;
 		case 'p':
-			if (util_parse_port(optarg, 1, &s->port, err) < 0)
+			if (util_parse_port(optarg, 1, &g->port, err) < 0)
 				return cmd_usage_error(CMD, "%s", err);
-			s->port_str = optarg;
+			g->port_str = optarg;
 			break;
-		case 'b': s->host = optarg; break;
-		case '4': s->family = AF_INET; break;
-		case '6': s->family = AF_INET6; break;
-		case 'N': s->no_list = 1; break;
-		case 'F': s->follow = 1; break;
-		case 'E': s->page404 = optarg; break;
-		case 'l': s->log_path = optarg; break;
-		case 'q': s->quiet = 1; break;
+		case 'b': g->host = optarg; break;
+		case 't':
+			if (util_parse_ulong(optarg, 1, MAX_THREADS, &g->threads, err) < 0)
+				return cmd_usage_error(CMD, "--threads: %s", err);
+			break;
+		case '4': g->family = AF_INET; break;
+		case '6': g->family = AF_INET6; break;
+		case 'N': g->no_list = 1; break;
+		case 'F': g->follow = 1; break;
+		case 'E': g->page404 = optarg; break;
+		case 'l': g->log_path = optarg; break;
+		case 'q': g->quiet = 1; break;
 		case 'T':
-			if (util_parse_secs(optarg, &s->header_ms, err) < 0 || !s->header_ms)
+			if (util_parse_secs(optarg, &g->header_ms, err) < 0 || !g->header_ms)
 				return cmd_usage_error(CMD, "--header-timeout: invalid '%s'", optarg);
 			break;
 		case 'K':
-			if (util_parse_secs(optarg, &s->keepalive_ms, err) < 0 || !s->keepalive_ms)
+			if (util_parse_secs(optarg, &g->keepalive_ms, err) < 0 || !g->keepalive_ms)
 				return cmd_usage_error(CMD, "--keepalive-timeout: invalid '%s'", optarg);
 			break;
 		case 'M':
 			if (util_parse_ulong(optarg, 1, 1000000, &v, err) < 0)
 				return cmd_usage_error(CMD, "--max-clients: %s", err);
-			s->max_clients = v;
+			g->max_clients = v;
 			break;
 		case 'h': fputs(cmd_http_serve_usage, stdout); return -1;
 		default: return cmd_bad_option(CMD, ch, argv);
@@ -1251,85 +1377,161 @@ static int parse_args(int argc, char **argv, struct srv *s)
 	return 0;
 }
 
-static int srv_setup(struct srv *s, char *err)
+/* Descriptors are what a server with many clients runs out of first: use
+ * all the hard limit allows (poll and epoll have no FD_SETSIZE bound). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* The root, the log, the first listener and the stop pipe. */
+static int cfg_setup(struct cfg *g, int *lfd, char *err)
 {
 	struct addrinfo *ai = NULL;
 	struct stat st;
+	int flags = g->threads > 1 ? NET_REUSEPORT : 0, p[2];
 
-	if (!realpath(s->dir, s->root) || stat(s->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		nt_seterr(err, "%s: %s", s->dir, errno ? strerror(errno) : "not a directory");
+	if (!realpath(g->dir, g->root) || stat(g->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		nt_seterr(err, "%s: %s", g->dir, errno ? strerror(errno) : "not a directory");
 		return NT_EXIT_FAIL;
 	}
-	s->log = stderr;
-	if (s->log_path && !(s->log = fopen(s->log_path, "a"))) {
-		nt_seterr(err, "%s: %s", s->log_path, strerror(errno));
+	g->log = stderr;
+	if (g->log_path && !(g->log = fopen(g->log_path, "a"))) {
+		nt_seterr(err, "%s: %s", g->log_path, strerror(errno));
 		return NT_EXIT_FAIL;
 	}
-	if (s->host && net_resolve(s->host, s->port_str, s->family, SOCK_STREAM, NET_PASSIVE,
+	if (g->host && net_resolve(g->host, g->port_str, g->family, SOCK_STREAM, NET_PASSIVE,
 				   &ai, err) < 0)
 		return NT_EXIT_RESOLVE;
-	s->lio.fd = net_listen(ai, s->port, s->family, SOCK_STREAM, 1024, err);
+	raise_nofile();
+	*lfd = net_listen(ai, g->port, g->family, SOCK_STREAM, 1024, flags, err);
+	if (*lfd < 0 && flags && errno == ENOPROTOOPT) /* no SO_REUSEPORT: share one */
+		*lfd = net_listen(ai, g->port, g->family, SOCK_STREAM, 1024, 0, err);
 	if (ai)
 		freeaddrinfo(ai);
-	if (s->lio.fd < 0)
+	if (*lfd < 0)
 		return NT_EXIT_FAIL;
-	if (!(s->lp = loop_new(err)) || (s->sio.fd = util_signal_pipe(err)) < 0)
+	if (pipe(p) < 0) {
+		nt_seterr(err, "pipe: %s", strerror(errno));
 		return NT_EXIT_FAIL;
-	s->lio.events = s->sio.events = LOOP_READ;
-	s->lio.cb = accept_cb;
-	s->sio.cb = signal_cb;
-	s->lio.data = s->sio.data = s->pause.data = s->drain.data = s;
-	s->pause.cb = pause_cb;
-	s->drain.cb = drain_cb;
-	if (loop_io_add(s->lp, &s->lio, err) < 0 || loop_io_add(s->lp, &s->sio, err) < 0)
-		return NT_EXIT_FAIL;
+	}
+	net_set_cloexec(p[0]);
+	net_set_cloexec(p[1]);
+	g->stop_rd = p[0];
+	atomic_store(&g->stop_wr, p[1]);
 	return 0;
+}
+
+static unsigned long default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned long)n;
+}
+
+/* Start workers 1..n-1 on threads of their own (worker 0 is the caller);
+ * each takes a listener of its own on the same port where SO_REUSEPORT
+ * allows, else shares the first. Returns how many run, the caller's too. */
+static unsigned long workers_start(struct srv *w, struct cfg *g, int lfd, char *err)
+{
+	sigset_t block, old;
+	unsigned long i;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old); /* signals go to worker 0 */
+	for (i = 1; i < g->threads; i++) {
+		int fd = net_listen_again(lfd, 1024, err), own = fd >= 0;
+
+		if (worker_init(&w[i], g, own ? fd : lfd, own, err) < 0 ||
+		    pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
+			nt_warn(CMD, "running %lu of %lu threads", i, g->threads);
+			worker_free(&w[i]);
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return i;
 }
 
 int cmd_http_serve(int argc, char **argv)
 {
-	struct srv s;
+	struct cfg g;
+	struct srv *w = NULL;
 	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
-	int rc;
+	unsigned long i, running = 0;
+	int rc, lfd = -1;
 
-	memset(&s, 0, sizeof s);
-	s.dir = ".";
-	s.port = 8000;
-	s.port_str = "8000";
-	s.family = AF_UNSPEC;
-	s.header_ms = 10000;
-	s.keepalive_ms = 5000;
-	s.max_clients = 1024;
-	s.lio.fd = s.sio.fd = -1;
-	rc = parse_args(argc, argv, &s);
+	memset(&g, 0, sizeof g);
+	g.dir = ".";
+	g.port = 8000;
+	g.port_str = "8000";
+	g.family = AF_UNSPEC;
+	g.header_ms = 10000;
+	g.keepalive_ms = 5000;
+	g.max_clients = 1024;
+	g.threads = default_threads();
+	g.stop_rd = -1;
+	atomic_init(&g.nclients, 0);
+	atomic_init(&g.stop_wr, -1);
+	rc = parse_args(argc, argv, &g);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	errno = 0;
-	rc = srv_setup(&s, err);
+	rc = cfg_setup(&g, &lfd, err);
+	if (rc == 0 && !(w = calloc(g.threads, sizeof *w))) {
+		nt_seterr(err, "out of memory");
+		rc = NT_EXIT_FAIL;
+	}
 	if (rc == 0) {
-		nt_warn(CMD, "listening on %s", net_fd_addr(s.lio.fd, 0, addr));
-		if (loop_run(s.lp, err) < 0)
+		w[0].sio.fd = -1;
+		rc = worker_init(&w[0], &g, lfd, 1, err) < 0 ? NT_EXIT_FAIL : 0;
+		lfd = -1; /* worker 0 owns it now */
+	}
+	if (rc == 0 && (w[0].sio.fd = util_signal_pipe(err)) < 0)
+		rc = NT_EXIT_FAIL;
+	if (rc == 0) {
+		w[0].sio.events = LOOP_READ;
+		w[0].sio.cb = signal_cb;
+		w[0].sio.data = &w[0];
+		if (loop_io_add(w[0].lp, &w[0].sio, err) < 0)
 			rc = NT_EXIT_FAIL;
+	}
+	if (rc == 0) {
+		running = workers_start(w, &g, w[0].lio.fd, err);
+		nt_warn(CMD, "listening on %s", net_fd_addr(w[0].lio.fd, 0, addr));
+		worker_run(&w[0]);
+		for (i = 1; i < running; i++)
+			pthread_join(w[i].tid, NULL);
+		for (i = 0; i < running; i++)
+			if (w[i].rc) {
+				rc = w[i].rc;
+				snprintf(err, sizeof err, "%s", w[i].err);
+			}
 	}
 	if (rc)
 		nt_warn(CMD, "%s", err);
-	while (s.conns)
-		conn_close(s.conns);
-	{
-		size_t i;
-
-		for (i = 0; i < FCACHE_SLOTS; i++)
-			fcache_drop(&s.fcache[i]);
-		while (s.nspare_in)
-			free(s.spare_in[--s.nspare_in]);
-		while (s.nspare_hp)
-			free(s.spare_hp[--s.nspare_hp]);
+	if (w) {
+		/* a shared listener belongs to worker 0: free it last */
+		for (i = running; i-- > 0;)
+			worker_free(&w[i]);
+		if (!running)
+			worker_free(&w[0]);
+		util_signal_pipe_close(w[0].sio.fd);
+		free(w);
 	}
-	if (s.lio.fd >= 0)
-		close(s.lio.fd);
-	util_signal_pipe_close(s.sio.fd);
-	loop_free(s.lp);
-	if (s.log && s.log != stderr)
-		fclose(s.log);
+	if (lfd >= 0)
+		close(lfd);
+	stop_all(&g);
+	if (g.stop_rd >= 0)
+		close(g.stop_rd);
+	if (g.log && g.log != stderr)
+		fclose(g.log);
 	return rc;
 }

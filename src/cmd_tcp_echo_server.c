@@ -536,7 +536,7 @@ int cmd_tcp_echo_server(int argc, char **argv)
 		goto out;
 	}
 	s->lio.fd = net_listen(bind_ai, o.port_num, o.family, SOCK_STREAM,
-			       o.backlog, err);
+			       o.backlog, 0, err);
 	if (s->lio.fd < 0)
 		goto out;
 	s->sio.fd = util_signal_pipe(err);

@@ -446,7 +446,7 @@ static int server_open(struct userver *s, char *err)
 	if (s->host && net_resolve(s->host, s->port_str, s->family, SOCK_DGRAM,
 				   NET_PASSIVE, &ai, err) < 0)
 		return NT_EXIT_RESOLVE;
-	s->fd = net_listen(ai, s->port, s->family, SOCK_DGRAM, 0, err);
+	s->fd = net_listen(ai, s->port, s->family, SOCK_DGRAM, 0, 0, err);
 	if (ai)
 		freeaddrinfo(ai);
 	if (s->fd < 0)

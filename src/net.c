@@ -73,7 +73,7 @@ int net_resolve(const char *host, const char *port, int family, int socktype,
 }
 
 static int bind_listen(const struct sockaddr *sa, socklen_t len, int socktype,
-		       int backlog, int v6only, char *err)
+		       int backlog, int v6only, int flags, char *err)
 {
 	char a[NET_ADDR_LEN];
 	int one = 1, fd;
@@ -88,6 +88,18 @@ static int bind_listen(const struct sockaddr *sa, socklen_t len, int socktype,
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
 		nt_seterr(err, "socket options: %s", strerror(errno));
 		goto fail;
+	}
+	if (flags & NET_REUSEPORT) {
+#ifdef SO_REUSEPORT
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+			nt_seterr(err, "SO_REUSEPORT: %s", strerror(errno));
+			goto fail;
+		}
+#else
+		errno = ENOPROTOOPT;
+		nt_seterr(err, "SO_REUSEPORT: not available here");
+		goto fail;
+#endif
 	}
 	if (sa->sa_family == AF_INET6 && v6only >= 0 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0) {
@@ -110,7 +122,7 @@ fail:
 }
 
 static int listen_wildcard(unsigned port, int family, int socktype,
-			   int backlog, char *err)
+			   int backlog, int flags, char *err)
 {
 	struct sockaddr_in6 s6;
 	struct sockaddr_in s4;
@@ -122,7 +134,7 @@ static int listen_wildcard(unsigned port, int family, int socktype,
 		s6.sin6_addr = in6addr_any;
 		s6.sin6_port = htons((unsigned short)port);
 		fd = bind_listen((struct sockaddr *)&s6, sizeof s6, socktype,
-				 backlog, family == AF_INET6, err);
+				 backlog, family == AF_INET6, flags, err);
 		if (fd >= 0 || family == AF_INET6 ||
 		    (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL &&
 		     errno != EPROTONOSUPPORT))
@@ -133,20 +145,39 @@ static int listen_wildcard(unsigned port, int family, int socktype,
 	s4.sin_addr.s_addr = htonl(INADDR_ANY);
 	s4.sin_port = htons((unsigned short)port);
 	return bind_listen((struct sockaddr *)&s4, sizeof s4, socktype, backlog,
-			   -1, err);
+			   -1, flags, err);
 }
 
 int net_listen(const struct addrinfo *ai, unsigned port, int family,
-	       int socktype, int backlog, char *err)
+	       int socktype, int backlog, int flags, char *err)
 {
 	int fd = -1;
 
 	if (!ai)
-		return listen_wildcard(port, family, socktype, backlog, err);
+		return listen_wildcard(port, family, socktype, backlog, flags, err);
 	for (; ai && fd < 0; ai = ai->ai_next)
 		fd = bind_listen(ai->ai_addr, ai->ai_addrlen, socktype, backlog,
-				 ai->ai_family == AF_INET6 ? 1 : -1, err);
+				 ai->ai_family == AF_INET6 ? 1 : -1, flags, err);
 	return fd;
+}
+
+int net_listen_again(int fd, int backlog, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss, olen = sizeof(int);
+	int v6only = -1, type;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) < 0) {
+		nt_seterr(err, "listening socket: %s", strerror(errno));
+		return -1;
+	}
+	olen = sizeof v6only;
+	if (ss.ss_family == AF_INET6 &&
+	    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &olen) < 0)
+		v6only = -1;
+	return bind_listen((struct sockaddr *)&ss, len, type, backlog, v6only,
+			   NET_REUSEPORT, err);
 }
 
 /* Wait for a non-blocking connect; returns 0, or -1 with errno set. */

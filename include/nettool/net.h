@@ -22,16 +22,29 @@ enum {
 int net_resolve(const char *host, const char *port, int family, int socktype,
 		int flags, struct addrinfo **res, char *err);
 
+/* Flags for net_listen. */
+enum {
+	NET_REUSEPORT = 1 /* SO_REUSEPORT: other sockets may share the port */
+};
+
 /*
  * Create a socket bound to the first usable address of ai (resolved with
  * NET_PASSIVE) and, for SOCK_STREAM, listening with backlog. A NULL ai
  * binds the IPv6 wildcard on port as a dual-stack socket (IPv4 clients
  * too; IPv6 only when family is AF_INET6), falling back to 0.0.0.0 where
- * IPv6 is unavailable. SO_REUSEADDR is set; the socket is close-on-exec
- * and non-blocking. Returns the fd, or -1 with err filled and errno kept.
+ * IPv6 is unavailable. SO_REUSEADDR is set, and SO_REUSEPORT with
+ * NET_REUSEPORT; the socket is close-on-exec and non-blocking. Returns the
+ * fd, or -1 with err filled and errno kept.
  */
 int net_listen(const struct addrinfo *ai, unsigned port, int family,
-	       int socktype, int backlog, char *err);
+	       int socktype, int backlog, int flags, char *err);
+
+/*
+ * A second socket listening on the address of fd (made with NET_REUSEPORT),
+ * so that the kernel spreads new connections between the two. Returns the
+ * fd, or -1 with err filled (ENOPROTOOPT where SO_REUSEPORT is missing).
+ */
+int net_listen_again(int fd, int backlog, char *err);
 
 /*
  * Connect a stream socket to each address of ai in turn, giving each

@@ -247,3 +247,193 @@ def test_out_of_descriptors_no_spin(t):
         s.close()
     normal_request_works(srv.port)  # waits in the queue until accepting resumes
     check(srv.stop() == 0)
+
+
+def test_curl_keepalive_ranges_conditionals_head(t):
+    curl = harness.need("curl")
+    root = make_root(t)
+    srv = t.server("http-serve", "-d", root, "-q")
+    base = f"http://127.0.0.1:{srv.port}"
+    # two URLs in one run: curl reuses the connection when the server keeps it
+    p = subprocess.run([curl, "-sv", base + "/index.html", base + "/sub/a.txt"],
+                       capture_output=True, timeout=20)
+    check(p.returncode == 0 and p.stdout == b"<h1>home</h1>\nsub file\n", p.stdout)
+    check(b"Re-using existing connection" in p.stderr or b"Reusing existing" in p.stderr,
+          p.stderr[-600:])
+    p = subprocess.run([curl, "-s", "-r", "4-7", "-w", "%{http_code}", base + "/index.html"],
+                       capture_output=True, timeout=20)
+    check(p.stdout == b"home206", p.stdout)
+    p = subprocess.run([curl, "-s", "-r", "100-200", "-w", "%{http_code}", base + "/index.html"],
+                       capture_output=True, timeout=20)
+    check(p.stdout.endswith(b"416"), p.stdout)
+    # If-Modified-Since from the file's own time: 304 and no body
+    p = subprocess.run([curl, "-s", "-z", os.path.join(root, "index.html"), "-w", "%{http_code}",
+                        base + "/index.html"], capture_output=True, timeout=20)
+    check(p.stdout == b"304", p.stdout)
+    etags = t.path("etags")
+    p = subprocess.run([curl, "-s", "--etag-save", etags, "-o", os.devnull, base + "/index.html"],
+                       capture_output=True, timeout=20)
+    p = subprocess.run([curl, "-s", "--etag-compare", etags, "-w", "%{http_code}",
+                        base + "/index.html"], capture_output=True, timeout=20)
+    check(p.stdout == b"304", p.stdout)
+    p = subprocess.run([curl, "-sI", base + "/sub/a.txt"], capture_output=True, timeout=20)
+    head = p.stdout.decode()
+    check(head.startswith("HTTP/1.1 200 OK\r\n") and "Content-Length: 9\r\n" in head and
+          head.endswith("\r\n\r\n") and "sub file" not in head, head)
+    srv.stop()
+
+
+def test_urllib_and_wget(t):
+    import urllib.error
+    import urllib.request
+    root = make_root(t)
+    data = os.urandom(3 << 20)
+    with open(os.path.join(root, "blob.bin"), "wb") as f:
+        f.write(data)
+    srv = t.server("http-serve", "-d", root, "-q")
+    base = f"http://127.0.0.1:{srv.port}"
+    with urllib.request.urlopen(base + "/sub/a.txt", timeout=10) as r:
+        check(r.status == 200 and r.read() == b"sub file\n")
+        check(r.headers["Content-Type"] == "text/plain; charset=utf-8", r.headers)
+    try:
+        urllib.request.urlopen(base + "/nope", timeout=10)
+        check(False, "no HTTPError for 404")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404)
+    with urllib.request.urlopen(base + "/sub", timeout=10) as r:  # follows the 301
+        check(r.status == 200 and r.geturl() == base + "/sub/" and b"a.txt" in r.read())
+    wget = shutil.which("wget")
+    if not wget:
+        print("SKIP http_serve/urllib_and_wget (wget part): peer 'wget' is not installed")
+        srv.stop()
+        return
+    out = t.path("blob.bin")
+    with open(out, "wb") as f:
+        f.write(data[:1000000])  # a partial download that wget -c continues with a Range
+    p = subprocess.run([wget, "-q", "-c", "-O", out, base + "/blob.bin"], capture_output=True,
+                       timeout=30)
+    with open(out, "rb") as f:
+        check(p.returncode == 0 and f.read() == data, p.stderr)
+    p = subprocess.run([wget, "-q", "-O", "-", base + "/index.html"], capture_output=True,
+                       timeout=30)
+    check(p.returncode == 0 and p.stdout == b"<h1>home</h1>\n", p.stdout)
+    srv.stop()
+
+
+def test_many_ranges_are_capped(t):
+    srv = t.server("http-serve", "-d", make_root(t), "-q")
+    ranges = ",".join(f"{i}-{i}" for i in range(600))  # within the 8 KiB field limit
+    resp = exchange(srv.port, b"GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+                    b"Range: bytes=" + ranges.encode() + b"\r\n\r\n")
+    check(status_of(resp) == 200 and resp.endswith(b"\r\n\r\n<h1>home</h1>\n"), resp[:200])
+    check(srv.stop() == 0)
+
+
+def test_threads_option(t):
+    for bad in ["0", "12x", "-1", "100000"]:
+        rc, _, err = t.run("http-serve", "-t", bad, "-p", "0")
+        check(rc == 2 and "nettool: http-serve:" in err, (bad, rc, err))
+    srv = t.server("http-serve", "-d", make_root(t), "-q", "-t", "4")
+    check(len(os.listdir(f"/proc/{srv.pid}/task")) == 4)
+    # 200 clients at once, each on its own connection: every one is served
+    socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(200)]
+    t.socks.extend(socks)
+    for s in socks:
+        s.sendall(b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    for s in socks:
+        resp = recv_all(s)
+        check(status_of(resp) == 200 and resp.endswith(b"sub file\n"), resp[:100])
+    check(srv.stop() == 0)
+
+
+@deadline(60)
+def test_max_clients_queue(t):
+    # -t 2: a slot freed by one worker lets the other accept too
+    srv = t.server("http-serve", "-d", make_root(t), "-q", "--max-clients", "2", "-t", "2")
+    held = []
+    for _ in range(2):
+        s = t.connect(srv.port)
+        s.sendall(b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+        check(b"sub file\n" in s.recv(4096))
+        held.append(s)
+    third = t.connect(srv.port)  # the kernel completes it; it waits in the queue
+    third.sendall(b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    third.settimeout(0.5)
+    try:
+        early = third.recv(4096)
+    except socket.timeout:
+        early = None
+    check(early is None, f"a third client was served past --max-clients 2: {early!r}")
+    held[0].close()
+    third.settimeout(10 * harness.SLOW)
+    resp = recv_all(third)
+    check(status_of(resp) == 200 and resp.endswith(b"sub file\n"), resp[:100])
+    check(srv.stop() == 0)
+
+
+@deadline(60)
+def test_shutdown_finishes_responses_in_flight(t):
+    root = make_root(t)
+    data = os.urandom(48 << 20)
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        f.write(data)
+    srv = t.server("http-serve", "-d", root, "-q", "-t", "2")
+    reader = t.connect(srv.port)
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    reader.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+    got = reader.recv(65536)  # the response is under way
+    stalled = t.connect(srv.port)  # asks for the file too, and never reads
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    stalled.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+    idle = t.connect(srv.port)
+    idle.sendall(b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+    check(idle.recv(4096).endswith(b"sub file\n"))
+    check(stalled.recv(1))  # its response started too
+    start = time.monotonic()
+    srv.signal(signal.SIGTERM)
+    check(idle.recv(4096) == b"", "an idle keep-alive connection stayed open")
+    got += recv_all(reader)
+    head, _, body = got.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 200 OK") and len(body) == len(data), (head, len(body)))
+    check(body == data, "the body in flight was corrupted")
+    try:  # still draining, but no longer listening
+        socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+        check(False, "still accepting after SIGTERM")
+    except ConnectionRefusedError:
+        pass
+    check(srv.p.poll() is None, "exited before the stalled client's grace ran out")
+    check(srv.wait(10) == 0)
+    took = time.monotonic() - start
+    check(1.5 <= took < 6 * harness.SLOW, f"stopped after {took:.2f} s with a stalled client")
+
+
+@deadline(120)
+def test_past_1024_descriptors(t):
+    import resource
+    n = 1500
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < n + 100:
+        raise harness.Skip(f"the hard descriptor limit {hard} is below {n + 100}")
+    if soft != resource.RLIM_INFINITY and soft < n + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, hard))
+        t.cleanups.append(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+
+    def limit():  # the server starts at a 1,024 soft limit and raises it itself
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, max(n * 2, 4096)))
+
+    srv = t.server("http-serve", "-d", make_root(t), "-q", "--max-clients", str(n + 10),
+                   preexec_fn=limit)
+    socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(n)]
+    t.socks.extend(socks)
+    for s in socks:
+        s.sendall(b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+    for s in socks:  # all stay open: over 1,500 descriptors in the server at once
+        resp = s.recv(4096)
+        check(status_of(resp) == 200 and resp.endswith(b"sub file\n"), resp[:100])
+    fds = len(os.listdir(f"/proc/{srv.pid}/fd"))
+    check(fds > n, f"server holds {fds} descriptors")
+    for s in socks[::100]:  # the first and last connections are all still served
+        s.sendall(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
+        check(s.recv(4096).endswith(b"<h1>home</h1>\n"))
+    normal_request_works(srv.port)
+    check(srv.stop() == 0)

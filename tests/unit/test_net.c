@@ -65,7 +65,7 @@ static void listen_connect_roundtrip(void)
 	char err[NT_ERR_LEN], port[8], buf[6];
 	int lfd, cfd, afd, p;
 
-	lfd = net_listen(NULL, 0, AF_UNSPEC, SOCK_STREAM, 16, err);
+	lfd = net_listen(NULL, 0, AF_UNSPEC, SOCK_STREAM, 16, 0, err);
 	CHECK(lfd >= 0);
 	if (lfd < 0)
 		return;
@@ -92,6 +92,55 @@ static void listen_connect_roundtrip(void)
 	close(lfd);
 }
 
+/* Two listeners share a port through SO_REUSEPORT; together they accept
+ * every connection, and a socket without the flag cannot take the port. */
+static void listen_again_shares_the_port(void)
+{
+	struct addrinfo *ai = NULL;
+	char err[NT_ERR_LEN], port[8];
+	int lfd[2], cfd[16], got = 0, i, p;
+
+	lfd[0] = net_listen(NULL, 0, AF_UNSPEC, SOCK_STREAM, 64, NET_REUSEPORT, err);
+	CHECK(lfd[0] >= 0);
+	if (lfd[0] < 0)
+		return;
+	lfd[1] = net_listen_again(lfd[0], 64, err);
+	if (lfd[1] < 0 && errno == ENOPROTOOPT) {
+		close(lfd[0]);
+		return; /* no SO_REUSEPORT on this system */
+	}
+	CHECK(lfd[1] >= 0);
+	p = net_local_port(lfd[0]);
+	CHECK(p > 0 && p == net_local_port(lfd[1]));
+	snprintf(port, sizeof port, "%d", p);
+	CHECK(net_resolve("127.0.0.1", port, AF_UNSPEC, SOCK_STREAM, NET_NUMERIC,
+			  &ai, err) == 0);
+	CHECK(net_listen(ai, (unsigned)p, AF_UNSPEC, SOCK_STREAM, 16, 0, err) < 0);
+	for (i = 0; i < 16; i++)
+		CHECK((cfd[i] = net_connect(ai, NULL, 2000, err)) >= 0);
+	freeaddrinfo(ai);
+	while (got < 16) {
+		struct pollfd pfd[2] = { { lfd[0], POLLIN, 0 }, { lfd[1], POLLIN, 0 } };
+		int j;
+
+		if (poll(pfd, 2, 2000) <= 0)
+			break;
+		for (j = 0; j < 2; j++) {
+			int afd;
+
+			while ((afd = net_accept(lfd[j], NULL, NULL)) >= 0) {
+				close(afd);
+				got++;
+			}
+		}
+	}
+	CHECK(got == 16);
+	for (i = 0; i < 16; i++)
+		close(cfd[i]);
+	close(lfd[0]);
+	close(lfd[1]);
+}
+
 static void connect_refused_status(void)
 {
 	struct addrinfo *ai = NULL;
@@ -99,7 +148,7 @@ static void connect_refused_status(void)
 	int lfd, fd, p;
 
 	/* nothing listens on TCP at a port a UDP socket holds */
-	lfd = net_listen(NULL, 0, AF_INET, SOCK_DGRAM, 0, err);
+	lfd = net_listen(NULL, 0, AF_INET, SOCK_DGRAM, 0, 0, err);
 	CHECK(lfd >= 0);
 	p = net_local_port(lfd);
 	snprintf(port, sizeof port, "%d", p);
@@ -151,6 +200,7 @@ int main(void)
 	RUN(format_v4_v6);
 	RUN(resolve_numeric);
 	RUN(listen_connect_roundtrip);
+	RUN(listen_again_shares_the_port);
 	RUN(connect_refused_status);
 	RUN(write_full_waits_out_eagain);
 	return CHECK_DONE();
