@@ -63,6 +63,16 @@ asan:
 		$(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		PYTHON="$(PYTHON)"
 
+# The multi-threaded server's tests again under ThreadSanitizer (clang).
+TSAN_CC = clang
+tsan:
+	rm -rf build/tsan && mkdir -p build/tsan
+	cp -R Makefile src include tests man build/tsan/
+	cd build/tsan && $(MAKE) clean >/dev/null && \
+		$(MAKE) nettool CC="$(TSAN_CC)" CFLAGS="-O1 -g -fsanitize=thread" \
+		LDFLAGS="-fsanitize=thread" && \
+		NETTOOL_TEST_SLOW=3 $(PYTHON) tests/run.py --nettool ./nettool -k http_serve
+
 # libFuzzer targets (clang, with Debian's libclang-rt-14-dev); FUZZ_SECONDS each
 FUZZ_CC = clang
 FUZZ_SECONDS = 10
@@ -98,4 +108,4 @@ clean:
 	rm -f nettool src/*.o $(UNIT)
 	rm -rf build
 
-.PHONY: all check test asan fuzz fuzz-run install uninstall clean
+.PHONY: all check test asan tsan fuzz fuzz-run install uninstall clean

@@ -15,7 +15,7 @@ import time
 NETTOOL = "./nettool"
 # Deadlines stretch under sanitizers (make asan sets NETTOOL_TEST_SLOW).
 SLOW = float(os.environ.get("NETTOOL_TEST_SLOW", "1"))
-SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:")
 
 
 class Skip(Exception):
