@@ -6,7 +6,11 @@ no access log), lighttpd and python3 -m http.server.
   - 1 GiB file: curl to /dev/null, and wrk -t2 -c4 -d10s: throughput
   - 10,000 idle keep-alive connections (after one request each): resident size
 
-usage: bench/http_serve.py [--seconds 10] [--idle 10000] [--nettool ./nettool]
+Each measurement is taken --runs times, the servers taking turns, and the
+median is printed.
+
+usage: bench/http_serve.py [--seconds 10] [--runs 3] [--idle 10000] [--nettool ./nettool]
+                           [--only small,big,idle]
 """
 import argparse
 import os
@@ -14,6 +18,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,6 +150,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--idle", type=int, default=10000)
     ap.add_argument("--nettool", default="./nettool")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="small,big,idle")
     a = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed")
@@ -162,38 +169,52 @@ def main():
             f.write(block)
     servers = ["nettool"] + [n for n, b in (("nginx", "nginx"), ("lighttpd", "lighttpd"))
                              if shutil.which(b)] + ["python3"]
-    print(f"1 KiB file, wrk -t2 -c64 -d{a.seconds}s: requests/s")
-    small = {}
-    for name in servers:
-        p, port = start(name, root, tmp, nettool)
-        try:
-            small[name] = wrk(port, "/small", 64, a.seconds)[0]
-        finally:
-            stop(p)
-        print(f"  {name:10s} {small[name]:10.0f}")
-    best = max(v for k, v in small.items() if k in ("nginx", "lighttpd")) if len(small) > 2 else 0
-    if best:
-        print(f"  nettool / better of nginx and lighttpd: x{small['nettool'] / best:.2f}")
-    print("1 GiB file: curl to /dev/null, and wrk -t2 -c4")
-    for name in servers[:-1]:
-        p, port = start(name, root, tmp, nettool)
-        try:
-            t0 = time.monotonic()
-            subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/big"],
-                           check=True, timeout=300)
-            curl = (1 << 30) / (time.monotonic() - t0)
-            w = wrk(port, "/big", 4, a.seconds)[1]
-        finally:
-            stop(p)
-        print(f"  {name:10s} curl {curl / 1e9:5.2f} GB/s   wrk -c4 {w / 1e9:5.2f} GB/s")
-    print(f"{a.idle} idle keep-alive connections: resident size")
-    for name in servers[:-1]:
-        p, port = start(name, root, tmp, nettool)
-        try:
-            rss = idle_rss(p, port, a.idle)
-        finally:
-            stop(p)
-        print(f"  {name:10s} {rss / 1024:8.1f} MiB")
+    parts = a.only.split(",")
+    if "small" in parts:
+        print(f"1 KiB file, wrk -t2 -c64 -d{a.seconds}s: requests/s, median of {a.runs}")
+        small = {n: [] for n in servers}
+        for _ in range(a.runs):
+            for name in servers:
+                p, port = start(name, root, tmp, nettool)
+                try:
+                    small[name].append(wrk(port, "/small", 64, a.seconds)[0])
+                finally:
+                    stop(p)
+        med = {n: statistics.median(v) for n, v in small.items()}
+        for name in servers:
+            runs = " ".join(f"{x:.0f}" for x in small[name])
+            print(f"  {name:10s} {med[name]:10.0f}   ({runs})")
+        peers = [v for k, v in med.items() if k in ("nginx", "lighttpd")]
+        if peers:
+            print(f"  nettool / better of nginx and lighttpd: x{med['nettool'] / max(peers):.2f}")
+    if "big" in parts:
+        print(f"1 GiB file: curl to /dev/null, and wrk -t2 -c4: GB/s, median of {a.runs}")
+        curl, wrk4 = {n: [] for n in servers[:-1]}, {n: [] for n in servers[:-1]}
+        for _ in range(a.runs):
+            for name in servers[:-1]:
+                p, port = start(name, root, tmp, nettool)
+                try:
+                    t0 = time.monotonic()
+                    subprocess.run(["curl", "-s", "-o", "/dev/null",
+                                    f"http://127.0.0.1:{port}/big"], check=True, timeout=300)
+                    curl[name].append((1 << 30) / (time.monotonic() - t0) / 1e9)
+                    wrk4[name].append(wrk(port, "/big", 4, a.seconds)[1] / 1e9)
+                finally:
+                    stop(p)
+        for name in servers[:-1]:
+            print(f"  {name:10s} curl {statistics.median(curl[name]):5.2f}   "
+                  f"wrk -c4 {statistics.median(wrk4[name]):5.2f}   "
+                  f"({' '.join(f'{x:.2f}' for x in curl[name])} / "
+                  f"{' '.join(f'{x:.2f}' for x in wrk4[name])})")
+    if "idle" in parts:
+        print(f"{a.idle} idle keep-alive connections: resident size")
+        for name in servers[:-1]:
+            p, port = start(name, root, tmp, nettool)
+            try:
+                rss = idle_rss(p, port, a.idle)
+            finally:
+                stop(p)
+            print(f"  {name:10s} {rss / 1024:8.1f} MiB")
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
