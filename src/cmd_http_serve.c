@@ -114,6 +114,7 @@ struct cfg {
 	FILE *log;
 	int stop_rd;
 	atomic_int stop_wr;     /* closing it tells every worker to stop */
+	atomic_int shared;      /* some worker watches the first worker's listener */
 };
 
 /* A worker: one thread with its own loop, listener and connections. */
@@ -1244,7 +1245,7 @@ static void stop_cb(struct loop *lp, struct loop_io *io, int ev)
 	loop_io_del(lp, io);
 	loop_io_del(lp, &s->lio);
 	loop_timer_stop(lp, &s->pause);
-	if (s->own_listener) {
+	if (s->own_listener && !atomic_load(&s->cfg->shared)) {
 		close(s->lio.fd); /* new clients are refused, not left waiting */
 		s->lio.fd = -1;
 	}
@@ -1455,6 +1456,8 @@ static unsigned long workers_start(struct srv *w, struct cfg *g, int lfd, char *
 	for (i = 1; i < g->threads; i++) {
 		int fd = net_listen_again(lfd, 1024, err), own = fd >= 0;
 
+		if (!own)
+			atomic_store(&g->shared, 1);
 		if (worker_init(&w[i], g, own ? fd : lfd, own, err) < 0 ||
 		    pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
 			nt_warn(CMD, "running %lu of %lu threads", i, g->threads);
@@ -1486,6 +1489,7 @@ int cmd_http_serve(int argc, char **argv)
 	g.stop_rd = -1;
 	atomic_init(&g.nclients, 0);
 	atomic_init(&g.stop_wr, -1);
+	atomic_init(&g.shared, 0);
 	rc = parse_args(argc, argv, &g);
 	if (rc)
 		return rc < 0 ? 0 : rc;
