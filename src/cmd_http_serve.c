@@ -44,6 +44,8 @@
 #define SENDFILE_BUDGET (512u << 10)
 #define FCACHE_SLOTS 512
 #define POOL_MAX 128
+#define OUT_START 2048            /* a head and a small body */
+#define OUT_POOLED (16 * 1024)    /* larger output buffers are not kept */
 #define FCACHE_MS 1000 /* how long an open file and its checks are reused */
 #define MAX_THREADS 256
 
@@ -101,6 +103,7 @@ struct fent {
 	struct stat st;
 	uint64_t expires;
 	char etag[48], lm[40];  /* formatted once */
+	const char *mime;
 };
 
 /* What every worker shares: the options, read-only once they run. */
@@ -133,7 +136,8 @@ struct srv {
 	/* request buffers of connections gone idle, for the next request */
 	char *spare_in[POOL_MAX];
 	struct http_parser *spare_hp[POOL_MAX];
-	size_t nspare_in, nspare_hp;
+	struct buf spare_out[POOL_MAX];
+	size_t nspare_in, nspare_hp, nspare_out;
 };
 
 /* ---- small helpers ---- */
@@ -247,17 +251,20 @@ static int map_path(const struct srv *s, const char *target, char *urlpath, size
 		    char *fs, size_t flen, int *slash_end)
 {
 	char raw[URL_MAX], *segs[MAX_SEGS], *p, *save = NULL;
-	size_t n = 0, i, o;
+	size_t n, i, o, u;
 
 	if (!strncasecmp(target, "http://", 7)) {
 		target = strchr(target + 7, '/');
 		if (!target)
 			target = "/";
 	}
-	if (target[0] != '/' || strlen(target) >= sizeof raw)
+	n = strcspn(target, "?#");
+	if (target[0] != '/' || n >= sizeof raw)
 		return 400;
-	snprintf(raw, sizeof raw, "%.*s", (int)strcspn(target, "?#"), target);
-	*slash_end = raw[strlen(raw) - 1] == '/';
+	memcpy(raw, target, n);
+	raw[n] = '\0';
+	*slash_end = raw[n - 1] == '/';
+	n = 0;
 	for (p = strtok_r(raw, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		if (strstr(p, "%00") || url_unescape(p) < 0)
 			return 400;
@@ -275,16 +282,26 @@ static int map_path(const struct srv *s, const char *target, char *urlpath, size
 			return 414;
 		segs[n++] = p;
 	}
-	o = (size_t)snprintf(fs, flen, "%s", s->cfg->root);
-	urlpath[0] = '\0';
-	for (i = 0; i < n; i++) {
-		o += (size_t)snprintf(fs + o, o < flen ? flen - o : 0, "/%s", segs[i]);
-		snprintf(urlpath + strlen(urlpath), ulen - strlen(urlpath), "/%s", segs[i]);
-	}
-	if (o >= flen || strlen(urlpath) + 2 >= ulen)
+	o = strlen(s->cfg->root);
+	if (o >= flen)
 		return 414;
+	memcpy(fs, s->cfg->root, o);
+	for (i = 0, u = 0; i < n; i++) {
+		size_t len = strlen(segs[i]);
+
+		if (o + len + 2 > flen || u + len + 3 > ulen)
+			return 414;
+		fs[o++] = '/';
+		memcpy(fs + o, segs[i], len);
+		o += len;
+		urlpath[u++] = '/';
+		memcpy(urlpath + u, segs[i], len);
+		u += len;
+	}
+	fs[o] = '\0';
 	if (!n || *slash_end)
-		strcat(urlpath, "/");
+		urlpath[u++] = '/';
+	urlpath[u] = '\0';
 	return 0;
 }
 
@@ -328,6 +345,20 @@ static const char *reason_of(int status)
 	}
 }
 
+/* Decimal digits of v into out (24 bytes). */
+static void u64_str(uint64_t v, char *out)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*out++ = tmp[--n];
+	*out = '\0';
+}
+
 static void buf_str(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s));
@@ -339,7 +370,10 @@ static void head_start(struct conn *c, int status)
 			 (char)('0' + status % 10), ' ' };
 
 	c->status = status;
+	if (!c->out.data && c->s->nspare_out)
+		c->out = c->s->spare_out[--c->s->nspare_out];
 	c->out.len = c->out_off = 0;
+	buf_reserve(&c->out, OUT_START);
 	buf_str(&c->out, "HTTP/1.1 ");
 	buf_append(&c->out, code, 4);
 	buf_str(&c->out, reason_of(status));
@@ -511,9 +545,9 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 		return;
 	}
 	head_start(c, r > 0 ? 206 : 200);
-	snprintf(num, sizeof num, "%llu", (unsigned long long)(size ? to - from + 1 : 0));
+	u64_str(size ? to - from + 1 : 0, num);
 	buf_str(&c->out, "Content-Type: ");
-	buf_str(&c->out, mime_type(fs));
+	buf_str(&c->out, e ? e->mime : mime_type(fs));
 	buf_str(&c->out, "\r\nContent-Length: ");
 	buf_str(&c->out, num);
 	buf_str(&c->out, "\r\nLast-Modified: ");
@@ -607,6 +641,7 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 	}
 	e->expires = now + FCACHE_MS;
 	validators(st, e->etag, sizeof e->etag, e->lm, sizeof e->lm);
+	e->mime = mime_type(fs);
 	*out = e;
 	return 0;
 }
@@ -842,6 +877,11 @@ static void release_buffers(struct conn *c)
 		free(c->hp);
 	c->in = NULL;
 	c->hp = NULL;
+	if (c->out.data && c->out.cap <= OUT_POOLED && s->nspare_out < POOL_MAX) {
+		c->out.len = 0;
+		s->spare_out[s->nspare_out++] = c->out;
+		memset(&c->out, 0, sizeof c->out);
+	}
 	buf_free(&c->out);
 }
 
@@ -1026,7 +1066,8 @@ static int parse_input(struct conn *c)
 				break;
 			}
 		} else if (ev == HTTP_EV_HEAD) {
-			snprintf(c->line, sizeof c->line, "%s %s HTTP/1.%d", c->hp->method,
+			if (!c->s->cfg->quiet)
+				snprintf(c->line, sizeof c->line, "%s %s HTTP/1.%d", c->hp->method,
 				 c->hp->target, c->hp->minor);
 			if (c->hp->body == HTTP_BODY_LENGTH && c->hp->length > BODY_DISCARD_MAX) {
 				c->keep = 0;
@@ -1302,6 +1343,8 @@ static void worker_free(struct srv *s)
 		free(s->spare_in[--s->nspare_in]);
 	while (s->nspare_hp)
 		free(s->spare_hp[--s->nspare_hp]);
+	while (s->nspare_out)
+		buf_free(&s->spare_out[--s->nspare_out]);
 	if (s->own_listener && s->lio.fd >= 0)
 		close(s->lio.fd);
 	loop_free(s->lp);
