@@ -273,28 +273,49 @@ static enum http_event finish_head(struct http_parser *p)
  */
 static int gather_line(struct http_parser *p, const char *d, size_t len, size_t *i)
 {
+	const char *s = d + *i, *lf, *nul;
+	size_t n = len - *i, used = p->head_len - p->line_start, take, stop, kept;
+	enum http_error e = HTTP_E_SYNTAX;
+	size_t head_room = HTTP_MAX_HEAD > p->head_len ? HTTP_MAX_HEAD - p->head_len : 0;
+	size_t line_room = HTTP_MAX_LINE > used ? HTTP_MAX_LINE - used : 0;
+
 	if (p->line_start == p->head_len)
 		p->line_off = p->offset + *i; /* where this line starts */
-	while (*i < len) {
-		char c = d[(*i)++];
-
-		if (c == '\0') {
-			fail(p, HTTP_E_SYNTAX, "NUL byte in the head");
-			return -1;
-		}
-		if (p->head_len >= HTTP_MAX_HEAD) {
-			fail(p, HTTP_E_HEAD, "header section too large");
-			return -1;
-		}
-		p->head[p->head_len++] = c;
-		if (c == '\n')
-			return 1;
-		if (p->head_len - p->line_start > HTTP_MAX_LINE) {
-			fail(p, HTTP_E_LINE, "line too long");
-			return -1;
-		}
+	/*
+	 * Byte by byte, the checks would run in this order: a NUL fails, a
+	 * full head fails (the byte is not kept), the byte is kept, a LF ends
+	 * the line, a line over HTTP_MAX_LINE fails. Find the first byte
+	 * that stops it, then copy once.
+	 */
+	lf = memchr(s, '\n', n);
+	take = lf ? (size_t)(lf - s) + 1 : n;
+	nul = memchr(s, '\0', take);
+	stop = take; /* the index of the failing byte, else take */
+	if (nul) {
+		stop = (size_t)(nul - s);
+		e = HTTP_E_SYNTAX;
 	}
-	return 0;
+	if (head_room < stop) {
+		stop = head_room;
+		e = HTTP_E_HEAD;
+	}
+	if (line_room < stop && !(lf && line_room == take - 1)) {
+		stop = line_room;
+		e = HTTP_E_LINE;
+	}
+	if (stop == take) {
+		memcpy(p->head + p->head_len, s, take);
+		p->head_len += take;
+		*i += take;
+		return lf != NULL;
+	}
+	kept = e == HTTP_E_LINE ? stop + 1 : stop; /* only that check keeps its byte */
+	memcpy(p->head + p->head_len, s, kept);
+	p->head_len += kept;
+	*i += stop + 1;
+	fail(p, e, e == HTTP_E_SYNTAX ? "NUL byte in the head" :
+		   e == HTTP_E_HEAD ? "header section too large" : "line too long");
+	return -1;
 }
 
 /* The line just gathered: [line_start, head_len), without CR LF. */
