@@ -102,7 +102,7 @@ struct fent {
 	int fd, inside;
 	struct stat st;
 	uint64_t expires;
-	char etag[48], lm[40];  /* formatted once */
+	char etag[64], lm[40];  /* formatted once */
 	const char *mime;
 };
 
@@ -110,6 +110,8 @@ struct fent {
 struct cfg {
 	const char *dir, *host, *port_str, *page404, *log_path;
 	char root[PATH_MAX];
+	size_t root_len;
+	int root_fd;            /* the root, so a stat walks only the path below it */
 	unsigned port;
 	int family, no_list, follow, quiet, header_ms, keepalive_ms;
 	unsigned long max_clients, threads;
@@ -188,8 +190,11 @@ static const char *date_now(struct srv *s)
 
 static void validators(const struct stat *st, char *etag, size_t elen, char *lm, size_t llen)
 {
-	snprintf(etag, elen, "\"%llx-%llx\"", (unsigned long long)st->st_mtime,
-		 (unsigned long long)st->st_size);
+	/* the inode and the time to the nanosecond too: a file replaced by
+	 * one of the same size within the same second gets a new tag */
+	snprintf(etag, elen, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_ino,
+		 (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
+		 (unsigned long long)st->st_mtim.tv_nsec, (unsigned long long)st->st_size);
 	http_date(st->st_mtime, lm, llen);
 }
 
@@ -512,7 +517,7 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 	struct http_parser *hp = c->hp;
 	const char *inm = http_field(hp, "If-None-Match"), *ims = http_field(hp, "If-Modified-Since");
 	const char *range = http_field(hp, "Range"), *data = e ? e->data : NULL;
-	char etag_buf[48], lm_buf[40], num[24];
+	char etag_buf[64], lm_buf[40], num[24];
 	const char *etag = etag_buf, *lm = lm_buf;
 	uint64_t size = (uint64_t)st->st_size, from = 0, to = size ? size - 1 : 0;
 	int r = 0, fd, cfd = e ? e->fd : -1;
@@ -592,11 +597,19 @@ static void fcache_drop(struct fent *e)
 	memset(e, 0, sizeof *e);
 }
 
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /*
  * Look fs up: 0 with its metadata, whether it lies inside the root, and
  * (for a regular file inside it) a descriptor owned by the cache, or -1
- * when it does not exist. Reused for FCACHE_MS, as nginx's open_file_cache
- * does, so a file replaced in that window may be served as it was.
+ * when it does not exist. The descriptor, the root check, the validators
+ * and a small file's bytes are reused for up to FCACHE_MS while a stat of
+ * the path shows the same file, unchanged.
  */
 static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside,
 		     const struct fent **out)
@@ -610,8 +623,11 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 	for (p = fs; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	e = &s->fcache[h % FCACHE_SLOTS];
-	if (e->path && now < e->expires && !strcmp(e->path, fs)) {
-		*st = e->st;
+	/* one stat per request: a file changed in place or replaced is seen
+	 * at once, so validators and bytes never lag behind it */
+	if (e->path && now < e->expires && !strcmp(e->path, fs) &&
+	    fstatat(s->cfg->root_fd, fs[s->cfg->root_len] ? fs + s->cfg->root_len + 1 : ".", st,
+		    0) == 0 && same_file(st, &e->st)) {
 		*inside = e->inside;
 		*out = e;
 		return 0;
@@ -1446,10 +1462,12 @@ static int cfg_setup(struct cfg *g, int *lfd, char *err)
 	struct stat st;
 	int flags = g->threads > 1 ? NET_REUSEPORT : 0, p[2];
 
-	if (!realpath(g->dir, g->root) || stat(g->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (!realpath(g->dir, g->root) || stat(g->root, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    (g->root_fd = open(g->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		nt_seterr(err, "%s: %s", g->dir, errno ? strerror(errno) : "not a directory");
 		return NT_EXIT_FAIL;
 	}
+	g->root_len = strlen(g->root); /* paths below it are ROOT/... ("//..." for "/") */
 	g->log = stderr;
 	if (g->log_path && !(g->log = fopen(g->log_path, "a"))) {
 		nt_seterr(err, "%s: %s", g->log_path, strerror(errno));
@@ -1529,7 +1547,7 @@ int cmd_http_serve(int argc, char **argv)
 	g.keepalive_ms = 5000;
 	g.max_clients = 1024;
 	g.threads = default_threads();
-	g.stop_rd = -1;
+	g.stop_rd = g.root_fd = -1;
 	atomic_init(&g.nclients, 0);
 	atomic_init(&g.stop_wr, -1);
 	atomic_init(&g.shared, 0);
@@ -1584,6 +1602,8 @@ int cmd_http_serve(int argc, char **argv)
 	stop_all(&g);
 	if (g.stop_rd >= 0)
 		close(g.stop_rd);
+	if (g.root_fd >= 0)
+		close(g.root_fd);
 	if (g.log && g.log != stderr)
 		fclose(g.log);
 	return rc;

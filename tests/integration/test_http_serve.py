@@ -437,3 +437,38 @@ def test_past_1024_descriptors(t):
         check(s.recv(4096).endswith(b"<h1>home</h1>\n"))
     normal_request_works(srv.port)
     check(srv.stop() == 0)
+
+
+def test_changed_file_is_served_new(t):
+    root = make_root(t)
+    path = os.path.join(root, "page.txt")
+    with open(path, "wb") as f:
+        f.write(b"first version\n")
+    os.utime(path, (1700000000, 1700000000))
+    srv = t.server("http-serve", "-d", root, "-q")
+
+    def get():
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        c.request("GET", "/page.txt")
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return body, r.getheader("Last-Modified"), r.getheader("ETag")
+
+    body1, lm1, etag1 = get()
+    check(body1 == b"first version\n" and lm1 == "Tue, 14 Nov 2023 22:13:20 GMT", (body1, lm1))
+    with open(path, "r+b") as f:  # in place, at once: no cache may hide it
+        f.write(b"second version, longer\n")
+    os.utime(path, (1700000100, 1700000100))
+    body2, lm2, etag2 = get()
+    check(body2 == b"second version, longer\n" and lm2 == "Tue, 14 Nov 2023 22:15:00 GMT" and
+          etag2 != etag1, (body2, lm2, etag2))
+    tmp = os.path.join(root, ".new")
+    with open(tmp, "wb") as f:  # replaced by a rename, same size and time
+        f.write(b"THIRD version, longer!\n")
+    os.utime(tmp, (1700000100, 1700000100))
+    os.rename(tmp, path)
+    body3, lm3, etag3 = get()
+    check(body3 == b"THIRD version, longer!\n" and lm3 == lm2 and etag3 != etag2,
+          (body3, lm3, etag3, etag2))
+    srv.stop()
