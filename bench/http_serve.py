@@ -3,7 +3,8 @@
 nettool http-serve, nginx (worker_processes auto, sendfile, open_file_cache,
 no access log), lighttpd and python3 -m http.server.
   - 1 KiB file, wrk -t2 -c64 -d10s: requests per second
-  - 1 GiB file: curl to /dev/null, and wrk -t2 -c4 -d10s: throughput
+  - 1 GiB file: curl to /dev/null, and wrk -t2 -c4 -d10s: throughput (nettool also
+    with -t 1: on a small machine shared with the client one thread moves more)
   - 10,000 idle keep-alive connections (after one request each): resident size
 
 Each measurement is taken --runs times, the servers taking turns, and the
@@ -45,9 +46,11 @@ def wait_port(port):
 
 def start(name, root, tmp, nettool):
     port = free_port()
-    if name == "nettool":
+    if name.startswith("nettool"):
         argv = [nettool, "http-serve", "-d", root, "-b", "127.0.0.1", "-p", str(port), "-q",
                 "--keepalive-timeout", "120", "--max-clients", "20000"]
+        if name == "nettool-t1":
+            argv += ["-t", "1"]
     elif name == "nginx":
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
@@ -189,9 +192,10 @@ def main():
             print(f"  nettool / better of nginx and lighttpd: x{med['nettool'] / max(peers):.2f}")
     if "big" in parts:
         print(f"1 GiB file: curl to /dev/null, and wrk -t2 -c4: GB/s, median of {a.runs}")
-        curl, wrk4 = {n: [] for n in servers[:-1]}, {n: [] for n in servers[:-1]}
+        big = ["nettool", "nettool-t1"] + servers[1:-1]  # one thread as well as the default
+        curl, wrk4 = {n: [] for n in big}, {n: [] for n in big}
         for _ in range(a.runs):
-            for name in servers[:-1]:
+            for name in big:
                 p, port = start(name, root, tmp, nettool)
                 try:
                     t0 = time.monotonic()
@@ -201,7 +205,7 @@ def main():
                     wrk4[name].append(wrk(port, "/big", 4, a.seconds)[1] / 1e9)
                 finally:
                     stop(p)
-        for name in servers[:-1]:
+        for name in big:
             print(f"  {name:10s} curl {statistics.median(curl[name]):5.2f}   "
                   f"wrk -c4 {statistics.median(wrk4[name]):5.2f}   "
                   f"({' '.join(f'{x:.2f}' for x in curl[name])} / "
