@@ -36,8 +36,9 @@
 #define ACCEPT_PAUSE_MS 100
 #define DRAIN_MS 2000
 #define INLINE_MAX (64 * 1024) /* bodies up to this go out with the head */
-/* Per sendfile call: 32 KiB measured best on loopback (pinned, medians of
- * 9: 16 KiB 0.53x, 64 KiB 0.84x, 256 KiB 0.5-0.7x). At most SENDFILE_BUDGET
+/* Per sendfile call: 32 KiB measured best on loopback (server and client
+ * pinned to two CPUs, medians of 9: 16 KiB 0.53x, 64 KiB 0.84x, 256 KiB
+ * about 0.5x; unpinned, the machine's noise hides it). At most SENDFILE_BUDGET
  * per readiness event, so that one fast download cannot hold up the other
  * connections of its worker. */
 #define SENDFILE_CHUNK (32u << 10)
