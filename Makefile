@@ -8,6 +8,7 @@ CC = cc
 CFLAGS = -O2 -g
 WARN = -std=c11 -Wall -Wextra -Werror -pedantic
 NT_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iinclude -pthread
+LIBS = -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
@@ -23,7 +24,7 @@ UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/
 all: nettool
 
 nettool: $(CMD_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $(CMD_OBJ) $(LIB_OBJ) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $(CMD_OBJ) $(LIB_OBJ) $(LIBS)
 
 .SUFFIXES: .c .o
 .c.o:
@@ -32,19 +33,19 @@ nettool: $(CMD_OBJ) $(LIB_OBJ)
 $(CMD_OBJ) $(LIB_OBJ): $(HDR)
 
 tests/unit/test_util: tests/unit/test_util.c tests/unit/check.h $(LIB_OBJ)
-	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_util.c $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_util.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_net: tests/unit/test_net.c tests/unit/check.h $(LIB_OBJ)
-	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_net.c $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_net.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_loop: tests/unit/test_loop.c tests/unit/check.h $(LIB_OBJ)
-	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_loop.c $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_loop.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_pack: tests/unit/test_pack.c tests/unit/check.h $(LIB_OBJ)
-	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_pack.c $(LIB_OBJ) -lm
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_pack.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_frame: tests/unit/test_frame.c tests/unit/check.h $(LIB_OBJ)
-	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_frame.c $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_frame.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_rdgram: tests/unit/test_rdgram.c tests/unit/check.h $(LIB_OBJ)
-	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_rdgram.c $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_rdgram.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_http: tests/unit/test_http.c tests/unit/check.h $(LIB_OBJ)
-	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_http.c $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_http.c $(LIB_OBJ) $(LIBS)
 # the same loop tests against the portable poll(2) backend
 tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/loop.c src/util.o
 	$(CC) $(WARN) $(NT_CPPFLAGS) -DNT_USE_POLL $(CFLAGS) -o $@ tests/unit/test_loop.c src/loop.c src/util.o
