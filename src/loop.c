@@ -17,6 +17,7 @@
 
 struct loop {
 	int stop;
+	struct loop_io *first;
 	uint64_t now;
 	struct loop_timer **heap;
 	size_t nheap, capheap;
@@ -70,6 +71,11 @@ void loop_free(struct loop *lp)
 uint64_t loop_now(const struct loop *lp)
 {
 	return lp->now;
+}
+
+void loop_io_first(struct loop *lp, struct loop_io *io)
+{
+	lp->first = io;
 }
 
 void loop_stop(struct loop *lp)
@@ -212,6 +218,8 @@ void loop_io_del(struct loop *lp, struct loop_io *io)
 {
 	int i;
 
+	if (lp->first == io)
+		lp->first = NULL;
 	epoll_ctl(lp->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 	for (i = lp->cur + 1; i < lp->nevs; i++)
 		if (lp->evs[i].data.ptr == io)
@@ -230,6 +238,16 @@ static int wait_and_dispatch(struct loop *lp, int timeout, char *err)
 	}
 	lp->now = util_now_ms();
 	lp->nevs = n;
+	if (lp->first)
+		for (lp->cur = 0; lp->cur < n; lp->cur++)
+			if (lp->evs[lp->cur].data.ptr == lp->first) {
+				struct epoll_event e = lp->evs[lp->cur];
+
+				/* swap it to the front, where dispatch starts */
+				lp->evs[lp->cur] = lp->evs[0];
+				lp->evs[0] = e;
+				break;
+			}
 	for (lp->cur = 0; lp->cur < n && !lp->stop; lp->cur++) {
 		struct loop_io *io = lp->evs[lp->cur].data.ptr;
 		uint32_t e = lp->evs[lp->cur].events;
@@ -277,6 +295,8 @@ int loop_io_set(struct loop *lp, struct loop_io *io, int events)
 
 void loop_io_del(struct loop *lp, struct loop_io *io)
 {
+	if (lp->first == io)
+		lp->first = NULL;
 	lp->ios[io->slot] = NULL;
 	lp->holes = 1;
 }
@@ -311,6 +331,15 @@ static int wait_and_dispatch(struct loop *lp, int timeout, char *err)
 		}
 		lp->pfds = p;
 		lp->cappfds = lp->nios;
+	}
+	if (lp->first && lp->first->slot) {
+		/* to the front, where dispatch starts */
+		struct loop_io *t = lp->ios[0];
+
+		lp->ios[0] = lp->first;
+		lp->ios[lp->first->slot] = t;
+		t->slot = lp->first->slot;
+		lp->first->slot = 0;
 	}
 	n = lp->nios;
 	for (i = 0; i < n; i++) {

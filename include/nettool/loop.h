@@ -49,6 +49,11 @@ int loop_io_set(struct loop *lp, struct loop_io *io, int events);
 /* Stop watching io (before its fd is closed). */
 void loop_io_del(struct loop *lp, struct loop_io *io);
 
+/* Dispatch io, when ready, before the other watchers ready in the same
+ * wait (one per loop; NULL for none): for a descriptor that says what
+ * the others' data may depend on. */
+void loop_io_first(struct loop *lp, struct loop_io *io);
+
 /* Arm (or re-arm) t to fire after ms milliseconds. Returns 0 or -1. */
 int loop_timer_set(struct loop *lp, struct loop_timer *t, uint64_t ms);
 void loop_timer_stop(struct loop *lp, struct loop_timer *t);

@@ -126,10 +126,55 @@ static void io_set_changes_interest(void)
 	loop_free(lp);
 }
 
+static int seen[4], nseen;
+static struct loop_io quad[4];
+
+static void note_and_leave(struct loop *lp, struct loop_io *io, int ev)
+{
+	(void)ev;
+	seen[nseen++] = (int)(io - quad);
+	loop_io_del(lp, io);
+	if (nseen == 4)
+		loop_stop(lp);
+}
+
+/* Whichever watcher is named first runs first among those ready. */
+static void first_runs_first(void)
+{
+	char err[NT_ERR_LEN];
+	int fds[4][2], i, k;
+
+	for (k = 0; k < 4; k++) {
+		struct loop *lp = loop_new(err);
+
+		CHECK(lp != NULL);
+		if (!lp)
+			return;
+		memset(quad, 0, sizeof quad);
+		nseen = 0;
+		for (i = 0; i < 4; i++) {
+			CHECK(pipe(fds[i]) == 0 && write(fds[i][1], "x", 1) == 1);
+			quad[i].fd = fds[i][0];
+			quad[i].events = LOOP_READ;
+			quad[i].cb = note_and_leave;
+			CHECK(loop_io_add(lp, &quad[i], err) == 0);
+		}
+		loop_io_first(lp, &quad[k]);
+		CHECK(loop_run(lp, err) == 0);
+		CHECK(nseen == 4 && seen[0] == k);
+		for (i = 0; i < 4; i++) {
+			close(fds[i][0]);
+			close(fds[i][1]);
+		}
+		loop_free(lp);
+	}
+}
+
 int main(void)
 {
 	RUN(timers_fire_in_order);
 	RUN(delete_during_dispatch);
 	RUN(io_set_changes_interest);
+	RUN(first_runs_first);
 	return CHECK_DONE();
 }
