@@ -12,14 +12,14 @@ LIBS = -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
-LIB_OBJ = src/net.o src/loop.o src/util.o src/buf.o src/pack.o src/pack_text.o src/frame.o src/rdgram.o src/url.o src/http.o
+LIB_OBJ = src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/frame.o src/rdgram.o src/url.o src/http.o
 CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_echo_server.o \
 	src/cmd_pack.o src/cmd_unpack.o src/cmd_udp_server.o src/cmd_udp_client.o \
 	src/cmd_http_get.o src/cmd_http_serve.o
 HDR = include/nettool/*.h
 UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
-	tests/unit/test_http
+	tests/unit/test_http tests/unit/test_fwatch
 
 all: nettool
 
@@ -46,6 +46,8 @@ tests/unit/test_rdgram: tests/unit/test_rdgram.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_rdgram.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_http: tests/unit/test_http.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_http.c $(LIB_OBJ) $(LIBS)
+tests/unit/test_fwatch: tests/unit/test_fwatch.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_fwatch.c $(LIB_OBJ) $(LIBS)
 # the same loop tests against the portable poll(2) backend
 tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/loop.c src/util.o
 	$(CC) $(WARN) $(NT_CPPFLAGS) -DNT_USE_POLL $(CFLAGS) -o $@ tests/unit/test_loop.c src/loop.c src/util.o
