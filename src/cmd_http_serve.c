@@ -5,6 +5,7 @@
 #endif
 #include "nettool/buf.h"
 #include "nettool/cmd.h"
+#include "nettool/fwatch.h"
 #include "nettool/http.h"
 #include "nettool/loop.h"
 #include "nettool/net.h"
@@ -101,6 +102,8 @@ struct fent {
 	char *path;
 	char *data;  /* the whole file when small */
 	int fd, inside;
+	int watched;            /* tok tells whether it changed, else a stat */
+	struct fwatch_tok tok;
 	struct stat st;
 	uint64_t expires;
 	char etag[64], lm[40];  /* formatted once */
@@ -113,6 +116,7 @@ struct cfg {
 	char root[PATH_MAX];
 	size_t root_len;
 	int root_fd;            /* the root, so a stat walks only the path below it */
+	struct fwatch *fw;      /* change notification, or NULL: then a stat per use */
 	unsigned port;
 	int family, no_list, follow, quiet, header_ms, keepalive_ms;
 	unsigned long max_clients, threads;
@@ -128,7 +132,7 @@ struct srv {
 	struct cfg *cfg;
 	pthread_t tid;
 	struct loop *lp;
-	struct loop_io lio, stop_io, sio;
+	struct loop_io lio, stop_io, sio, fwio;
 	struct loop_timer pause, drain;
 	int stopping, paused, own_listener, rc;
 	struct conn *conns;
@@ -605,12 +609,31 @@ static int same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* Whether cache entry e still names the file it holds, unchanged. */
+static int fent_current(struct srv *s, struct fent *e, const char *fs, struct stat *st)
+{
+	const struct cfg *g = s->cfg;
+
+	if (!e->path || loop_now(s->lp) >= e->expires || strcmp(e->path, fs))
+		return 0;
+	if (e->watched) {
+		if (!fwatch_unchanged(g->fw, &e->tok))
+			return 0;
+		*st = e->st;
+		return 1;
+	}
+	return fstatat(g->root_fd, fs[g->root_len] ? fs + g->root_len + 1 : ".", st, 0) == 0 &&
+	       same_file(st, &e->st);
+}
+
 /*
  * Look fs up: 0 with its metadata, whether it lies inside the root, and
  * (for a regular file inside it) a descriptor owned by the cache, or -1
  * when it does not exist. The descriptor, the root check, the validators
- * and a small file's bytes are reused for up to FCACHE_MS while a stat of
- * the path shows the same file, unchanged.
+ * and a small file's bytes are reused for up to FCACHE_MS while the path
+ * names the same file, unchanged: known from change notification where
+ * the system has it and the path allows, else from a stat per use. Either
+ * way a file changed or replaced is served new on the next request.
  */
 static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside,
 		     const struct fent **out)
@@ -618,17 +641,13 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 	uint32_t h = 2166136261u;
 	const char *p;
 	struct fent *e;
-	uint64_t now = loop_now(s->lp);
-	int nfd;
+	struct fwatch_tok tok;
+	int nfd, watched;
 
 	for (p = fs; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	e = &s->fcache[h % FCACHE_SLOTS];
-	/* one stat per request: a file changed in place or replaced is seen
-	 * at once, so validators and bytes never lag behind it */
-	if (e->path && now < e->expires && !strcmp(e->path, fs) &&
-	    fstatat(s->cfg->root_fd, fs[s->cfg->root_len] ? fs + s->cfg->root_len + 1 : ".", st,
-		    0) == 0 && same_file(st, &e->st)) {
+	if (fent_current(s, e, fs, st)) {
 		*inside = e->inside;
 		*out = e;
 		return 0;
@@ -639,6 +658,9 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 		return -1;
 	if (!*inside || !S_ISREG(st->st_mode))
 		return 0;
+	/* watched before it is opened, so no change can fall in between */
+	watched = s->cfg->fw && fs[s->cfg->root_len] &&
+		  fwatch_track(s->cfg->fw, fs + s->cfg->root_len + 1, &tok) == 0;
 	nfd = open(fs, O_RDONLY | O_CLOEXEC);
 	if (nfd < 0)
 		return 0;
@@ -649,6 +671,9 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 	}
 	e->fd = nfd;
 	e->inside = *inside;
+	e->watched = watched;
+	if (watched)
+		e->tok = tok;
 	e->st = *st;
 	if (st->st_size > 0 && st->st_size <= INLINE_MAX &&
 	    (e->data = malloc((size_t)st->st_size)) &&
@@ -656,7 +681,7 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 		free(e->data);
 		e->data = NULL;
 	}
-	e->expires = now + FCACHE_MS;
+	e->expires = loop_now(s->lp) + FCACHE_MS;
 	validators(st, e->etag, sizeof e->etag, e->lm, sizeof e->lm);
 	e->mime = mime_type(fs);
 	*out = e;
@@ -1283,6 +1308,17 @@ static void drain_cb(struct loop *lp, struct loop_timer *t)
 	loop_stop(lp);
 }
 
+/* Change notification: events are read before any request of the same
+ * wait looks at the cache. */
+static void fwatch_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct srv *s = io->data;
+
+	(void)lp;
+	(void)ev;
+	fwatch_drain(s->cfg->fw);
+}
+
 /* Tell every worker to stop (once, from any thread). */
 static void stop_all(struct cfg *g)
 {
@@ -1344,6 +1380,15 @@ static int worker_init(struct srv *s, struct cfg *g, int lfd, int own, char *err
 	if (!(s->lp = loop_new(err)) || loop_io_add(s->lp, &s->lio, err) < 0 ||
 	    loop_io_add(s->lp, &s->stop_io, err) < 0)
 		return -1;
+	if (g->fw) {
+		s->fwio.fd = fwatch_fd(g->fw);
+		s->fwio.events = LOOP_READ;
+		s->fwio.cb = fwatch_cb;
+		s->fwio.data = s;
+		if (loop_io_add(s->lp, &s->fwio, err) < 0)
+			return -1;
+		loop_io_first(s->lp, &s->fwio);
+	}
 	return 0;
 }
 
@@ -1469,6 +1514,7 @@ static int cfg_setup(struct cfg *g, int *lfd, char *err)
 		return NT_EXIT_FAIL;
 	}
 	g->root_len = strlen(g->root); /* paths below it are ROOT/... ("//..." for "/") */
+	g->fw = fwatch_new(g->root, err); /* without it, a stat per request */
 	g->log = stderr;
 	if (g->log_path && !(g->log = fopen(g->log_path, "a"))) {
 		nt_seterr(err, "%s: %s", g->log_path, strerror(errno));
@@ -1605,6 +1651,7 @@ int cmd_http_serve(int argc, char **argv)
 		close(g.stop_rd);
 	if (g.root_fd >= 0)
 		close(g.root_fd);
+	fwatch_free(g.fw);
 	if (g.log && g.log != stderr)
 		fclose(g.log);
 	return rc;

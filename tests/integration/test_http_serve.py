@@ -472,3 +472,85 @@ def test_changed_file_is_served_new(t):
     check(body3 == b"THIRD version, longer!\n" and lm3 == lm2 and etag3 != etag2,
           (body3, lm3, etag3, etag2))
     srv.stop()
+
+
+@deadline(60)
+def test_every_kind_of_change_seen_by_every_worker(t):
+    """Each change below is made after every worker has the file cached
+    (16 fresh connections spread over 4 threads), and each of 16 fresh
+    connections after it must see it at once."""
+    root = t.path("croot")
+    os.makedirs(os.path.join(root, "d"))
+    os.makedirs(os.path.join(root, "real"))
+    files = {"f.txt": b"plain one\n", "d/f.txt": b"dir one\n", "real/g.txt": b"real one\n"}
+    for name, data in files.items():
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(data)
+    os.symlink("real", os.path.join(root, "link"))  # inside the root: served
+    outside_link = t.path("hardlink")
+    os.link(os.path.join(root, "f.txt"), outside_link)
+    srv = t.server("http-serve", "-d", root, "-q", "-t", "4")
+
+    def get(path):
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, body
+
+    def all_see(path, status, body, what):
+        got = {get(path) for _ in range(16)}
+        if status != 200:
+            got = {st for st, _ in got}
+            check(got == {status}, (what, path, got))
+        else:
+            check(got == {(status, body)}, (what, path, got))
+
+    def change(path, before, after, what, fn, status=200):
+        all_see(path, 200, before, what + " (before)")
+        fn()
+        all_see(path, status, after, what)
+
+    def rewrite_keep_times(rel, data):
+        p = os.path.join(root, rel)
+        st = os.stat(p)
+        with open(p, "r+b") as f:
+            f.write(data)
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    change("/f.txt", b"plain one\n", b"PLAIN ONE\n", "same size, mtime put back",
+           lambda: rewrite_keep_times("f.txt", b"PLAIN ONE\n"))
+
+    def via_hard_link():
+        with open(outside_link, "r+b") as f:
+            f.write(b"plain two\n")
+    change("/f.txt", b"PLAIN ONE\n", b"plain two\n", "written through a hard link outside",
+           via_hard_link)
+
+    def swap_dir():
+        os.makedirs(os.path.join(root, "d2"))
+        with open(os.path.join(root, "d2", "f.txt"), "wb") as f:
+            f.write(b"dir two\n")
+        os.rename(os.path.join(root, "d"), os.path.join(root, "d_old"))
+        os.rename(os.path.join(root, "d2"), os.path.join(root, "d"))
+    change("/d/f.txt", b"dir one\n", b"dir two\n", "its directory replaced", swap_dir)
+
+    change("/link/g.txt", b"real one\n", b"REAL ONE\n", "through a symlink, rewritten",
+           lambda: rewrite_keep_times("real/g.txt", b"REAL ONE\n"))
+
+    def repoint():
+        os.makedirs(os.path.join(root, "real2"))
+        with open(os.path.join(root, "real2", "g.txt"), "wb") as f:
+            f.write(b"real two\n")
+        os.symlink("real2", os.path.join(root, "link.new"))
+        os.rename(os.path.join(root, "link.new"), os.path.join(root, "link"))
+    change("/link/g.txt", b"REAL ONE\n", b"real two\n", "its symlink repointed", repoint)
+
+    def truncate():
+        os.truncate(os.path.join(root, "d", "f.txt"), 0)
+    change("/d/f.txt", b"dir two\n", b"", "truncated", truncate)
+
+    change("/f.txt", b"plain two\n", b"", "deleted",
+           lambda: (os.unlink(os.path.join(root, "f.txt")), os.unlink(outside_link)), status=404)
+    srv.stop()
