@@ -595,7 +595,8 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 static void fcache_drop(struct fent *e)
 {
 	if (e->path) {
-		close(e->fd);
+		if (e->fd >= 0)
+			close(e->fd);
 		free(e->path);
 		free(e->data);
 	}
@@ -656,17 +657,24 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 	*out = NULL;
 	if (*inside < 0 || stat(fs, st) < 0)
 		return -1;
-	if (!*inside || !S_ISREG(st->st_mode))
+	if (!*inside || !(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)))
 		return 0;
 	/* watched before it is opened, so no change can fall in between */
-	watched = s->cfg->fw && fs[s->cfg->root_len] &&
-		  fwatch_track(s->cfg->fw, fs + s->cfg->root_len + 1, &tok) == 0;
-	nfd = open(fs, O_RDONLY | O_CLOEXEC);
-	if (nfd < 0)
-		return 0;
+	watched = s->cfg->fw &&
+		  fwatch_track(s->cfg->fw, fs + s->cfg->root_len + !!fs[s->cfg->root_len], &tok) == 0;
+	if (!S_ISDIR(st->st_mode))
+		nfd = open(fs, O_RDONLY | O_CLOEXEC);
+	else if ((nfd = -1, stat(fs, st) < 0))
+		return -1;
+	if (S_ISREG(st->st_mode) ? nfd < 0 : !S_ISDIR(st->st_mode)) {
+		if (nfd >= 0)
+			close(nfd);
+		return 0; /* not to be cached, or changed under us */
+	}
 	fcache_drop(e);
-	if (fstat(nfd, st) < 0 || !(e->path = strdup(fs))) {
-		close(nfd);
+	if ((nfd >= 0 && fstat(nfd, st) < 0) || !(e->path = strdup(fs))) {
+		if (nfd >= 0)
+			close(nfd);
 		return 0;
 	}
 	e->fd = nfd;
@@ -675,7 +683,7 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 	if (watched)
 		e->tok = tok;
 	e->st = *st;
-	if (st->st_size > 0 && st->st_size <= INLINE_MAX &&
+	if (nfd >= 0 && st->st_size > 0 && st->st_size <= INLINE_MAX &&
 	    (e->data = malloc((size_t)st->st_size)) &&
 	    pread(nfd, e->data, (size_t)st->st_size, 0) != (ssize_t)st->st_size) {
 		free(e->data);

@@ -181,13 +181,16 @@ int fwatch_track(struct fwatch *w, const char *rel, struct fwatch_tok *t)
 	char path[PATH_MAX];
 	size_t len = strlen(rel), i;
 	struct stat st;
-	int rc = 0;
+	int rc, dir;
 
-	if (!len || w->root_len + 1 + len >= sizeof path)
+	if (w->root_len + 1 + len >= sizeof path)
 		return -1;
 	memcpy(path, w->root, w->root_len);
 	path[w->root_len] = '/';
 	memcpy(path + w->root_len + 1, rel, len + 1);
+	if (lstat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		return -1;
+	dir = S_ISDIR(st.st_mode);
 	t->n = 0;
 	t->epoch = atomic_load(&w->epoch);
 	pthread_mutex_lock(&w->mu);
@@ -196,12 +199,13 @@ int fwatch_track(struct fwatch *w, const char *rel, struct fwatch_tok *t)
 	for (i = w->root_len + 1; rc == 0 && path[i]; i++)
 		if (path[i] == '/')
 			rc = add_prefix(w, path, i, t);
-	if (rc == 0)
-		rc = add(w, path, FW_FILE_MASK, t);
+	if (rc == 0 && len)
+		rc = add(w, path, dir ? FW_DIR_MASK : FW_FILE_MASK, t);
 	pthread_mutex_unlock(&w->mu);
-	/* watched from here on; now it must be a plain file where inotify
-	 * sees every change */
-	if (rc < 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !local_fs(path))
+	/* watched from here on; now it must still be what the watch was
+	 * made for, where inotify sees every change */
+	if (rc < 0 || lstat(path, &st) < 0 || dir != !!S_ISDIR(st.st_mode) ||
+	    !(S_ISREG(st.st_mode) || dir) || !local_fs(path))
 		return -1;
 	return 0;
 }

@@ -33,11 +33,13 @@ int fwatch_fd(const struct fwatch *w);
 
 /*
  * Start watching rel (below the root, "" for the root itself, no "."
- * or ".." segments), which must be a regular file that is no symlink,
- * and every directory from the root down to it. Call it before reading
- * the file's metadata: any change from then on invalidates tok. Returns
- * 0, or -1 when the path cannot be watched (too deep, a symlink on the
- * way, out of watches); then the caller must check some other way.
+ * or ".." segments), a regular file or a directory, and every directory
+ * from the root down to it. Call it before reading the file's metadata:
+ * any change from then on invalidates tok (for a directory: its names
+ * and attributes). Returns 0, or -1 when the path cannot be watched (too
+ * deep, a symlink on the way or at the end, another kind of file, a
+ * network file system, out of watches); then the caller must check some
+ * other way.
  */
 int fwatch_track(struct fwatch *w, const char *rel, struct fwatch_tok *tok);
 

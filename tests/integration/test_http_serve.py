@@ -501,7 +501,10 @@ def test_every_kind_of_change_seen_by_every_worker(t):
 
     def all_see(path, status, body, what):
         got = {get(path) for _ in range(16)}
-        if status != 200:
+        if callable(body):
+            check(len(got) == 1 and all(st == status and body(b) for st, b in got),
+                  (what, path, got))
+        elif status != 200:
             got = {st for st, _ in got}
             check(got == {status}, (what, path, got))
         else:
@@ -550,6 +553,20 @@ def test_every_kind_of_change_seen_by_every_worker(t):
     def truncate():
         os.truncate(os.path.join(root, "d", "f.txt"), 0)
     change("/d/f.txt", b"dir two\n", b"", "truncated", truncate)
+
+    os.makedirs(os.path.join(root, "w"))
+    with open(os.path.join(root, "w", "index.html"), "wb") as f:
+        f.write(b"w index\n")
+    change("/w/", b"w index\n", lambda b: b"<html" in b and b"index.html" not in b,
+           "its index removed", lambda: os.unlink(os.path.join(root, "w", "index.html")))
+
+    def dir_to_file():
+        os.rmdir(os.path.join(root, "w"))
+        with open(os.path.join(root, "w"), "wb") as f:
+            f.write(b"w file\n")
+    all_see("/w", 301, None, "a directory without its slash")
+    dir_to_file()
+    all_see("/w", 200, b"w file\n", "a directory replaced by a file")
 
     change("/f.txt", b"plain two\n", b"", "deleted",
            lambda: (os.unlink(os.path.join(root, "f.txt")), os.unlink(outside_link)), status=404)

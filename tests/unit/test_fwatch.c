@@ -82,6 +82,31 @@ static void changes_invalidate(void)
 	fwatch_free(w);
 }
 
+static void directories(void)
+{
+	char err[NT_ERR_LEN], a[PATH_MAX * 2];
+	struct fwatch *w = fwatch_new(root, err);
+	struct fwatch_tok top, dir;
+
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	at(a, sizeof a, "dd");
+	CHECK(mkdir(a, 0755) == 0);
+	put("dd/f", "f");
+	CHECK(fwatch_track(w, "", &top) == 0 && fwatch_track(w, "dd", &dir) == 0);
+	put("dd/f", "F"); /* a file's bytes: not its directory's names */
+	settle(w);
+	CHECK(fwatch_unchanged(w, &top) && fwatch_unchanged(w, &dir));
+	put("dd/g", "g"); /* a name added */
+	settle(w);
+	CHECK(fwatch_unchanged(w, &top) && !fwatch_unchanged(w, &dir));
+	put("h", "h");
+	settle(w);
+	CHECK(!fwatch_unchanged(w, &top));
+	fwatch_free(w);
+}
+
 static void what_cannot_be_watched(void)
 {
 	char err[NT_ERR_LEN], a[PATH_MAX * 2];
@@ -102,9 +127,7 @@ static void what_cannot_be_watched(void)
 	at(a, sizeof a, "fl");
 	CHECK(symlink("s/f", a) == 0);
 	CHECK(fwatch_track(w, "fl", &t) < 0); /* a symlinked file */
-	CHECK(fwatch_track(w, "s", &t) < 0);  /* a directory */
 	CHECK(fwatch_track(w, "nope", &t) < 0);
-	CHECK(fwatch_track(w, "", &t) < 0);
 	for (i = 0; i < FWATCH_DEPTH; i++) { /* the root, 8 directories, the file */
 		strcat(deep, i ? "/n" : "n");
 		at(a, sizeof a, deep);
@@ -139,6 +162,7 @@ int main(void)
 	}
 	fwatch_free(w);
 	RUN(changes_invalidate);
+	RUN(directories);
 	RUN(what_cannot_be_watched);
 	rc = CHECK_DONE();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
