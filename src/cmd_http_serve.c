@@ -50,6 +50,7 @@
 #define OUT_POOLED (16 * 1024)    /* larger output buffers are not kept */
 #define FCACHE_MS 1000 /* how long an open file and its checks are reused */
 #define MAX_THREADS 256
+#define STEER_WINDOW 256 /* connections over which steer_check looks */
 
 const char cmd_http_serve_usage[] =
 	"usage: nettool http-serve [OPTIONS]\n"
@@ -59,6 +60,7 @@ const char cmd_http_serve_usage[] =
 	"  -b, --bind ADDR           address (default: all, IPv4 and IPv6)\n"
 	"  -4, -6                    IPv4 or IPv6 only\n"
 	"  -t, --threads N           worker threads (default: one per CPU)\n"
+	"      --no-affinity         let threads move between CPUs\n"
 	"      --no-list             403 for a directory without index.html\n"
 	"      --follow-symlinks     serve symlinks that point outside DIR\n"
 	"      --404 FILE            page to send with 404 responses\n"
@@ -118,13 +120,15 @@ struct cfg {
 	int root_fd;            /* the root, so a stat walks only the path below it */
 	struct fwatch *fw;      /* change notification, or NULL: then a stat per use */
 	unsigned port;
-	int family, no_list, follow, quiet, header_ms, keepalive_ms;
+	int family, no_list, follow, quiet, header_ms, keepalive_ms, no_affinity;
 	unsigned long max_clients, threads;
 	atomic_ulong nclients;  /* connections open, over all workers */
 	FILE *log;
 	int stop_rd;
 	atomic_int stop_wr;     /* closing it tells every worker to stop */
 	atomic_int shared;      /* some worker watches the first worker's listener */
+	atomic_int steered;     /* connections go to the worker of their CPU */
+	atomic_ulong accepts;   /* connections accepted, all workers */
 };
 
 /* A worker: one thread with its own loop, listener and connections. */
@@ -135,6 +139,8 @@ struct srv {
 	struct loop_io lio, stop_io, sio, fwio;
 	struct loop_timer pause, drain;
 	int stopping, paused, own_listener, rc;
+	int cpu;                /* the CPU it keeps to, or -1 */
+	unsigned long taken, taken_base, accepts_base; /* for steer_check */
 	struct conn *conns;
 	char err[NT_ERR_LEN];
 	time_t date_at;
@@ -1278,6 +1284,29 @@ static int slot_take(struct cfg *g)
 	return 0;
 }
 
+/*
+ * Steering by CPU keeps a connection on the CPU that took it in, which on
+ * loopback is its client's; but where one CPU takes in every connection
+ * (a network card with one queue), it would leave the other workers idle.
+ * A worker that took more than half-way between its share and all of the
+ * last STEER_WINDOW connections turns steering off for good.
+ */
+static void steer_check(struct srv *s)
+{
+	struct cfg *g = s->cfg;
+	unsigned long all = atomic_fetch_add(&g->accepts, 1) + 1 - s->accepts_base;
+	unsigned long mine = ++s->taken - s->taken_base;
+
+	if (all < STEER_WINDOW || !atomic_load(&g->steered))
+		return;
+	/* mine / all > (1 / threads + 1) / 2 */
+	if (2 * mine * g->threads > all * (g->threads + 1) && atomic_exchange(&g->steered, 0) &&
+	    net_reuseport_by_cpu(s->lio.fd, 0) == 0)
+		nt_warn(CMD, "connections arrive unevenly across CPUs: spreading them by address");
+	s->accepts_base += all;
+	s->taken_base = s->taken;
+}
+
 static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 {
 	struct srv *s = io->data;
@@ -1307,6 +1336,7 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 			return;
 		}
 		conn_new(s, fd, &ss, len);
+		steer_check(s);
 	}
 }
 
@@ -1375,6 +1405,7 @@ static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
 static int worker_init(struct srv *s, struct cfg *g, int lfd, int own, char *err)
 {
 	s->cfg = g;
+	s->cpu = -1;
 	s->date_at = -1;
 	s->lio.fd = lfd;
 	s->own_listener = own;
@@ -1424,6 +1455,9 @@ static void *worker_run(void *arg)
 {
 	struct srv *s = arg;
 
+	if (s->cpu >= 0)
+		util_pin_cpu(s->cpu);
+
 	if (loop_run(s->lp, s->err) < 0) {
 		s->rc = NT_EXIT_FAIL;
 		stop_all(s->cfg);
@@ -1438,6 +1472,7 @@ static int parse_args(int argc, char **argv, struct cfg *g)
 		{ "port", required_argument, NULL, 'p' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "no-affinity", no_argument, NULL, 'A' },
 		{ "no-list", no_argument, NULL, 'N' },
 		{ "follow-symlinks", no_argument, NULL, 'F' },
 		{ "404", required_argument, NULL, 'E' },
@@ -1471,6 +1506,7 @@ static int parse_args(int argc, char **argv, struct cfg *g)
 		case '4': g->family = AF_INET; break;
 		case '6': g->family = AF_INET6; break;
 		case 'N': g->no_list = 1; break;
+		case 'A': g->no_affinity = 1; break;
 		case 'F': g->follow = 1; break;
 		case 'E': g->page404 = optarg; break;
 		case 'l': g->log_path = optarg; break;
@@ -1564,6 +1600,12 @@ static unsigned long workers_start(struct srv *w, struct cfg *g, int lfd, char *
 {
 	sigset_t block, old;
 	unsigned long i;
+	/* one worker per CPU, each with its own listener: each takes the
+	 * connections that arrive on its CPU, and stays there */
+	int pin = !g->no_affinity && g->threads > 1 &&
+		  (long)g->threads == util_cpus_from_zero() && net_reuseport_by_cpu(lfd, 1) == 0;
+
+	atomic_store(&g->steered, pin);
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -1574,7 +1616,10 @@ static unsigned long workers_start(struct srv *w, struct cfg *g, int lfd, char *
 
 		if (!own)
 			atomic_store(&g->shared, 1);
+		if (pin)
+			w[0].cpu = 0;
 		if (worker_init(&w[i], g, own ? fd : lfd, own, err) < 0 ||
+		    (w[i].cpu = pin ? (int)i : -1, 0) ||
 		    pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
 			nt_warn(CMD, "running %lu of %lu threads", i, g->threads);
 			worker_free(&w[i]);

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/filter.h>
+#endif
 
 int net_set_nonblock(int fd, int on)
 {
@@ -178,6 +181,28 @@ int net_listen_again(int fd, int backlog, char *err)
 		v6only = -1;
 	return bind_listen((struct sockaddr *)&ss, len, type, backlog, v6only,
 			   NET_REUSEPORT, err);
+}
+
+int net_reuseport_by_cpu(int fd, int on)
+{
+#if defined(__linux__) && defined(SO_ATTACH_REUSEPORT_CBPF) && defined(SO_DETACH_REUSEPORT_BPF)
+	/* the group's socket whose index is the CPU that took the SYN */
+	struct sock_filter code[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)SKF_AD_OFF + SKF_AD_CPU },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	struct sock_fprog prog = { 2, code };
+	int zero = 0;
+
+	if (!on)
+		return setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero, sizeof zero);
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+#else
+	(void)fd;
+	(void)on;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
 }
 
 /* Wait for a non-blocking connect; returns 0, or -1 with errno set. */

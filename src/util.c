@@ -1,3 +1,7 @@
+#ifdef __linux__
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <sched.h>
+#endif
 #include "nettool/util.h"
 
 #include <errno.h>
@@ -168,4 +172,35 @@ void util_signal_pipe_close(int fd)
 	signal_wfd = -1;
 	if (fd >= 0)
 		close(fd);
+}
+
+int util_cpus_from_zero(void)
+{
+#ifdef __linux__
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return -1;
+	for (n = 0; n < CPU_SETSIZE && CPU_ISSET(n, &set); n++)
+		;
+	return CPU_COUNT(&set) == n ? n : -1;
+#else
+	return -1;
+#endif
+}
+
+int util_pin_cpu(int cpu)
+{
+#ifdef __linux__
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof set, &set);
+#else
+	(void)cpu;
+	errno = ENOSYS;
+	return -1;
+#endif
 }

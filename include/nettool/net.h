@@ -45,6 +45,12 @@ int net_listen(const struct addrinfo *ai, unsigned port, int family,
  * fd, or -1 with err filled (ENOPROTOOPT where SO_REUSEPORT is missing).
  */
 int net_listen_again(int fd, int backlog, char *err);
+/* With on, hand each new connection of fd's SO_REUSEPORT group to the
+ * socket whose place in the group (in the order they were bound) is the
+ * number of the CPU that took it in (where there is no such socket, the
+ * kernel's hash of the addresses decides); with 0, only that hash again.
+ * Returns 0, or -1 with errno set (ENOPROTOOPT where there is no way). */
+int net_reuseport_by_cpu(int fd, int on);
 
 /*
  * Connect a stream socket to each address of ai in turn, giving each

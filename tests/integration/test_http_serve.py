@@ -571,3 +571,42 @@ def test_every_kind_of_change_seen_by_every_worker(t):
     change("/f.txt", b"plain two\n", b"", "deleted",
            lambda: (os.unlink(os.path.join(root, "f.txt")), os.unlink(outside_link)), status=404)
     srv.stop()
+
+
+@deadline(60)
+def test_steering_by_cpu_gives_way_when_one_cpu_takes_all(t):
+    """With one worker per CPU, a connection goes to the worker of the CPU
+    that took it in (on loopback, its client's); when one CPU takes in
+    nearly all of them, the server goes back to spreading them by address."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    online = os.sysconf("SC_NPROCESSORS_ONLN")
+    if len(cpus) < 2 or cpus != list(range(len(cpus))) or len(cpus) != online or online > 64:
+        raise harness.Skip(f"steering needs CPUs 0..n-1, n >= 2, all allowed; have {cpus}")
+    root = make_root(t)
+    srv = t.server("http-serve", "-d", root)  # one thread per CPU: steered
+    notice = "connections arrive unevenly across CPUs"
+    mine = os.sched_getaffinity(0)
+
+    def fetch(path, cpu):
+        os.sched_setaffinity(0, {cpu})  # this thread only: where its SYN is taken in
+        try:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        finally:
+            os.sched_setaffinity(0, mine)
+        try:
+            s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            check(status_of(recv_all(s)) == 200, path)
+        finally:
+            s.close()
+
+    for i in range(300):  # every CPU in turn: even
+        fetch(b"/sub/a.txt?even", cpus[i % len(cpus)])
+    for i in range(400):  # all from the first CPU
+        fetch(b"/sub/a.txt?one", cpus[0])
+    srv.wait_line(notice)
+    lines = srv.stderr().splitlines()
+    at = [n for n, line in enumerate(lines) if notice in line]
+    last_even = max(n for n, line in enumerate(lines) if "?even" in line)
+    check(len(at) == 1 and at[0] > last_even, (at, last_even))
+    normal_request_works(srv.port)
+    srv.stop()

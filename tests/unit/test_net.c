@@ -141,6 +141,52 @@ static void listen_again_shares_the_port(void)
 	close(lfd[1]);
 }
 
+/* Connections made on CPU k reach the k-th listener of the group while
+ * steering is on. */
+static void steering_by_cpu(void)
+{
+	struct addrinfo *ai = NULL;
+	char err[NT_ERR_LEN], port[8];
+	int lfd[2], cfd, k, p;
+
+	if (util_cpus_from_zero() < 2)
+		return; /* needs CPUs 0 and 1 */
+	lfd[0] = net_listen(NULL, 0, AF_INET, SOCK_STREAM, 64, NET_REUSEPORT, err);
+	CHECK(lfd[0] >= 0);
+	if (lfd[0] < 0)
+		return;
+	lfd[1] = net_listen_again(lfd[0], 64, err);
+	if (lfd[1] < 0 || net_reuseport_by_cpu(lfd[0], 1) < 0) {
+		CHECK(errno == ENOPROTOOPT);
+		close(lfd[0]);
+		if (lfd[1] >= 0)
+			close(lfd[1]);
+		return;
+	}
+	p = net_local_port(lfd[0]);
+	snprintf(port, sizeof port, "%d", p);
+	CHECK(net_resolve("127.0.0.1", port, AF_INET, SOCK_STREAM, NET_NUMERIC, &ai, err) == 0);
+	for (k = 0; k < 8; k++) {
+		struct pollfd pfd = { lfd[k % 2], POLLIN, 0 };
+		int afd;
+
+		CHECK(util_pin_cpu(k % 2) == 0); /* the SYN is taken in here */
+		cfd = net_connect(ai, NULL, 2000, err);
+		CHECK(cfd >= 0);
+		CHECK(poll(&pfd, 1, 2000) == 1);
+		afd = net_accept(lfd[k % 2], NULL, NULL);
+		CHECK(afd >= 0);
+		if (afd >= 0)
+			close(afd);
+		if (cfd >= 0)
+			close(cfd);
+	}
+	CHECK(net_reuseport_by_cpu(lfd[0], 0) == 0);
+	freeaddrinfo(ai);
+	close(lfd[0]);
+	close(lfd[1]);
+}
+
 static void connect_refused_status(void)
 {
 	struct addrinfo *ai = NULL;
@@ -203,5 +249,6 @@ int main(void)
 	RUN(listen_again_shares_the_port);
 	RUN(connect_refused_status);
 	RUN(write_full_waits_out_eagain);
+	RUN(steering_by_cpu); /* last: it leaves this thread on one CPU */
 	return CHECK_DONE();
 }
