@@ -50,6 +50,7 @@
 #define OUT_POOLED (16 * 1024)    /* larger output buffers are not kept */
 #define FCACHE_MS 1000 /* how long an open file and its checks are reused */
 #define MAX_THREADS 256
+#define BULK_MIN (1u << 20) /* a body larger is sent from any CPU */
 #define STEER_WINDOW 256 /* connections over which steer_check looks */
 
 const char cmd_http_serve_usage[] =
@@ -97,6 +98,7 @@ struct conn {
 	char line[512];
 	int status;
 	uint64_t sent;
+	int bulk;               /* a large body under way: see bulk_set */
 };
 
 /* A file recently served: its descriptor, metadata and root check. */
@@ -140,6 +142,7 @@ struct srv {
 	struct loop_timer pause, drain;
 	int stopping, paused, own_listener, rc;
 	int cpu;                /* the CPU it keeps to, or -1 */
+	int nbulk;              /* its connections sending a large body */
 	unsigned long taken, taken_base, accepts_base; /* for steer_check */
 	struct conn *conns;
 	char err[NT_ERR_LEN];
@@ -522,6 +525,28 @@ static int inline_body(struct conn *c, int fd)
 
 /* e: the file's cache entry (its descriptor, validators and, when small,
  * its bytes), or NULL */
+/*
+ * A worker that keeps to one CPU shares it with the client of each of its
+ * connections (steering put them together). For small responses that is
+ * what makes them fast; for a large body, sender and receiver on one CPU
+ * take turns where they could run side by side (curl, 1 GiB: 3.2-3.8 GB/s
+ * against 4.2-5.1 when free). So while it sends one, a worker may run
+ * anywhere.
+ */
+static void bulk_set(struct conn *c, int on)
+{
+	struct srv *s = c->s;
+
+	if (c->bulk == on || s->cpu < 0)
+		return;
+	c->bulk = on;
+	s->nbulk += on ? 1 : -1;
+	if (on && s->nbulk == 1)
+		util_pin_cpu(-1);
+	else if (!on && s->nbulk == 0)
+		util_pin_cpu(s->cpu);
+}
+
 static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only,
 		       const struct fent *e)
 {
@@ -593,6 +618,8 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 		}
 		if (cfd < 0 || c->file >= 0)
 			fd = -1;
+		if (c->file >= 0 && c->file_left > BULK_MIN)
+			bulk_set(c, 1);
 	}
 	if (fd >= 0 && fd != cfd)
 		close(fd);
@@ -970,6 +997,7 @@ static void conn_close(struct conn *c)
 	close(c->io.fd);
 	if (c->file >= 0)
 		close(c->file);
+	bulk_set(c, 0);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -1065,6 +1093,7 @@ static int response_done(struct conn *c)
 	access_log(c);
 	if (c->file >= 0)
 		close(c->file);
+	bulk_set(c, 0);
 	c->file = -1;
 	c->out.len = c->out_off = 0;
 	c->status = 0;

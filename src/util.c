@@ -194,9 +194,13 @@ int util_pin_cpu(int cpu)
 {
 #ifdef __linux__
 	cpu_set_t set;
+	long i, n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	for (i = 0; cpu < 0 && i < n && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
 	return sched_setaffinity(0, sizeof set, &set);
 #else
 	(void)cpu;

@@ -63,7 +63,8 @@ void util_signal_pipe_close(int fd);
 
 /* n when this process may run on CPUs 0..n-1 and no others, else -1. */
 int util_cpus_from_zero(void);
-/* Keep the calling thread on one CPU. Returns 0, or -1 with errno set. */
+/* Keep the calling thread on one CPU, or with -1 let it run on any
+ * online one. Returns 0, or -1 with errno set. */
 int util_pin_cpu(int cpu);
 
 #endif

@@ -573,15 +573,65 @@ def test_every_kind_of_change_seen_by_every_worker(t):
     srv.stop()
 
 
+def steered_cpus():
+    """The CPUs, where the server's workers keep to one each; else Skip."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    online = os.sysconf("SC_NPROCESSORS_ONLN")
+    if len(cpus) < 2 or cpus != list(range(len(cpus))) or len(cpus) != online or online > 64:
+        raise harness.Skip(f"steering needs CPUs 0..n-1, n >= 2, all allowed; have {cpus}")
+    return cpus
+
+
+def thread_cpus(pid):
+    """Cpus_allowed_list of each thread of pid."""
+    out = []
+    for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            out += [line.split()[1] for line in f if line.startswith("Cpus_allowed_list")]
+    return out
+
+
+def wait_threads(pid, cond, what):
+    """Wait until cond holds of thread_cpus(pid), read as it changes."""
+    end = time.monotonic() + 10 * harness.SLOW
+    while not cond(thread_cpus(pid)):
+        check(time.monotonic() < end, (what, thread_cpus(pid)))
+        time.sleep(0.01)
+
+
+@deadline(60)
+def test_workers_keep_to_a_cpu_but_not_for_a_large_body(t):
+    cpus = steered_cpus()
+    root = make_root(t)
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        f.write(os.urandom(1 << 20) * 48)
+    srv = t.server("http-serve", "-d", root, "-q")
+    every = f"{cpus[0]}-{cpus[-1]}"
+    check(sorted(thread_cpus(srv.pid)) == [str(c) for c in cpus], thread_cpus(srv.pid))
+    s = t.connect(srv.port)
+    s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+    first = s.recv(4096)  # then not read for a while: the body stalls
+    check(first.startswith(b"HTTP/1.1 200 ") and b"\r\n\r\n" in first, first[:100])
+    wait_threads(srv.pid, lambda c: c.count(every) == 1, "no worker let go of its CPU")
+    got, want = len(first) - first.index(b"\r\n\r\n") - 4, 48 << 20
+    s.settimeout(10 * harness.SLOW)
+    while got < want:
+        chunk = s.recv(1 << 20)
+        check(chunk, "connection closed early")
+        got += len(chunk)
+    wait_threads(srv.pid, lambda got: sorted(got) == [str(x) for x in cpus],
+                 "the worker did not return to its CPU")
+    normal_request_works(srv.port)
+    s.close()
+    srv.stop()
+
+
 @deadline(60)
 def test_steering_by_cpu_gives_way_when_one_cpu_takes_all(t):
     """With one worker per CPU, a connection goes to the worker of the CPU
     that took it in (on loopback, its client's); when one CPU takes in
     nearly all of them, the server goes back to spreading them by address."""
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    online = os.sysconf("SC_NPROCESSORS_ONLN")
-    if len(cpus) < 2 or cpus != list(range(len(cpus))) or len(cpus) != online or online > 64:
-        raise harness.Skip(f"steering needs CPUs 0..n-1, n >= 2, all allowed; have {cpus}")
+    cpus = steered_cpus()
     root = make_root(t)
     srv = t.server("http-serve", "-d", root)  # one thread per CPU: steered
     notice = "connections arrive unevenly across CPUs"
