@@ -807,7 +807,8 @@ static void serve_listing(struct conn *c, const char *fs, const char *urlpath, i
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n) /* names is NULL for an empty directory */
+		qsort(names, n, sizeof *names, name_cmp);
 	buf_printf(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
 	html_escape(&body, urlpath);
 	buf_printf(&body, "</title></head><body><h1>Index of ");
