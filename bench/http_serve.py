@@ -2,7 +2,8 @@
 """http-serve side by side in one run, on loopback, with wrk as the client:
 nettool http-serve, nginx (worker_processes auto, sendfile, open_file_cache,
 no access log), lighttpd and python3 -m http.server.
-  - 1 KiB file, wrk -t2 -c64 -d10s: requests per second
+  - 1 KiB file, wrk -t2 -c64 -d10s: requests per second (nettool also with
+    --no-affinity: its workers free to move between CPUs)
   - 1 GiB file: curl to /dev/null, and wrk -t2 -c4 -d10s: throughput (nettool also
     with -t 1: on a small machine shared with the client one thread moves more)
   - 10,000 idle keep-alive connections (after one request each): resident size
@@ -51,6 +52,8 @@ def start(name, root, tmp, nettool):
                 "--keepalive-timeout", "120", "--max-clients", "20000"]
         if name == "nettool-t1":
             argv += ["-t", "1"]
+        if name == "nettool-free":
+            argv += ["--no-affinity"]
     elif name == "nginx":
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
@@ -175,18 +178,19 @@ def main():
     parts = a.only.split(",")
     if "small" in parts:
         print(f"1 KiB file, wrk -t2 -c64 -d{a.seconds}s: requests/s, median of {a.runs}")
-        small = {n: [] for n in servers}
+        rows = servers[:1] + ["nettool-free"] + servers[1:]  # also without CPU affinity
+        small = {n: [] for n in rows}
         for _ in range(a.runs):
-            for name in servers:
+            for name in rows:
                 p, port = start(name, root, tmp, nettool)
                 try:
                     small[name].append(wrk(port, "/small", 64, a.seconds)[0])
                 finally:
                     stop(p)
         med = {n: statistics.median(v) for n, v in small.items()}
-        for name in servers:
+        for name in rows:
             runs = " ".join(f"{x:.0f}" for x in small[name])
-            print(f"  {name:10s} {med[name]:10.0f}   ({runs})")
+            print(f"  {name:12s} {med[name]:10.0f}   ({runs})")
         peers = [v for k, v in med.items() if k in ("nginx", "lighttpd")]
         if peers:
             print(f"  nettool / better of nginx and lighttpd: x{med['nettool'] / max(peers):.2f}")
@@ -206,7 +210,7 @@ def main():
                 finally:
                     stop(p)
         for name in big:
-            print(f"  {name:10s} curl {statistics.median(curl[name]):5.2f}   "
+            print(f"  {name:12s} curl {statistics.median(curl[name]):5.2f}   "
                   f"wrk -c4 {statistics.median(wrk4[name]):5.2f}   "
                   f"({' '.join(f'{x:.2f}' for x in curl[name])} / "
                   f"{' '.join(f'{x:.2f}' for x in wrk4[name])})")
