@@ -33,6 +33,18 @@ static void at(char *out, size_t n, const char *rel)
 	snprintf(out, n, "%s/%s", root, rel);
 }
 
+/* A watcher of the root, and a new directory dir below it. */
+static struct fwatch *watcher_and_dir(const char *dir)
+{
+	char err[NT_ERR_LEN], a[PATH_MAX * 2];
+	struct fwatch *w = fwatch_new(root, err);
+
+	CHECK(w != NULL);
+	at(a, sizeof a, dir);
+	CHECK(mkdir(a, 0755) == 0);
+	return w;
+}
+
 /* Read what waits, as a loop would once the descriptor turns readable. */
 static void settle(struct fwatch *w)
 {
@@ -44,15 +56,12 @@ static void settle(struct fwatch *w)
 
 static void changes_invalidate(void)
 {
-	char err[NT_ERR_LEN], a[PATH_MAX * 2], b[PATH_MAX * 2];
-	struct fwatch *w = fwatch_new(root, err);
+	char a[PATH_MAX * 2], b[PATH_MAX * 2];
+	struct fwatch *w = watcher_and_dir("d");
 	struct fwatch_tok t1, t2, t3;
 
-	CHECK(w != NULL);
 	if (!w)
 		return;
-	at(a, sizeof a, "d");
-	CHECK(mkdir(a, 0755) == 0);
 	put("d/x", "x");
 	put("y", "y");
 	put("d/z", "z");
@@ -84,15 +93,11 @@ static void changes_invalidate(void)
 
 static void directories(void)
 {
-	char err[NT_ERR_LEN], a[PATH_MAX * 2];
-	struct fwatch *w = fwatch_new(root, err);
+	struct fwatch *w = watcher_and_dir("dd");
 	struct fwatch_tok top, dir;
 
-	CHECK(w != NULL);
 	if (!w)
 		return;
-	at(a, sizeof a, "dd");
-	CHECK(mkdir(a, 0755) == 0);
 	put("dd/f", "f");
 	CHECK(fwatch_track(w, "", &top) == 0 && fwatch_track(w, "dd", &dir) == 0);
 	put("dd/f", "F"); /* a file's bytes: not its directory's names */
@@ -109,17 +114,14 @@ static void directories(void)
 
 static void what_cannot_be_watched(void)
 {
-	char err[NT_ERR_LEN], a[PATH_MAX * 2];
-	struct fwatch *w = fwatch_new(root, err);
+	char a[PATH_MAX * 2];
+	struct fwatch *w = watcher_and_dir("s");
 	struct fwatch_tok t;
 	char deep[64] = "";
 	int i;
 
-	CHECK(w != NULL);
 	if (!w)
 		return;
-	at(a, sizeof a, "s");
-	CHECK(mkdir(a, 0755) == 0);
 	put("s/f", "f");
 	at(a, sizeof a, "sl");
 	CHECK(symlink("s", a) == 0);
