@@ -100,6 +100,7 @@ struct conn {
 	int status;
 	uint64_t sent;
 	int bulk;               /* a large body under way: see bulk_set */
+	int lowat;              /* TCP_NOTSENT_LOWAT is set */
 };
 
 /* A file recently served: its descriptor, metadata and root check. */
@@ -546,6 +547,25 @@ static void bulk_set(struct conn *c, int on)
 		util_pin_cpu(s->cpu);
 }
 
+/*
+ * The socket counts as writable only while less than a chunk waits unsent
+ * in it: the worker wakes once the client has taken most of what was sent,
+ * not at each acknowledgement, and does not steal the CPU from a reader in
+ * small turns. 1 GiB, wrk -t2 -c4, server in a session of its own (as a
+ * service is), two turns each: 2.6-2.7 GB/s without it, 3.9-4.7 with it.
+ */
+static void notsent_lowat(struct conn *c)
+{
+#ifdef TCP_NOTSENT_LOWAT
+	int v = SENDFILE_CHUNK;
+
+	if (!c->lowat)
+		c->lowat = setsockopt(c->io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof v) == 0;
+#else
+	(void)c;
+#endif
+}
+
 /* e: the file's cache entry (its descriptor, validators and, when small,
  * its bytes), or NULL */
 static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only,
@@ -621,6 +641,8 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 			fd = -1;
 		if (c->file >= 0 && c->file_left > BULK_MIN)
 			bulk_set(c, 1);
+		if (c->file >= 0)
+			notsent_lowat(c);
 	}
 	if (fd >= 0 && fd != cfd)
 		close(fd);
