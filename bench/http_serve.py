@@ -173,6 +173,8 @@ def main():
         block = os.urandom(1 << 20)
         for _ in range(1024):
             f.write(block)
+        f.flush()
+        os.fsync(f.fileno())  # no writeback under the first server's rounds
     servers = ["nettool"] + [n for n, b in (("nginx", "nginx"), ("lighttpd", "lighttpd"))
                              if shutil.which(b)] + ["python3"]
     parts = a.only.split(",")
