@@ -748,8 +748,10 @@ static int fs_lookup(struct srv *s, const char *fs, struct stat *st, int *inside
 		e->data = NULL;
 	}
 	e->expires = loop_now(s->lp) + FCACHE_MS;
-	validators(st, e->etag, sizeof e->etag, e->lm, sizeof e->lm);
-	e->mime = mime_type(fs);
+	if (nfd >= 0) { /* what serving a file needs; a directory, only its checks */
+		validators(st, e->etag, sizeof e->etag, e->lm, sizeof e->lm);
+		e->mime = mime_type(fs);
+	}
 	*out = e;
 	return 0;
 }
@@ -1012,6 +1014,15 @@ static void linger(struct conn *c)
 
 static void accept_resume(struct srv *s);
 
+/* The body's file is done with (sent, or the connection is gone). */
+static void drop_file(struct conn *c)
+{
+	if (c->file >= 0)
+		close(c->file);
+	c->file = -1;
+	bulk_set(c, 0);
+}
+
 static void conn_close(struct conn *c)
 {
 	struct srv *s = c->s;
@@ -1021,9 +1032,7 @@ static void conn_close(struct conn *c)
 	loop_io_del(s->lp, &c->io);
 	loop_timer_stop(s->lp, &c->timer);
 	close(c->io.fd);
-	if (c->file >= 0)
-		close(c->file);
-	bulk_set(c, 0);
+	drop_file(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -1123,10 +1132,7 @@ static int parse_input(struct conn *c);
 static int response_done(struct conn *c)
 {
 	access_log(c);
-	if (c->file >= 0)
-		close(c->file);
-	bulk_set(c, 0);
-	c->file = -1;
+	drop_file(c);
 	c->out.len = c->out_off = 0;
 	c->status = 0;
 	if (!c->keep || c->s->stopping)
@@ -1463,10 +1469,10 @@ static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
 	stop_all(s->cfg);
 }
 
-static int worker_init(struct srv *s, struct cfg *g, int lfd, int own, char *err)
+static int worker_init(struct srv *s, struct cfg *g, int lfd, int own, int cpu, char *err)
 {
 	s->cfg = g;
-	s->cpu = -1;
+	s->cpu = cpu;
 	s->date_at = -1;
 	s->lio.fd = lfd;
 	s->own_listener = own;
@@ -1666,6 +1672,8 @@ static unsigned long workers_start(struct srv *w, struct cfg *g, int lfd, char *
 		  (long)g->threads == util_cpus_from_zero() && net_reuseport_by_cpu(lfd, 1) == 0;
 
 	atomic_store(&g->steered, pin);
+	if (pin)
+		w[0].cpu = 0; /* it runs once the others have started */
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -1676,10 +1684,7 @@ static unsigned long workers_start(struct srv *w, struct cfg *g, int lfd, char *
 
 		if (!own)
 			atomic_store(&g->shared, 1);
-		if (pin)
-			w[0].cpu = 0;
-		if (worker_init(&w[i], g, own ? fd : lfd, own, err) < 0 ||
-		    (w[i].cpu = pin ? (int)i : -1, 0) ||
+		if (worker_init(&w[i], g, own ? fd : lfd, own, pin ? (int)i : -1, err) < 0 ||
 		    pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
 			nt_warn(CMD, "running %lu of %lu threads", i, g->threads);
 			worker_free(&w[i]);
@@ -1722,7 +1727,7 @@ int cmd_http_serve(int argc, char **argv)
 	}
 	if (rc == 0) {
 		w[0].sio.fd = -1;
-		rc = worker_init(&w[0], &g, lfd, 1, err) < 0 ? NT_EXIT_FAIL : 0;
+		rc = worker_init(&w[0], &g, lfd, 1, -1, err) < 0 ? NT_EXIT_FAIL : 0;
 		lfd = -1; /* worker 0 owns it now */
 	}
 	if (rc == 0 && (w[0].sio.fd = util_signal_pipe(err)) < 0)

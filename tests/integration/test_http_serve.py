@@ -32,6 +32,14 @@ def make_root(t):
     return root
 
 
+def random_file(root, name, size):
+    """Write size random bytes to root/name; returns them."""
+    data = os.urandom(size)
+    with open(os.path.join(root, name), "wb") as f:
+        f.write(data)
+    return data
+
+
 def exchange(port, raw, timeout=10):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout * harness.SLOW)
     try:
@@ -218,9 +226,7 @@ def test_custom_404_access_log_and_follow_symlinks(t):
 @deadline(120)
 def test_large_file_and_sigterm(t):
     root = make_root(t)
-    data = os.urandom(64 << 20)
-    with open(os.path.join(root, "big.bin"), "wb") as f:
-        f.write(data)
+    data = random_file(root, "big.bin", 64 << 20)
     srv = t.server("http-serve", "-d", root, "-q")
     out = t.path("got")
     rc, _, err = t.run("http-get", "-o", out, f"http://127.0.0.1:{srv.port}/big.bin", timeout=60)
@@ -287,9 +293,7 @@ def test_urllib_and_wget(t):
     import urllib.error
     import urllib.request
     root = make_root(t)
-    data = os.urandom(3 << 20)
-    with open(os.path.join(root, "blob.bin"), "wb") as f:
-        f.write(data)
+    data = random_file(root, "blob.bin", 3 << 20)
     srv = t.server("http-serve", "-d", root, "-q")
     base = f"http://127.0.0.1:{srv.port}"
     with urllib.request.urlopen(base + "/sub/a.txt", timeout=10) as r:
@@ -374,9 +378,7 @@ def test_max_clients_queue(t):
 @deadline(60)
 def test_shutdown_finishes_responses_in_flight(t):
     root = make_root(t)
-    data = os.urandom(48 << 20)
-    with open(os.path.join(root, "big.bin"), "wb") as f:
-        f.write(data)
+    data = random_file(root, "big.bin", 48 << 20)
     srv = t.server("http-serve", "-d", root, "-q", "-t", "2")
     reader = t.connect(srv.port)
     reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
@@ -603,8 +605,7 @@ def wait_threads(pid, cond, what):
 def test_workers_keep_to_a_cpu_but_not_for_a_large_body(t):
     cpus = steered_cpus()
     root = make_root(t)
-    with open(os.path.join(root, "big.bin"), "wb") as f:
-        f.write(os.urandom(1 << 20) * 48)
+    random_file(root, "big.bin", 48 << 20)
     srv = t.server("http-serve", "-d", root, "-q")
     every = f"{cpus[0]}-{cpus[-1]}"
     base = thread_cpus(srv.pid)  # (a sanitizer's runtime may add a thread of its own)
