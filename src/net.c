@@ -75,6 +75,24 @@ int net_resolve(const char *host, const char *port, int family, int socktype,
 	return 0;
 }
 
+#define NET_REUSEPORT_JOIN 0x100 /* net_listen_again: join the group */
+
+static int reuseport(int fd, char *err)
+{
+#ifdef SO_REUSEPORT
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0)
+		return 0;
+	nt_seterr(err, "SO_REUSEPORT: %s", strerror(errno));
+#else
+	(void)fd;
+	errno = ENOPROTOOPT;
+	nt_seterr(err, "SO_REUSEPORT: not available here");
+#endif
+	return -1;
+}
+
 static int bind_listen(const struct sockaddr *sa, socklen_t len, int socktype,
 		       int backlog, int v6only, int flags, char *err)
 {
@@ -87,23 +105,15 @@ static int bind_listen(const struct sockaddr *sa, socklen_t len, int socktype,
 		return -1;
 	}
 	net_set_cloexec(fd);
-	if (net_set_nonblock(fd, 1) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+	/* SO_REUSEADDR only lets a TCP server restart over its old
+	 * connections in TIME_WAIT; on UDP it would share a bound port */
+	if (net_set_nonblock(fd, 1) < 0 || (socktype == SOCK_STREAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)) {
 		nt_seterr(err, "socket options: %s", strerror(errno));
 		goto fail;
 	}
-	if (flags & NET_REUSEPORT) {
-#ifdef SO_REUSEPORT
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
-			nt_seterr(err, "SO_REUSEPORT: %s", strerror(errno));
-			goto fail;
-		}
-#else
-		errno = ENOPROTOOPT;
-		nt_seterr(err, "SO_REUSEPORT: not available here");
+	if ((flags & NET_REUSEPORT_JOIN) && reuseport(fd, err) < 0)
 		goto fail;
-#endif
-	}
 	if (sa->sa_family == AF_INET6 && v6only >= 0 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0) {
 		nt_seterr(err, "IPV6_V6ONLY: %s", strerror(errno));
@@ -114,6 +124,12 @@ static int bind_listen(const struct sockaddr *sa, socklen_t len, int socktype,
 			  strerror(errno));
 		goto fail;
 	}
+	/* The first socket of a group is bound without SO_REUSEPORT, so a
+	 * port that any other socket holds is "in use"; set afterwards, the
+	 * option lets this process's own later sockets (NET_REUSEPORT_JOIN)
+	 * share the port. */
+	if ((flags & NET_REUSEPORT) && reuseport(fd, err) < 0)
+		goto fail;
 	if (socktype == SOCK_STREAM && listen(fd, backlog) < 0) {
 		nt_seterr(err, "listen: %s", strerror(errno));
 		goto fail;
@@ -180,7 +196,7 @@ int net_listen_again(int fd, int backlog, char *err)
 	    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &olen) < 0)
 		v6only = -1;
 	return bind_listen((struct sockaddr *)&ss, len, type, backlog, v6only,
-			   NET_REUSEPORT, err);
+			   NET_REUSEPORT_JOIN, err);
 }
 
 int net_reuseport_by_cpu(int fd, int on)
@@ -361,6 +377,29 @@ ssize_t net_write_full(int fd, const void *buf, size_t len)
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return -1;
 		} else {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+	}
+	return (ssize_t)done;
+}
+
+ssize_t net_send_some(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		else {
 			if (n == 0)
 				errno = EIO;
 			return -1;

@@ -24,7 +24,8 @@ int net_resolve(const char *host, const char *port, int family, int socktype,
 
 /* Flags for net_listen. */
 enum {
-	NET_REUSEPORT = 1 /* SO_REUSEPORT: other sockets may share the port */
+	NET_REUSEPORT = 1 /* later sockets of this process may share the port
+			   * (net_listen_again); the port must be free */
 };
 
 /*
@@ -32,9 +33,11 @@ enum {
  * NET_PASSIVE) and, for SOCK_STREAM, listening with backlog. A NULL ai
  * binds the IPv6 wildcard on port as a dual-stack socket (IPv4 clients
  * too; IPv6 only when family is AF_INET6), falling back to 0.0.0.0 where
- * IPv6 is unavailable. SO_REUSEADDR is set, and SO_REUSEPORT with
- * NET_REUSEPORT; the socket is close-on-exec and non-blocking. Returns the
- * fd, or -1 with err filled and errno kept.
+ * IPv6 is unavailable. A port that another socket holds, TCP or UDP,
+ * is EADDRINUSE whatever the flags (SO_REUSEADDR is set for TCP only, and
+ * SO_REUSEPORT only after the bind, with NET_REUSEPORT). The socket is
+ * close-on-exec and non-blocking. Returns the fd, or -1 with err filled
+ * and errno kept.
  */
 int net_listen(const struct addrinfo *ai, unsigned port, int family,
 	       int socktype, int backlog, int flags, char *err);
@@ -86,6 +89,13 @@ int net_set_cloexec(int fd);
  * poll on EAGAIN). Returns len, or -1 with errno set.
  */
 ssize_t net_write_full(int fd, const void *buf, size_t len);
+
+/*
+ * Write what a non-blocking fd takes of len bytes now, retrying EINTR and
+ * short writes. Returns the count written (less than len when it would
+ * block), or -1 with errno set on an error.
+ */
+ssize_t net_send_some(int fd, const void *buf, size_t len);
 
 /*
  * Read until len bytes or end of file, retrying EINTR. Returns the count
