@@ -8,7 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,28 +22,14 @@
 #define GET_BUF (64 * 1024)
 #define MAX_EXTRA 64
 
-const char cmd_http_get_usage[] =
-	"usage: nettool http-get [OPTIONS] URL\n"
-	"Fetch an http:// URL (no TLS) and write the body to stdout.\n\n"
-	"  -o FILE            write the body to FILE (renamed into place when complete)\n"
-	"  -O                 write to the URL's last path segment (index.html for /)\n"
-	"  -C, --continue     with -o: fetch only the rest of a partial FILE\n"
-	"  -H 'Name: value'   add or replace a request header\n"
-	"  -I                 send HEAD and print the response head\n"
-	"  -i                 print the response head before the body\n"
-	"  -v                 show the request and response heads on stderr\n"
-	"  -f, --fail         exit 7 without a body on a status of 400 or more\n"
-	"  -L                 follow redirects (301 302 303 307 308)\n"
-	"      --max-redirs N at most N redirects (default 10)\n"
-	"  -w SECS            timeout for connecting and for each read (exit 5)\n"
-	"  -4, -6             IPv4 or IPv6 only\n"
-	"  -s                 silent: no progress bar, no message but errors\n"
-	"      --progress     show the progress bar even when stderr is no terminal\n"
-	"  -h, --help         this help\n";
-
 struct get_opts {
-	const char *url, *out_path, *extra[MAX_EXTRA];
-	int nextra, head, include, verbose, fail, follow, max_redirs, timeout_ms;
+	const char *url, *out_path;
+	struct headers {
+		const char *v[MAX_EXTRA];
+		int n;
+	} extra;
+	unsigned long max_redirs;
+	int head, include, verbose, fail, follow, timeout_ms;
 	int family, silent, progress, resume, remote_name;
 };
 
@@ -89,12 +75,12 @@ static const char *extra_for(const struct get_opts *o, const char *name)
 {
 	int i;
 
-	for (i = 0; i < o->nextra; i++) {
-		const char *c = strchr(o->extra[i], ':');
+	for (i = 0; i < o->extra.n; i++) {
+		const char *c = strchr(o->extra.v[i], ':');
 
-		if (c && (size_t)(c - o->extra[i]) == strlen(name) &&
-		    !strncasecmp(o->extra[i], name, strlen(name)))
-			return o->extra[i];
+		if (c && (size_t)(c - o->extra.v[i]) == strlen(name) &&
+		    !strncasecmp(o->extra.v[i], name, strlen(name)))
+			return o->extra.v[i];
 	}
 	return NULL;
 }
@@ -143,15 +129,15 @@ static int build_request(const struct get_opts *o, const struct url *u, long lon
 	} else {
 		add_header(b, o, "Range", NULL);
 	}
-	for (i = 0; i < o->nextra; i++) {
-		const char *c = strchr(o->extra[i], ':');
+	for (i = 0; i < o->extra.n; i++) {
+		const char *c = strchr(o->extra.v[i], ':');
 		int known = 0;
 
 		for (k = 0; k < sizeof std / sizeof std[0]; k++)
-			known |= (size_t)(c - o->extra[i]) == strlen(std[k]) &&
-				 !strncasecmp(o->extra[i], std[k], strlen(std[k]));
+			known |= (size_t)(c - o->extra.v[i]) == strlen(std[k]) &&
+				 !strncasecmp(o->extra.v[i], std[k], strlen(std[k]));
 		if (!known && c[1] != '\0')
-			buf_printf(b, "%s\r\n", o->extra[i]);
+			buf_printf(b, "%s\r\n", o->extra.v[i]);
 	}
 	buf_printf(b, "\r\n");
 	return 0;
@@ -505,7 +491,8 @@ static int fetch_all(struct fetch *f, char *buf)
 	const struct get_opts *o = f->o;
 	char cur[URL_MAX], next[URL_MAX], err[NT_ERR_LEN];
 	struct url *u = malloc(sizeof *u);
-	int redirs = 0, rc, what;
+	unsigned long redirs = 0;
+	int rc, what;
 	long long from = 0;
 
 	if (!u)
@@ -525,7 +512,7 @@ static int fetch_all(struct fetch *f, char *buf)
 		if (rc || what != GOT_REDIRECT)
 			break;
 		if (++redirs > o->max_redirs) {
-			nt_warn(CMD, "more than %d redirects", o->max_redirs);
+			nt_warn(CMD, "more than %lu redirects", o->max_redirs);
 			rc = NT_EXIT_PROTO;
 			break;
 		}
@@ -542,63 +529,64 @@ static int fetch_all(struct fetch *f, char *buf)
 	return rc;
 }
 
+/* -H: a header to add, checked here. */
+static int opt_header(void *field, const char *arg, char *err)
+{
+	struct headers *h = field;
+	const char *c = strchr(arg, ':');
+
+	if (!c || !http_name_ok(arg, (size_t)(c - arg)) || !http_value_ok(arg)) {
+		nt_seterr(err, "bad header '%s' (expected 'Name: value', no control characters)", arg);
+		return -1;
+	}
+	if (h->n == MAX_EXTRA) {
+		nt_seterr(err, "at most %d headers", MAX_EXTRA);
+		return -1;
+	}
+	h->v[h->n++] = arg;
+	return 0;
+}
+
+#define O(field) offsetof(struct get_opts, field)
+static const struct opt get_opts_table[] = {
+	{ 'o', NULL, OPT_STRING, O(out_path), 0, "FILE",
+	  "write the body to FILE (renamed into place when complete)", 0, 0, NULL },
+	{ 'O', NULL, OPT_FLAG, O(remote_name), 0, NULL,
+	  "write to the URL's last path segment (index.html for /)", 0, 0, NULL },
+	{ 'C', "continue", OPT_FLAG, O(resume), 0, NULL, "with -o: fetch only the rest of a partial FILE",
+	  0, 0, NULL },
+	{ 'H', NULL, OPT_FUNC, O(extra), 0, "'Name: value'", "add or replace a request header",
+	  0, 0, opt_header },
+	{ 'I', NULL, OPT_FLAG, O(head), 0, NULL, "send HEAD and print the response head", 0, 0, NULL },
+	{ 'i', NULL, OPT_FLAG, O(include), 0, NULL, "print the response head before the body", 0, 0, NULL },
+	{ 'v', NULL, OPT_FLAG, O(verbose), 0, NULL, "show the request and response heads on stderr",
+	  0, 0, NULL },
+	{ 'f', "fail", OPT_FLAG, O(fail), 0, NULL, "exit 7 without a body on a status of 400 or more",
+	  0, 0, NULL },
+	{ 'L', NULL, OPT_FLAG, O(follow), 0, NULL, "follow redirects (301 302 303 307 308)", 0, 0, NULL },
+	{ 0, "max-redirs", OPT_COUNT, O(max_redirs), 0, "N", "at most N redirects (default 10)",
+	  0, 1000, NULL },
+	{ 'w', NULL, OPT_SECS, O(timeout_ms), 0, "SECS",
+	  "timeout for connecting and for each read (exit 5)", 0, 0, NULL },
+	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
+	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	{ 's', NULL, OPT_FLAG, O(silent), 0, NULL, "silent: no progress bar, no message but errors",
+	  0, 0, NULL },
+	{ 0, "progress", OPT_FLAG, O(progress), 0, NULL,
+	  "show the progress bar even when stderr is no terminal", 0, 0, NULL },
+	OPT_END
+};
+#undef O
+
 static int parse_args(int argc, char **argv, struct get_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "continue", no_argument, NULL, 'C' },
-		{ "fail", no_argument, NULL, 'f' },
-		{ "max-redirs", required_argument, NULL, 'M' },
-		{ "progress", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char err[NT_ERR_LEN];
-	unsigned long v;
-	int ch;
+	int first, rc = cmd_parse(&cmd_http_get, argc, argv, o, &first);
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":o:OCH:Iivfw:L46sh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o': o->out_path = optarg; break;
-		case 'O': o->remote_name = 1; break;
-		case 'C': o->resume = 1; break;
-		case 'H': {
-			const char *c = strchr(optarg, ':');
-
-			if (!c || !http_name_ok(optarg, (size_t)(c - optarg)) || !http_value_ok(optarg))
-				return cmd_usage_error(CMD, "-H: bad header '%s' (expected 'Name: value', "
-						       "no control characters)", optarg);
-			if (o->nextra == MAX_EXTRA)
-				return cmd_usage_error(CMD, "-H: at most %d headers", MAX_EXTRA);
-			o->extra[o->nextra++] = optarg;
-			break;
-		}
-		case 'I': o->head = 1; break;
-		case 'i': o->include = 1; break;
-		case 'v': o->verbose = 1; break;
-		case 'f': o->fail = 1; break;
-		case 'L': o->follow = 1; break;
-		case 'M':
-			if (util_parse_ulong(optarg, 0, 1000, &v, err) < 0)
-				return cmd_usage_error(CMD, "--max-redirs: %s", err);
-			o->max_redirs = (int)v;
-			break;
-		case 'w':
-			if (util_parse_secs(optarg, &o->timeout_ms, err) < 0)
-				return cmd_usage_error(CMD, "-w: %s", err);
-			break;
-		case '4': o->family = AF_INET; break;
-		case '6': o->family = AF_INET6; break;
-		case 's': o->silent = 1; break;
-		case 'P': o->progress = 1; break;
-		case 'h': fputs(cmd_http_get_usage, stdout); return -1;
-		default: return cmd_bad_option(CMD, ch, argv);
-		}
-	}
-	if (argc - optind != 1)
+	if (rc)
+		return rc;
+	if (argc - first != 1)
 		return cmd_usage_error(CMD, "expected one URL");
-	o->url = argv[optind];
+	o->url = argv[first];
 	if (o->resume && !o->out_path && !o->remote_name)
 		return cmd_usage_error(CMD, "--continue needs -o FILE or -O");
 	if (o->out_path && o->remote_name)
@@ -606,7 +594,7 @@ static int parse_args(int argc, char **argv, struct get_opts *o)
 	return 0;
 }
 
-int cmd_http_get(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	struct get_opts o;
 	struct fetch f;
@@ -644,3 +632,8 @@ int cmd_http_get(int argc, char **argv)
 	free(f.hp);
 	return rc < 0 ? 0 : rc;
 }
+
+const struct cmd cmd_http_get = {
+	CMD, run, "fetch an http:// URL (a small curl)", "[OPTIONS] URL",
+	"Fetch an http:// URL (no TLS) and write the body to stdout.", get_opts_table, NULL, 0
+};

@@ -5,7 +5,7 @@
 #include "nettool/util.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +13,22 @@
 
 #define CMD "pack"
 
-const char cmd_pack_usage[] =
-	"usage: nettool pack [-x] FMT [VALUE...]\n"
-	"       nettool pack [-x] --lines FMT < values.txt\n"
-	"       nettool pack --size FMT\n"
-	"Pack values as Python's struct.pack(FMT, ...) does and write the bytes.\n\n"
-	"FMT: an optional prefix @ = < > ! then codes x c b B ? h H i I l L q Q\n"
-	"n N e f d s p P, each with an optional repeat count (4s, 3i).\n"
-	"VALUE: an integer (42, -7, 0x2a, 0o52, 0b101010), a float (1.75, 1e-3,\n"
-	"inf, -inf, nan), true or false, or bytes for c, s and p with the escapes\n"
-	"\\\\ \\n \\r \\t \\0 \\xHH.\n\n"
-	"  -x, --hex     write lowercase hex and a newline instead of raw bytes\n"
-	"  -l, --lines   pack one record per line of stdin: whitespace-separated\n"
-	"                values, \"double quotes\" around a value with spaces\n"
-	"      --size    print the size of one record (struct.calcsize) and exit\n"
-	"  -h, --help    this help\n";
+struct pack_opts {
+	int hex, lines, size_only;
+};
+
+#define O(field) offsetof(struct pack_opts, field)
+static const struct opt pack_opts_table[] = {
+	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "write lowercase hex and a newline instead of raw bytes",
+	  0, 0, NULL },
+	{ 'l', "lines", OPT_FLAG, O(lines), 0, NULL,
+	  "pack one record per line of stdin: whitespace-\nseparated values, \"double quotes\" around a\n"
+	  "value with spaces", 0, 0, NULL },
+	{ 0, "size", OPT_FLAG, O(size_only), 0, NULL,
+	  "print the size of one record (struct.calcsize)\nand exit", 0, 0, NULL },
+	OPT_END
+};
+#undef O
 
 /* Append a record to out, as raw bytes or as hex and a newline. */
 static int add_record(struct buf *out, const unsigned char *p, size_t n, int hex)
@@ -92,38 +93,23 @@ done:
 	return status;
 }
 
-int cmd_pack(int argc, char **argv)
+static int run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "hex", no_argument, NULL, 'x' },
-		{ "size", no_argument, NULL, 'S' },
-		{ "lines", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct pack_opts o = { 0, 0, 0 };
 	struct pack_format f;
 	char err[NT_ERR_LEN];
 	unsigned char *out;
-	int ch, hex = 0, size_only = 0, lines = 0, status;
+	int first, status = cmd_parse(&cmd_pack, argc, argv, &o, &first);
+	int hex = o.hex, lines = o.lines, size_only = o.size_only;
 
-	opterr = 0;
-	optind = 1;
-	/* '+': stop at FMT, so that negative values are not options */
-	while ((ch = getopt_long(argc, argv, "+xlh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'x': hex = 1; break;
-		case 'l': lines = 1; break;
-		case 'S': size_only = 1; break;
-		case 'h': fputs(cmd_pack_usage, stdout); return 0;
-		default: return cmd_bad_option(CMD, ch, argv);
-		}
-	}
-	if (optind >= argc)
+	if (status)
+		return status < 0 ? 0 : status;
+	if (first >= argc)
 		return cmd_usage_error(CMD, "expected FMT");
-	if ((size_only || lines) && argc - optind != 1)
+	if ((size_only || lines) && argc - first != 1)
 		return cmd_usage_error(CMD, "%s takes FMT only", size_only ? "--size" : "--lines");
-	if (pack_compile(argv[optind], &f, err) < 0) {
-		nt_warn(CMD, "bad format '%s': %s", argv[optind], err);
+	if (pack_compile(argv[first], &f, err) < 0) {
+		nt_warn(CMD, "bad format '%s': %s", argv[first], err);
 		return NT_EXIT_FAIL;
 	}
 	if (size_only) {
@@ -141,10 +127,10 @@ int cmd_pack(int argc, char **argv)
 		pack_free(&f);
 		return NT_EXIT_FAIL;
 	}
-	optind++;
+	first++;
 	if (lines) {
 		status = pack_lines(&f, out, hex);
-	} else if (pack_text_record(&f, argv + optind, (size_t)(argc - optind), out, err) < 0) {
+	} else if (pack_text_record(&f, argv + first, (size_t)(argc - first), out, err) < 0) {
 		nt_warn(CMD, "%s", err);
 		status = NT_EXIT_FAIL;
 	} else {
@@ -158,3 +144,16 @@ int cmd_pack(int argc, char **argv)
 	pack_free(&f);
 	return status;
 }
+
+const struct cmd cmd_pack = {
+	CMD, run, "pack values into bytes as Python's struct.pack does",
+	"[-x] FMT [VALUE...]\n"
+	"       nettool pack [-x] --lines FMT < values.txt\n"
+	"       nettool pack --size FMT",
+	"Pack values as Python's struct.pack(FMT, ...) does and write the bytes.\n\n"
+	"FMT: an optional prefix @ = < > ! then codes x c b B ? h H i I l L q Q\n"
+	"n N e f d s p P, each with an optional repeat count (4s, 3i).\n"
+	"VALUE: an integer (42, -7, 0x2a, 0o52, 0b101010), a float (1.75, 1e-3,\n"
+	"inf, -inf, nan), true or false, or bytes for c, s and p with the escapes\n"
+	"\\\\ \\n \\r \\t \\0 \\xHH.", pack_opts_table, NULL, 1
+};

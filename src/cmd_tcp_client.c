@@ -11,7 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -26,37 +26,13 @@
 #define SENDFILE_CHUNK (4 * 1024 * 1024)
 #define DRAIN_GRACE_MS 100 /* after the server closes: how long stdin may pause */
 
-const char cmd_tcp_client_usage[] =
-	"usage: nettool tcp-client [OPTIONS] HOST PORT\n"
-	"Connect to HOST PORT: stdin goes to the socket, the socket to stdout.\n"
-	"At the end of stdin the connection is half-closed and the reply is read\n"
-	"until the server closes; the server closing ends the client.\n\n"
-	"  -4, -6             IPv4 or IPv6 only\n"
-	"  -n                 numeric HOST only, no DNS\n"
-	"  -w SECS            connect timeout and idle timeout (exit 5)\n"
-	"  -q SECS            quit SECS after the end of stdin\n"
-	"  -s ADDR            source address\n"
-	"  -C                 send CRLF line endings\n"
-	"  -N                 accepted for OpenBSD nc scripts (always half-closes)\n"
-	"  -z                 only test that PORT (or a range LOW-HIGH) accepts\n"
-	"  -v, --verbose      report the connection (and open ports with -z)\n"
-	"  -x, --hex          hex dump of the traffic on stderr (with --frame:\n"
-	"                     write received frames as hex)\n"
-	"      --frame MODE   send each stdin line as one frame; write each frame\n"
-	"                     received and a newline (line, len16, len32, netstring)\n"
-	"      --max-frame N  largest frame accepted or sent (default 16777216)\n"
-	"      --pack FMT     send each stdin line's values packed as one record\n"
-	"      --keepalive    enable TCP keepalive\n"
-	"      --nodelay      disable Nagle's algorithm\n"
-	"  -h, --help         this help\n";
-
 struct client_opts {
 	const char *host, *port, *src;
 	int family, flags, timeout_ms, quit_ms;
-	int crlf, scan, verbose, hex, keepalive, nodelay;
+	int crlf, scan, verbose, hex, keepalive, nodelay, nc_n;
 	unsigned port_lo, port_hi;
 	enum frame_mode frame;
-	size_t max_frame;
+	unsigned long max_frame;
 	const char *pack_fmt;
 };
 
@@ -550,64 +526,47 @@ static int parse_ports(struct client_opts *o, char *err)
 	return 0;
 }
 
+#define O(field) offsetof(struct client_opts, field)
+static const struct opt client_opts[] = {
+	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
+	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	{ 'n', NULL, OPT_FLAG, O(flags), 0, NULL, "numeric HOST only, no DNS", 0, NET_NUMERIC, NULL },
+	{ 'w', NULL, OPT_SECS, O(timeout_ms), 0, "SECS", "connect timeout and idle timeout (exit 5)",
+	  0, 0, NULL },
+	{ 'q', NULL, OPT_SECS, O(quit_ms), 0, "SECS", "quit SECS after the end of stdin", 0, 0, NULL },
+	{ 's', NULL, OPT_STRING, O(src), 0, "ADDR", "source address", 0, 0, NULL },
+	{ 'C', NULL, OPT_FLAG, O(crlf), 0, NULL, "send CRLF line endings", 0, 0, NULL },
+	{ 'N', NULL, OPT_FLAG, O(nc_n), 0, NULL,
+	  "accepted for OpenBSD nc scripts (always half-closes)", 0, 0, NULL },
+	{ 'z', NULL, OPT_FLAG, O(scan), 0, NULL,
+	  "only test that PORT (or a range LOW-HIGH) accepts", 0, 0, NULL },
+	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL,
+	  "report the connection (and open ports with -z)", 0, 0, NULL },
+	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "hex dump of the traffic on stderr (with --frame:\n"
+	  "write received frames as hex)", 0, 0, NULL },
+	{ 0, "frame", OPT_FUNC, O(frame), 0, "MODE", "send each stdin line as one frame; write each\n"
+	  "frame received and a newline (line, len16,\nlen32, netstring)", 0, 0, cmd_opt_frame },
+	{ 0, "max-frame", OPT_COUNT, O(max_frame), 0, "N",
+	  "largest frame accepted or sent (default 16777216)", 1, FRAME_MAX_MAX, NULL },
+	{ 0, "pack", OPT_STRING, O(pack_fmt), 0, "FMT",
+	  "send each stdin line's values packed as one record", 0, 0, NULL },
+	{ 0, "keepalive", OPT_FLAG, O(keepalive), 0, NULL, "enable TCP keepalive", 0, 0, NULL },
+	{ 0, "nodelay", OPT_FLAG, O(nodelay), 0, NULL, "disable Nagle's algorithm", 0, 0, NULL },
+	OPT_END
+};
+#undef O
+
 static int parse_args(int argc, char **argv, struct client_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "hex", no_argument, NULL, 'x' },
-		{ "keepalive", no_argument, NULL, 'K' },
-		{ "nodelay", no_argument, NULL, 'D' },
-		{ "frame", required_argument, NULL, 'F' },
-		{ "max-frame", required_argument, NULL, 'M' },
-		{ "pack", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char err[NT_ERR_LEN];
-	unsigned long v;
-	int ch;
+	int first, rc = cmd_parse(&cmd_tcp_client, argc, argv, o, &first);
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":46nw:q:s:CNzvxh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case '4': o->family = AF_INET; break;
-		case '6': o->family = AF_INET6; break;
-		case 'n': o->flags |= NET_NUMERIC; break;
-		case 'w':
-			if (util_parse_secs(optarg, &o->timeout_ms, err) < 0)
-				return cmd_usage_error(CMD, "-w: %s", err);
-			break;
-		case 'q':
-			if (util_parse_secs(optarg, &o->quit_ms, err) < 0)
-				return cmd_usage_error(CMD, "-q: %s", err);
-			break;
-		case 's': o->src = optarg; break;
-		case 'C': o->crlf = 1; break;
-		case 'N': break;
-		case 'z': o->scan = 1; break;
-		case 'v': o->verbose = 1; break;
-		case 'x': o->hex = 1; break;
-		case 'K': o->keepalive = 1; break;
-		case 'D': o->nodelay = 1; break;
-		case 'F':
-			if (frame_mode_parse(optarg, &o->frame) < 0)
-				return cmd_usage_error(CMD, "--frame: unknown mode '%s' (line, len16, len32, netstring)", optarg);
-			break;
-		case 'M':
-			if (util_parse_ulong(optarg, 1, FRAME_MAX_MAX, &v, err) < 0)
-				return cmd_usage_error(CMD, "--max-frame: %s", err);
-			o->max_frame = v;
-			break;
-		case 'P': o->pack_fmt = optarg; break;
-		case 'h': fputs(cmd_tcp_client_usage, stdout); return -1;
-		default: return cmd_bad_option(CMD, ch, argv);
-		}
-	}
-	if (argc - optind != 2)
+	if (rc)
+		return rc;
+	if (argc - first != 2)
 		return cmd_usage_error(CMD, "expected HOST PORT");
-	o->host = argv[optind];
-	o->port = argv[optind + 1];
+	o->host = argv[first];
+	o->port = argv[first + 1];
 	if (parse_ports(o, err) < 0)
 		return cmd_usage_error(CMD, "%s", err);
 	return 0;
@@ -743,7 +702,7 @@ static int relay_start(const struct client_opts *o, int fd)
 	return status;
 }
 
-int cmd_tcp_client(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	struct client_opts o;
 	struct addrinfo *src = NULL;
@@ -781,3 +740,12 @@ int cmd_tcp_client(int argc, char **argv)
 		freeaddrinfo(src);
 	return rc;
 }
+
+const struct cmd cmd_tcp_client = {
+	CMD, run, "connect to HOST PORT; stdin to the socket, the socket to stdout",
+	"[OPTIONS] HOST PORT",
+	"Connect to HOST PORT: stdin goes to the socket, the socket to stdout.\n"
+	"At the end of stdin the connection is half-closed and the reply is read\n"
+	"until the server closes; the server closing ends the client.",
+	client_opts, NULL, 0
+};

@@ -7,7 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,27 +20,6 @@
 #define MAX_DGRAM 65507
 #define RTO_START_MS 50
 #define RTO_MAX_MS 1000
-
-const char cmd_udp_client_usage[] =
-	"usage: nettool udp-client [OPTIONS] HOST PORT\n"
-	"Send each line of stdin (newline stripped) as one datagram; write each\n"
-	"reply as a line. After stdin ends, wait until every datagram has had a\n"
-	"reply or SECS pass without one.\n\n"
-	"  -4, -6             IPv4 or IPv6 only\n"
-	"  -n                 numeric HOST only, no DNS\n"
-	"  -w SECS            wait for replies this long after the last (default 2)\n"
-	"  -N                 send without waiting for replies\n"
-	"  -x, --hex          print replies as hex\n"
-	"      --unpack FMT   decode each reply as one record of FMT\n"
-	"      --pack FMT     each line holds values: send them packed as a record\n"
-	"      --raw          send stdin's bytes in datagrams of up to --size bytes\n"
-	"      --size N       datagram size for --raw (default 1024, at most 65507)\n"
-	"      --broadcast    allow a broadcast destination\n"
-	"      --reliable     acknowledged delivery, each record exactly once\n"
-	"      --retries N    --reliable: resends before giving up (default 8)\n"
-	"      --window N     --reliable: records in flight (default 256, at most 1024)\n"
-	"  -v, --verbose      report the destination and a summary\n"
-	"  -h, --help         this help\n";
 
 struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt;
@@ -433,64 +412,47 @@ static int client_run(struct uclient *c)
 
 /* ---- setup ---- */
 
+#define O(field) offsetof(struct uopts, field)
+static const struct opt uopts_table[] = {
+	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
+	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	{ 'n', NULL, OPT_FLAG, O(flags), 0, NULL, "numeric HOST only, no DNS", 0, NET_NUMERIC, NULL },
+	{ 'w', NULL, OPT_SECS, O(wait_ms), 0, "SECS",
+	  "wait for replies this long after the last (default 2)", 0, 0, NULL },
+	{ 'N', NULL, OPT_FLAG, O(no_wait), 0, NULL, "send without waiting for replies", 0, 0, NULL },
+	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "print replies as hex", 0, 0, NULL },
+	{ 0, "unpack", OPT_STRING, O(unpack_fmt), 0, "FMT", "decode each reply as one record of FMT",
+	  0, 0, NULL },
+	{ 0, "pack", OPT_STRING, O(pack_fmt), 0, "FMT",
+	  "each line holds values: send them packed as a record", 0, 0, NULL },
+	{ 0, "raw", OPT_FLAG, O(raw), 0, NULL, "send stdin's bytes in datagrams of up to --size bytes",
+	  0, 0, NULL },
+	{ 0, "size", OPT_COUNT, O(size), 0, "N", "datagram size for --raw (default 1024, at most 65507)",
+	  1, MAX_DGRAM, NULL },
+	{ 0, "broadcast", OPT_FLAG, O(broadcast), 0, NULL, "allow a broadcast destination", 0, 0, NULL },
+	{ 0, "reliable", OPT_FLAG, O(reliable), 0, NULL,
+	  "acknowledged delivery, each record exactly once", 0, 0, NULL },
+	{ 0, "retries", OPT_COUNT, O(retries), 0, "N",
+	  "--reliable: resends before giving up (default 8)", 0, 100, NULL },
+	{ 0, "window", OPT_COUNT, O(window), 0, "N",
+	  "--reliable: records in flight (default 256, at most 1024)", 1, RD_WINDOW, NULL },
+	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "report the destination and a summary",
+	  0, 0, NULL },
+	OPT_END
+};
+#undef O
+
 static int parse_args(int argc, char **argv, struct uopts *o)
 {
-	static const struct option longopts[] = {
-		{ "hex", no_argument, NULL, 'x' },
-		{ "unpack", required_argument, NULL, 'U' },
-		{ "pack", required_argument, NULL, 'P' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "size", required_argument, NULL, 'S' },
-		{ "broadcast", no_argument, NULL, 'B' },
-		{ "reliable", no_argument, NULL, 'R' },
-		{ "retries", required_argument, NULL, 'T' },
-		{ "window", required_argument, NULL, 'W' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char err[NT_ERR_LEN];
-	int ch;
+	int first, rc = cmd_parse(&cmd_udp_client, argc, argv, o, &first);
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":46nw:Nxvh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case '4': o->family = AF_INET; break;
-		case '6': o->family = AF_INET6; break;
-		case 'n': o->flags |= NET_NUMERIC; break;
-		case 'w':
-			if (util_parse_secs(optarg, &o->wait_ms, err) < 0)
-				return cmd_usage_error(CMD, "-w: %s", err);
-			break;
-		case 'N': o->no_wait = 1; break;
-		case 'x': o->hex = 1; break;
-		case 'U': o->unpack_fmt = optarg; break;
-		case 'P': o->pack_fmt = optarg; break;
-		case 'r': o->raw = 1; break;
-		case 'S':
-			if (util_parse_ulong(optarg, 1, MAX_DGRAM, &o->size, err) < 0)
-				return cmd_usage_error(CMD, "--size: %s", err);
-			break;
-		case 'B': o->broadcast = 1; break;
-		case 'R': o->reliable = 1; break;
-		case 'T':
-			if (util_parse_ulong(optarg, 0, 100, &o->retries, err) < 0)
-				return cmd_usage_error(CMD, "--retries: %s", err);
-			break;
-		case 'W':
-			if (util_parse_ulong(optarg, 1, RD_WINDOW, &o->window, err) < 0)
-				return cmd_usage_error(CMD, "--window: %s", err);
-			break;
-		case 'v': o->verbose = 1; break;
-		case 'h': fputs(cmd_udp_client_usage, stdout); return -1;
-		default: return cmd_bad_option(CMD, ch, argv);
-		}
-	}
-	if (argc - optind != 2)
+	if (rc)
+		return rc;
+	if (argc - first != 2)
 		return cmd_usage_error(CMD, "expected HOST PORT");
-	o->host = argv[optind];
-	o->port = argv[optind + 1];
+	o->host = argv[first];
+	o->port = argv[first + 1];
 	if (util_parse_port(o->port, 0, &(unsigned){ 0 }, err) < 0)
 		return cmd_usage_error(CMD, "%s", err);
 	if (o->raw && o->pack_fmt)
@@ -576,7 +538,7 @@ static int client_setup(struct uclient *c)
 	return client_open(c);
 }
 
-int cmd_udp_client(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	struct uopts o;
 	struct uclient c;
@@ -615,3 +577,10 @@ int cmd_udp_client(int argc, char **argv)
 	buf_free(&c.out);
 	return rc;
 }
+
+const struct cmd cmd_udp_client = {
+	CMD, run, "send stdin lines as datagrams and print the replies", "[OPTIONS] HOST PORT",
+	"Send each line of stdin (newline stripped) as one datagram; write each\n"
+	"reply as a line. After stdin ends, wait until every datagram has had a\n"
+	"reply or SECS pass without one.", uopts_table, NULL, 0
+};

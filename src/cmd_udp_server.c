@@ -2,13 +2,14 @@
 #include "nettool/cmd.h"
 #include "nettool/loop.h"
 #include "nettool/net.h"
+#include "nettool/server.h"
 #include "nettool/pack.h"
 #include "nettool/rdgram.h"
 #include "nettool/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +25,6 @@
 #define HELD_TOTAL_MAX ((size_t)64 << 20) /* and for all peers */
 #define SWEEP_MS 1000
 
-const char cmd_udp_server_usage[] =
-	"usage: nettool udp-server [OPTIONS]\n"
-	"Receive datagrams from any number of peers; print one line per datagram.\n\n"
-	"  -p, --port PORT       port (default 8888; 0 picks a free one)\n"
-	"  -b, --bind ADDR       address (default: all, IPv4 and IPv6)\n"
-	"  -4, -6                IPv4 or IPv6 only\n"
-	"  -x, --hex             print payloads as hex\n"
-	"      --peer            prefix each line with the sender ADDR:PORT and a tab\n"
-	"      --unpack FMT      decode each datagram as one record of FMT\n"
-	"      --printf TEMPLATE with --unpack: format records with a template\n"
-	"  -o, --output FILE     append the lines to FILE\n"
-	"      --sync            fsync FILE after each line\n"
-	"      --echo            send each datagram back to its sender\n"
-	"      --reply TEXT      send TEXT to each sender\n"
-	"      --count N         exit after N accepted datagrams\n"
-	"      --reliable        acknowledged delivery (see nettool(1))\n"
-	"      --forget SECS     --reliable: forget a peer quiet that long (default 60)\n"
-	"  -v, --verbose         log rejected datagrams in full\n"
-	"  -h, --help            this help\n";
-
 struct peer {
 	struct sockaddr_storage addr;
 	socklen_t len;
@@ -54,10 +35,10 @@ struct peer {
 };
 
 struct userver {
-	const char *host, *port_str, *out_path, *reply, *unpack_fmt, *tmpl;
-	unsigned port;
-	int family, hex, peer_prefix, sync, echo, reliable, verbose, forget_ms;
-	unsigned long long count;
+	struct server_addr addr;
+	const char *out_path, *reply, *unpack_fmt, *tmpl;
+	int hex, peer_prefix, sync, echo, reliable, verbose, forget_ms;
+	unsigned long count;
 	int fd, out_fd, stop_status;
 	struct loop *lp;
 	struct loop_io io, sio;
@@ -341,67 +322,43 @@ static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
 	loop_stop(lp);
 }
 
+#define O(field) offsetof(struct userver, field)
+static const struct opt userver_opts[] = {
+	{ 'p', "port", OPT_PORT, O(addr.port), O(addr.port_str), "PORT",
+	  "port (default 8888; 0 picks a free one)", 0, 0, NULL },
+	{ 'b', "bind", OPT_STRING, O(addr.host), 0, "ADDR",
+	  "address (default: all, IPv4 and IPv6)", 0, 0, NULL },
+	{ '4', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
+	{ '6', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "print payloads as hex", 0, 0, NULL },
+	{ 0, "peer", OPT_FLAG, O(peer_prefix), 0, NULL,
+	  "prefix each line with the sender ADDR:PORT and a tab", 0, 0, NULL },
+	{ 0, "unpack", OPT_STRING, O(unpack_fmt), 0, "FMT",
+	  "decode each datagram as one record of FMT", 0, 0, NULL },
+	{ 0, "printf", OPT_STRING, O(tmpl), 0, "TEMPLATE",
+	  "with --unpack: format records with a template", 0, 0, NULL },
+	{ 'o', "output", OPT_STRING, O(out_path), 0, "FILE", "append the lines to FILE", 0, 0, NULL },
+	{ 0, "sync", OPT_FLAG, O(sync), 0, NULL, "fsync FILE after each line", 0, 0, NULL },
+	{ 0, "echo", OPT_FLAG, O(echo), 0, NULL, "send each datagram back to its sender", 0, 0, NULL },
+	{ 0, "reply", OPT_STRING, O(reply), 0, "TEXT", "send TEXT to each sender", 0, 0, NULL },
+	{ 0, "count", OPT_COUNT, O(count), 0, "N", "exit after N accepted datagrams", 1, ~0UL, NULL },
+	{ 0, "reliable", OPT_FLAG, O(reliable), 0, NULL, "acknowledged delivery (see nettool(1))",
+	  0, 0, NULL },
+	{ 0, "forget", OPT_SECS, O(forget_ms), 0, "SECS",
+	  "--reliable: forget a peer quiet that long (default 60)", 1, 0, NULL },
+	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "log rejected datagrams in full", 0, 0, NULL },
+	OPT_END
+};
+#undef O
+
 static int parse_args(int argc, char **argv, struct userver *s)
 {
-	static const struct option longopts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "hex", no_argument, NULL, 'x' },
-		{ "peer", no_argument, NULL, 'E' },
-		{ "unpack", required_argument, NULL, 'U' },
-		{ "printf", required_argument, NULL, 'P' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "sync", no_argument, NULL, 'S' },
-		{ "echo", no_argument, NULL, 'e' },
-		{ "reply", required_argument, NULL, 'r' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "reliable", no_argument, NULL, 'R' },
-		{ "forget", required_argument, NULL, 'F' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char err[NT_ERR_LEN];
-	unsigned long v;
-	int ch;
+	int first, rc = cmd_parse(&cmd_udp_server, argc, argv, s, &first);
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":p:b:46xo:vh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			if (util_parse_port(optarg, 1, &s->port, err) < 0)
-				return cmd_usage_error(CMD, "%s", err);
-			s->port_str = optarg;
-			break;
-		case 'b': s->host = optarg; break;
-		case '4': s->family = AF_INET; break;
-		case '6': s->family = AF_INET6; break;
-		case 'x': s->hex = 1; break;
-		case 'E': s->peer_prefix = 1; break;
-		case 'U': s->unpack_fmt = optarg; break;
-		case 'P': s->tmpl = optarg; break;
-		case 'o': s->out_path = optarg; break;
-		case 'S': s->sync = 1; break;
-		case 'e': s->echo = 1; break;
-		case 'r': s->reply = optarg; break;
-		case 'c':
-			if (util_parse_ulong(optarg, 1, ~0UL, &v, err) < 0)
-				return cmd_usage_error(CMD, "--count: %s", err);
-			s->count = v;
-			break;
-		case 'R': s->reliable = 1; break;
-		case 'F':
-			if (util_parse_secs(optarg, &s->forget_ms, err) < 0 || !s->forget_ms)
-				return cmd_usage_error(CMD, "--forget: invalid '%s'", optarg);
-			break;
-		case 'v': s->verbose = 1; break;
-		case 'h': fputs(cmd_udp_server_usage, stdout); return -1;
-		default: return cmd_bad_option(CMD, ch, argv);
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (rc)
+		return rc;
+	if (first < argc)
+		return cmd_usage_error(CMD, "unexpected argument '%s'", argv[first]);
 	if (s->tmpl && !s->unpack_fmt)
 		return cmd_usage_error(CMD, "--printf needs --unpack FMT");
 	if (s->reliable && (s->echo || s->reply))
@@ -438,25 +395,19 @@ static int setup_output(struct userver *s)
 	return 0;
 }
 
-static int server_open(struct userver *s, char *err)
+static int userver_open(struct userver *s, char *err)
 {
-	struct addrinfo *ai = NULL;
-	int rcvbuf = 4 << 20;
+	int rcvbuf = 4 << 20, status;
 
-	if (s->host && net_resolve(s->host, s->port_str, s->family, SOCK_DGRAM,
-				   NET_PASSIVE, &ai, err) < 0)
-		return NT_EXIT_RESOLVE;
-	s->fd = net_listen(ai, s->port, s->family, SOCK_DGRAM, 0, 0, err);
-	if (ai)
-		freeaddrinfo(ai);
+	s->fd = server_listen(&s->addr, SOCK_DGRAM, 0, &status, err);
 	if (s->fd < 0)
-		return NT_EXIT_FAIL;
+		return status;
 	/* absorb bursts from many senders; the kernel caps it */
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	return 0;
 }
 
-static void server_free(struct userver *s)
+static void userver_free(struct userver *s)
 {
 	size_t b;
 
@@ -480,10 +431,10 @@ static void server_free(struct userver *s)
 	free(s);
 }
 
-int cmd_udp_server(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	struct userver *s = calloc(1, sizeof *s);
-	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
+	char err[NT_ERR_LEN];
 	int rc;
 
 	if (!s) {
@@ -491,21 +442,19 @@ int cmd_udp_server(int argc, char **argv)
 		return NT_EXIT_FAIL;
 	}
 	s->fd = s->out_fd = s->sio.fd = -1;
-	s->port = 8888;
-	s->port_str = "8888";
-	s->family = AF_UNSPEC;
+	s->addr = (struct server_addr){ NULL, "8888", 8888, AF_UNSPEC, 0 };
 	s->forget_ms = 60000;
 	rc = parse_args(argc, argv, s);
 	if (rc == 0)
 		rc = setup_output(s);
-	if (rc == 0 && (rc = server_open(s, err)) != 0)
+	if (rc == 0 && (rc = userver_open(s, err)) != 0)
 		nt_warn(CMD, "%s", err);
 	if (rc == 0 && (!(s->lp = loop_new(err)) || (s->sio.fd = util_signal_pipe(err)) < 0)) {
 		nt_warn(CMD, "%s", err);
 		rc = NT_EXIT_FAIL;
 	}
 	if (rc) {
-		server_free(s);
+		userver_free(s);
 		return rc < 0 ? 0 : rc;
 	}
 	s->io.fd = s->fd;
@@ -517,10 +466,10 @@ int cmd_udp_server(int argc, char **argv)
 	if (loop_io_add(s->lp, &s->io, err) < 0 || loop_io_add(s->lp, &s->sio, err) < 0 ||
 	    (s->reliable && loop_timer_set(s->lp, &s->sweep, SWEEP_MS) < 0)) {
 		nt_warn(CMD, "%s", err);
-		server_free(s);
+		userver_free(s);
 		return NT_EXIT_FAIL;
 	}
-	nt_warn(CMD, "listening on %s", net_fd_addr(s->fd, 0, addr));
+	server_announce(CMD, s->fd);
 	if (loop_run(s->lp, err) < 0) {
 		nt_warn(CMD, "%s", err);
 		s->stop_status = NT_EXIT_FAIL;
@@ -528,6 +477,12 @@ int cmd_udp_server(int argc, char **argv)
 	nt_warn(CMD, "stopped: %llu received, %llu accepted, %llu rejected, %llu replied",
 		s->received, s->accepted, s->rejected, s->replied);
 	rc = s->stop_status;
-	server_free(s);
+	userver_free(s);
 	return rc;
 }
+
+const struct cmd cmd_udp_server = {
+	CMD, run, "receive datagrams from many peers; replies, records, acknowledgements",
+	"[OPTIONS]", "Receive datagrams from any number of peers; print one line per datagram.",
+	userver_opts, NULL, 0
+};

@@ -6,7 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +16,11 @@
 #define UNPACK_READ (256 * 1024)
 #define UNPACK_FLUSH (128 * 1024)
 
-const char cmd_unpack_usage[] =
-	"usage: nettool unpack [-x] [--repr | --printf TEMPLATE] FMT [FILE]\n"
-	"Read consecutive records of struct.calcsize(FMT) bytes from FILE or stdin\n"
-	"and print one line per record: fields separated by tabs, integers in\n"
-	"decimal, floats as Python's repr prints them, bools true/false, bytes with\n"
-	"the escapes nettool pack reads (trailing NULs of s fields dropped).\n\n"
-	"  -x, --hex              read hex text instead of raw bytes\n"
-	"      --repr             print repr(struct.unpack(FMT, record)) as Python does\n"
-	"      --printf TEMPLATE  format each record with a printf-style template,\n"
-	"                         one conversion per field (%s: bytes up to a NUL)\n"
-	"  -h, --help             this help\n";
-
 struct unpacker {
 	struct pack_format f;
 	struct pack_value *vals;
 	struct pack_printf *pf;
+	const char *tmpl;
 	int repr, hex;
 	struct buf out;
 	unsigned long long records;
@@ -159,42 +148,41 @@ static int unpack_stream(struct unpacker *u, int fd)
 	return status < 0 ? NT_EXIT_FAIL : status == 1 ? 0 : status;
 }
 
-int cmd_unpack(int argc, char **argv)
+#define O(field) offsetof(struct unpacker, field)
+static const struct opt unpack_opts[] = {
+	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "read hex text instead of raw bytes", 0, 0, NULL },
+	{ 0, "repr", OPT_FLAG, O(repr), 0, NULL, "print repr(struct.unpack(FMT, record)) as Python does",
+	  0, 0, NULL },
+	{ 0, "printf", OPT_STRING, O(tmpl), 0, "TEMPLATE",
+	  "format each record with a printf-style template,\n"
+	  "one conversion per field (%s: bytes up to a NUL)", 0, 0, NULL },
+	OPT_END
+};
+#undef O
+
+static int run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "hex", no_argument, NULL, 'x' },
-		{ "repr", no_argument, NULL, 'R' },
-		{ "printf", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct unpacker u;
-	const char *tmpl = NULL;
+	const char *tmpl;
 	char err[NT_ERR_LEN];
-	int ch, fd = STDIN_FILENO, status = NT_EXIT_FAIL;
+	int first, fd = STDIN_FILENO, status = NT_EXIT_FAIL;
 
 	memset(&u, 0, sizeof u);
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":xh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'x': u.hex = 1; break;
-		case 'R': u.repr = 1; break;
-		case 'P': tmpl = optarg; break;
-		case 'h': fputs(cmd_unpack_usage, stdout); return 0;
-		default: return cmd_bad_option(CMD, ch, argv);
-		}
-	}
-	if (argc - optind < 1 || argc - optind > 2)
+	status = cmd_parse(&cmd_unpack, argc, argv, &u, &first);
+	if (status)
+		return status < 0 ? 0 : status;
+	status = NT_EXIT_FAIL;
+	tmpl = u.tmpl;
+	if (argc - first < 1 || argc - first > 2)
 		return cmd_usage_error(CMD, "expected FMT [FILE]");
 	if (u.repr && tmpl)
 		return cmd_usage_error(CMD, "--repr and --printf exclude each other");
-	if (pack_compile(argv[optind], &u.f, err) < 0) {
-		nt_warn(CMD, "bad format '%s': %s", argv[optind], err);
+	if (pack_compile(argv[first], &u.f, err) < 0) {
+		nt_warn(CMD, "bad format '%s': %s", argv[first], err);
 		return NT_EXIT_FAIL;
 	}
 	if (u.f.size == 0) {
-		nt_warn(CMD, "format '%s' has size 0: nothing to unpack", argv[optind]);
+		nt_warn(CMD, "format '%s' has size 0: nothing to unpack", argv[first]);
 		goto out;
 	}
 	if (tmpl && !(u.pf = pack_printf_compile(tmpl, &u.f, err))) {
@@ -206,10 +194,10 @@ int cmd_unpack(int argc, char **argv)
 		nt_warn(CMD, "out of memory");
 		goto out;
 	}
-	if (argc - optind == 2 && strcmp(argv[optind + 1], "-") != 0) {
-		fd = open(argv[optind + 1], O_RDONLY | O_CLOEXEC);
+	if (argc - first == 2 && strcmp(argv[first + 1], "-") != 0) {
+		fd = open(argv[first + 1], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			nt_warn(CMD, "%s: %s", argv[optind + 1], strerror(errno));
+			nt_warn(CMD, "%s: %s", argv[first + 1], strerror(errno));
 			goto out;
 		}
 	}
@@ -223,3 +211,12 @@ out:
 	pack_free(&u.f);
 	return status;
 }
+
+const struct cmd cmd_unpack = {
+	CMD, run, "print records of bytes as Python's struct.unpack reads them",
+	"[-x] [--repr | --printf TEMPLATE] FMT [FILE]",
+	"Read consecutive records of struct.calcsize(FMT) bytes from FILE or stdin\n"
+	"and print one line per record: fields separated by tabs, integers in\n"
+	"decimal, floats as Python's repr prints them, bools true/false, bytes with\n"
+	"the escapes nettool pack reads (trailing NULs of s fields dropped).", unpack_opts, NULL, 0
+};

@@ -1,9 +1,12 @@
 #include "nettool/http.h"
+#include "nettool/buf.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum {
 	S_HEAD, S_BODY_LEN, S_BODY_CLOSE, S_CHUNK_SIZE, S_CHUNK_DATA, S_CHUNK_CRLF,
@@ -498,4 +501,162 @@ enum http_event http_parse_eof(struct http_parser *p)
 	default:
 		return fail(p, HTTP_E_EOF, "transfer closed inside the chunked body");
 	}
+}
+
+/* ---- helpers for composing and checking messages ---- */
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+void http_date_format(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (mon 0..11). */
+static long long days_from_civil(int y, int mon, int d)
+{
+	int yy = y - (mon < 2), era = (yy >= 0 ? yy : yy - 399) / 400, yoe = yy - era * 400;
+	int mp = (mon + 10) % 12, doy = (153 * mp + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return (long long)era * 146097 + doe - 719468;
+}
+
+time_t http_date_parse(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4];
+	int d, y, h, m, sec, n = 0;
+	const char *p;
+
+	if (sscanf(s, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &h, &m, &sec, &n) != 6 ||
+	    !n)
+		return -1;
+	p = strstr(months, mon);
+	if (!p || (p - months) % 3 || strlen(mon) != 3)
+		return -1;
+	return (time_t)(days_from_civil(y, (int)(p - months) / 3, d) * 86400 + h * 3600 +
+			m * 60 + sec);
+}
+
+/* Whether v, from p on, holds s followed by the end, a comma or a space. */
+static int list_item_is(const char *p, const char *s, size_t n, int nocase)
+{
+	int same = nocase ? !strncasecmp(p, s, n) : !strncmp(p, s, n);
+
+	return same && (p[n] == '\0' || p[n] == ',' || p[n] == ' ');
+}
+
+int http_has_token(const char *v, const char *token)
+{
+	size_t n = strlen(token);
+
+	while (v && *v) {
+		while (*v == ' ' || *v == ',')
+			v++;
+		if (list_item_is(v, token, n, 1))
+			return 1;
+		v += strcspn(v, ",");
+	}
+	return 0;
+}
+
+int http_etag_match(const char *inm, const char *etag)
+{
+	const char *p = inm;
+	size_t n = strlen(etag);
+
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		if (list_item_is(p, etag, n, 0))
+			return 1;
+		p += strcspn(p, ",");
+	}
+	return 0;
+}
+
+/* Decimal digits at *p into *v (saturating at UINT64_MAX); the count. */
+static int digits(const char **p, uint64_t *v)
+{
+	int n = 0;
+
+	for (*v = 0; **p >= '0' && **p <= '9'; (*p)++, n++)
+		*v = *v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : *v * 10 + (uint64_t)(**p - '0');
+	return n;
+}
+
+int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+	const char *p;
+	uint64_t a, b;
+	int da, db;
+
+	if (strncasecmp(h, "bytes=", 6))
+		return 0;
+	p = h + 6;
+	if (strchr(p, ','))
+		return 0; /* several ranges: the whole file, as RFC 9110 allows */
+	da = digits(&p, &a);
+	if (*p++ != '-')
+		return 0;
+	db = digits(&p, &b);
+	if (*p || (!da && !db))
+		return 0;
+	if (!da) { /* the last b bytes */
+		if (!b || !size)
+			return -1;
+		*from = b > size ? 0 : size - b;
+		*to = size - 1;
+		return 1;
+	}
+	if (a >= size || (db && b < a))
+		return -1;
+	*from = a;
+	*to = !db || b >= size ? size - 1 : b;
+	return 1;
+}
+
+int http_html_escape(struct buf *b, const char *s)
+{
+	int rc = 0;
+
+	for (; *s && rc == 0; s++)
+		switch (*s) {
+		case '<': rc = buf_append(b, "&lt;", 4); break;
+		case '>': rc = buf_append(b, "&gt;", 4); break;
+		case '&': rc = buf_append(b, "&amp;", 5); break;
+		case '"': rc = buf_append(b, "&quot;", 6); break;
+		case '\'': rc = buf_append(b, "&#39;", 5); break;
+		default: rc = buf_putc(b, *s);
+		}
+	return rc;
 }

@@ -2,39 +2,15 @@
 #include "nettool/util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const struct cmd commands[] = {
-	{ "tcp-client", cmd_tcp_client,
-	  "connect to HOST PORT; stdin to the socket, the socket to stdout",
-	  cmd_tcp_client_usage },
-	{ "tcp-echo-server", cmd_tcp_echo_server,
-	  "echo every byte back to each client (RFC 862)",
-	  cmd_tcp_echo_server_usage },
-	{ "udp-server", cmd_udp_server,
-	  "receive datagrams from many peers; replies, records, acknowledgements",
-	  cmd_udp_server_usage },
-	{ "udp-client", cmd_udp_client,
-	  "send stdin lines as datagrams and print the replies",
-	  cmd_udp_client_usage },
-	{ "http-get", cmd_http_get,
-	  "fetch an http:// URL (a small curl)",
-	  cmd_http_get_usage },
-	{ "http-serve", cmd_http_serve,
-	  "serve a directory over HTTP/1.1 (GET, HEAD)",
-	  cmd_http_serve_usage },
-	{ "pack", cmd_pack,
-	  "pack values into bytes as Python's struct.pack does",
-	  cmd_pack_usage },
-	{ "unpack", cmd_unpack,
-	  "print records of bytes as Python's struct.unpack reads them",
-	  cmd_unpack_usage },
+static const struct cmd *const commands[] = {
+	&cmd_tcp_client, &cmd_tcp_echo_server, &cmd_udp_server, &cmd_udp_client,
+	&cmd_http_get, &cmd_http_serve, &cmd_pack, &cmd_unpack,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -47,7 +23,7 @@ static void usage(FILE *f)
 		   "       nettool help SUBCOMMAND | --help | --version\n\n"
 		   "Subcommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-17s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-17s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nRun 'nettool SUBCOMMAND --help' for its options.\n");
 }
 
@@ -57,31 +33,11 @@ static const struct cmd *find(const char *name)
 	size_t i;
 
 	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
 	fprintf(stderr, "nettool: unknown subcommand '%s'\n"
 		"Try 'nettool --help' for the list.\n", name);
 	return NULL;
-}
-
-int cmd_usage_error(const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	nt_warn(cmd, "%s", msg);
-	fprintf(stderr, "Try 'nettool %s --help' for more information.\n", cmd);
-	return NT_EXIT_USAGE;
-}
-
-int cmd_bad_option(const char *cmd, int ch, char **argv)
-{
-	if (ch == ':')
-		return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-	return cmd_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
 /* Flush stdout and report a failure to write it, as git does. */
@@ -121,7 +77,7 @@ static int dispatch(int argc, char **argv)
 		c = find(argv[2]);
 		if (!c)
 			return NT_EXIT_USAGE;
-		fputs(c->usage, stdout);
+		cmd_help(c, stdout);
 		return 0;
 	}
 	c = find(argv[1]);

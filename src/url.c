@@ -1,8 +1,10 @@
 #include "nettool/url.h"
+#include "nettool/buf.h"
 #include "nettool/util.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static int lower(int c)
 {
@@ -295,5 +297,129 @@ int url_resolve(const char *base, const char *ref, char *out, size_t len, char *
 	snprintf(out, len, "%.*s:%s%.*s%.*s%s%.*s", (int)b.ls, b.scheme,
 		 b.has_auth ? "//" : "", (int)b.la, b.has_auth ? b.auth : "", (int)pl, path,
 		 b.has_query ? "?" : "", (int)b.lq, b.has_query ? b.query : "");
+	return 0;
+}
+
+int url_escape(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = 0;
+
+	for (; *s && rc == 0; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			rc = buf_putc(b, (char)c);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			rc = buf_append(b, e, 3);
+		}
+	}
+	return rc;
+}
+
+int url_escape_path(struct buf *b, const char *path)
+{
+	char seg[256];
+
+	while (*path) {
+		size_t n = strcspn(path, "/");
+
+		while (n) { /* a segment in pieces, when longer than seg */
+			size_t k = n < sizeof seg - 1 ? n : sizeof seg - 1;
+
+			memcpy(seg, path, k);
+			seg[k] = '\0';
+			if (url_escape(b, seg) < 0)
+				return -1;
+			path += k;
+			n -= k;
+		}
+		if (*path == '/') {
+			if (buf_putc(b, '/') < 0)
+				return -1;
+			path++;
+		}
+	}
+	return 0;
+}
+
+#define MAP_MAX_SEGS 128
+
+/* Append len bytes of s after a '/' at out[*o]; -1 when flen is short. */
+static int put_seg(char *out, size_t *o, size_t cap, const char *s, size_t len)
+{
+	if (*o + len + 2 > cap)
+		return -1;
+	out[(*o)++] = '/';
+	memcpy(out + *o, s, len);
+	*o += len;
+	return 0;
+}
+
+/* Split raw (a decoded copy of the path is made segment by segment) into
+ * segs: "." dropped, ".." resolved. Returns the count, or -status. */
+static int map_segments(char *raw, char **segs)
+{
+	char *p, *save = NULL;
+	int n = 0;
+
+	for (p = strtok_r(raw, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (strstr(p, "%00") || url_unescape(p) < 0)
+			return -400;
+		if (strchr(p, '/'))
+			return -404; /* an encoded slash names no file */
+		if (!*p || !strcmp(p, "."))
+			continue;
+		if (!strcmp(p, "..")) {
+			if (!n)
+				return -400; /* above the root */
+			n--;
+			continue;
+		}
+		if (n == MAP_MAX_SEGS)
+			return -414;
+		segs[n++] = p;
+	}
+	return n;
+}
+
+int url_map_path(const char *root, const char *target, char *urlpath, size_t ulen,
+		 char *fs, size_t flen, int *slash_end)
+{
+	char raw[URL_MAX], *segs[MAP_MAX_SEGS];
+	size_t n = strcspn(target, "?#"), o = strlen(root), u = 0;
+	int i, nseg;
+
+	if (!strncasecmp(target, "http://", 7)) {
+		target = strchr(target + 7, '/');
+		if (!target)
+			target = "/";
+		n = strcspn(target, "?#");
+	}
+	if (target[0] != '/' || n >= sizeof raw)
+		return 400;
+	memcpy(raw, target, n);
+	raw[n] = '\0';
+	*slash_end = raw[n - 1] == '/';
+	nseg = map_segments(raw, segs);
+	if (nseg < 0)
+		return -nseg;
+	if (o >= flen || ulen < 2)
+		return 414;
+	memcpy(fs, root, o);
+	for (i = 0; i < nseg; i++) {
+		size_t len = strlen(segs[i]);
+
+		if (put_seg(fs, &o, flen, segs[i], len) < 0 ||
+		    put_seg(urlpath, &u, ulen - 1, segs[i], len) < 0)
+			return 414;
+	}
+	fs[o] = '\0';
+	if (!nseg || *slash_end)
+		urlpath[u++] = '/';
+	urlpath[u] = '\0';
 	return 0;
 }

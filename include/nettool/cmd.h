@@ -1,31 +1,61 @@
 #ifndef NETTOOL_CMD_H
 #define NETTOOL_CMD_H
 
-/* One row of the command table in main.c. */
+#include <stddef.h>
+#include <stdio.h>
+
+/* How an option's value is read into the command's options struct. */
+enum opt_kind {
+	OPT_FLAG,   /* no value: the int at off becomes max (1 when max is 0) */
+	OPT_PORT,   /* 0..65535 (1.. when min is 1): unsigned at off, the text at off2 */
+	OPT_COUNT,  /* decimal in [min, max]: unsigned long at off */
+	OPT_SECS,   /* "3" or "0.25" seconds: int milliseconds at off; min 1: not 0 */
+	OPT_STRING, /* the value itself: const char * at off */
+	OPT_FUNC    /* fn(the field at off, value, err) reads it: 0 or -1 */
+};
+
+/* One option of a command: its names, what it sets and its help line. */
+struct opt {
+	int short_name;        /* a letter, or 0 for a long name only */
+	const char *long_name; /* or NULL */
+	enum opt_kind kind;
+	size_t off, off2;
+	const char *arg;       /* the value's name in help; NULL: no value */
+	const char *help;      /* lines after the first start with '\n' */
+	unsigned long min, max;
+	int (*fn)(void *field, const char *arg, char *err);
+};
+
+#define OPT_END { 0, NULL, OPT_FLAG, 0, 0, NULL, NULL, 0, 0, NULL }
+
+/* A subcommand: a row of the command table in main.c. */
 struct cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *summary;
-	const char *usage; /* full --help text */
+	const char *summary;   /* one line in "nettool --help" */
+	const char *synopsis;  /* after "usage: nettool NAME " */
+	const char *about;     /* the paragraph under the usage line */
+	const struct opt *opts;
+	const char *notes;     /* printed after the options, or NULL */
+	int in_order;          /* options end at the first operand (pack's "-7") */
 };
 
-int cmd_tcp_client(int argc, char **argv);
-int cmd_tcp_echo_server(int argc, char **argv);
-int cmd_pack(int argc, char **argv);
-int cmd_unpack(int argc, char **argv);
-int cmd_udp_server(int argc, char **argv);
-int cmd_udp_client(int argc, char **argv);
-int cmd_http_get(int argc, char **argv);
-int cmd_http_serve(int argc, char **argv);
+extern const struct cmd cmd_tcp_client, cmd_tcp_echo_server, cmd_pack, cmd_unpack,
+	cmd_udp_server, cmd_udp_client, cmd_http_get, cmd_http_serve;
 
-extern const char cmd_tcp_client_usage[];
-extern const char cmd_tcp_echo_server_usage[];
-extern const char cmd_pack_usage[];
-extern const char cmd_unpack_usage[];
-extern const char cmd_udp_server_usage[];
-extern const char cmd_udp_client_usage[];
-extern const char cmd_http_get_usage[];
-extern const char cmd_http_serve_usage[];
+/*
+ * Read argv's options into opts by c's table (-h and --help are added:
+ * they print the help). *first is the index of the first operand. Returns
+ * 0, -1 after printing the help, or NT_EXIT_USAGE after a usage error.
+ */
+int cmd_parse(const struct cmd *c, int argc, char **argv, void *opts, int *first);
+
+/* The --help text, made from the table. */
+void cmd_help(const struct cmd *c, FILE *f);
+
+/* OPT_FUNC readers shared by several commands: a frame mode (enum
+ * frame_mode); an address family letter is an OPT_FLAG. */
+int cmd_opt_frame(void *field, const char *arg, char *err);
 
 /* Print a usage error and the one-line hint; returns NT_EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
@@ -33,8 +63,5 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)))
 #endif
 	;
-
-/* The usage error for getopt_long's ':' (a missing value) or '?'. */
-int cmd_bad_option(const char *cmd, int ch, char **argv);
 
 #endif

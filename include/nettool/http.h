@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * An incremental HTTP/1.1 message parser (RFC 9112), for responses and
@@ -84,5 +85,31 @@ const char *http_field(const struct http_parser *p, const char *name);
 int http_value_ok(const char *v);
 /* A field name: a token. */
 int http_name_ok(const char *name, size_t n);
+
+/* The reason phrase of a status ("Unknown" for one not used here). */
+const char *http_reason(int status);
+
+/* t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), into out. */
+void http_date_format(time_t t, char *out, size_t len);
+/* An IMF-fixdate back to time_t, or -1 when it is not one. */
+time_t http_date_parse(const char *s);
+
+/* Whether the comma-separated list v holds token (case-insensitive). */
+int http_has_token(const char *v, const char *token);
+/* Whether an If-None-Match value matches etag ("*", or the tag, weak
+ * or not). */
+int http_etag_match(const char *inm, const char *etag);
+
+/*
+ * A Range value for a body of size bytes: 1 with [*from, *to] for one
+ * satisfiable range ("bytes=a-b", "a-", "-n"), 0 to send the whole body
+ * (no byte range, several ranges, a syntax it does not know), -1 when it
+ * cannot be satisfied (416).
+ */
+int http_parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to);
+
+struct buf;
+/* Append s with < > & " ' escaped for HTML. Returns 0, or -1. */
+int http_html_escape(struct buf *b, const char *s);
 
 #endif

@@ -37,4 +37,22 @@ int url_resolve(const char *base, const char *ref, char *out, size_t len, char *
 /* Decode %XX in place; returns -1 on a bad escape. */
 int url_unescape(char *s);
 
+struct buf;
+/* Append s percent-encoded but for RFC 3986 unreserved characters. */
+int url_escape(struct buf *b, const char *s);
+/* Append a decoded path in URL form: each segment escaped, '/' kept. */
+int url_escape_path(struct buf *b, const char *path);
+
+/*
+ * Map a request target (origin or absolute form) to a path under root.
+ * Each segment is decoded on its own, so an encoded slash is never a
+ * separator; "." is dropped and ".." resolved without climbing above the
+ * root; %00 is refused. Fills urlpath (decoded, normalized, starting with
+ * '/') and fs (root, then "/SEGMENT" for each segment: never a "." or ".."
+ * segment, an empty one, or a NUL) and *slash_end. Returns 0, or the HTTP
+ * status to answer: 400, 404 (an encoded slash) or 414.
+ */
+int url_map_path(const char *root, const char *target, char *urlpath, size_t ulen,
+		 char *fs, size_t flen, int *slash_end);
+
 #endif

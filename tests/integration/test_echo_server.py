@@ -173,21 +173,22 @@ def test_reset_mid_transfer_leaves_others_alone(t):
     check(srv.stop() == 0)
 
 
-def test_max_clients_refuses_politely(t):
+def test_max_clients_makes_room(t):
     srv = t.server("tcp-echo-server", "--max-clients", "2", "-v")
     a, b = t.connect(srv.port), t.connect(srv.port)
-    for s in (a, b):
+    for s in (a, b):  # a is then the client quiet longest
         s.sendall(b"ping")
         check(recv_exact(s, 4) == b"ping")
     c = t.connect(srv.port)
-    check(recv_all(c) == b"", "third client was served")
-    a.close()
-    srv.wait_line(r"disconnect 127\.0\.0\.1:\d+ \(4 bytes in, 4 out\)")
-    d = t.connect(srv.port)
-    d.sendall(b"pong")
-    check(recv_exact(d, 4) == b"pong", "slot not freed")
+    c.sendall(b"new!")
+    check(recv_exact(c, 4) == b"new!", "third client was not served")
+    check(recv_all(a) == b"", "the quietest client was not closed")
+    srv.wait_line(r"127\.0\.0\.1:\d+: closed to make room")
+    b.sendall(b"pong")
+    check(recv_exact(b, 4) == b"pong", "a busier client was closed")
     check(srv.stop() == 0)
-    check("(1 refused)" in srv.stderr(), srv.stderr())
+    check("(0 refused)" in srv.stderr(), srv.stderr())
+    srv.wait_line(r"1 connections closed to make room")
 
 
 def test_idle_timeout_closes_quiet_clients(t):
