@@ -247,6 +247,8 @@ static void client_cb(struct loop *lp, struct loop_io *io, int ev)
 		return;
 	}
 	if ((c->rd_eof || c->base.draining) && !pending(c)) {
+		/* drained: a FIN after the echo, not a reset that loses it */
+		c->base.linger = c->base.draining;
 		server_close(&c->base, c->base.draining ? "server stopping" : NULL);
 		return;
 	}

@@ -72,14 +72,15 @@ void fcache_root_close(struct fcache_root *r)
 	r->fw = NULL;
 }
 
-/* Whether fs, after symlinks, is inside the root; -1 when it is not there. */
+/* Whether fs, after symlinks, is inside the root; -1 with errno set when
+ * that cannot be told (it does not exist, or out of descriptors). */
 static int inside_root(const struct fcache_root *r, const char *fs)
 {
 	char *real = realpath(fs, NULL);
 	int ok;
 
 	if (!real)
-		return errno == ENOENT || errno == ENOTDIR ? -1 : 0;
+		return -1;
 	ok = !strncmp(real, r->path, r->len) &&
 	     (real[r->len] == '\0' || real[r->len] == '/' || (r->len == 1 && r->path[0] == '/'));
 	free(real);

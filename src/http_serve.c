@@ -168,6 +168,16 @@ static void send_error(struct conn *c, int status, int head_only)
 	send_html(c, status, &body, head_only);
 }
 
+/* The status for a path that could not be looked up or opened. */
+static int lookup_status(int err)
+{
+	if (err == ENOENT || err == ENOTDIR)
+		return 404;
+	if (err == EMFILE || err == ENFILE || err == ENOMEM)
+		return 503; /* out of descriptors or memory: try again */
+	return 403;
+}
+
 /* A small body goes out with the head in one write. */
 static int inline_body(struct conn *c, int fd)
 {
@@ -265,7 +275,7 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 	}
 	fd = head_only ? -1 : cfd >= 0 ? cfd : open(fs, O_RDONLY | O_CLOEXEC);
 	if (!head_only && fd < 0) {
-		send_error(c, errno == EACCES ? 403 : 404, head_only);
+		send_error(c, lookup_status(errno), head_only);
 		return;
 	}
 	head_start(c, r > 0 ? 206 : 200);
@@ -418,7 +428,7 @@ static void respond(struct conn *c)
 		return;
 	}
 	if (lookup(c, fs, &st, &in, &e) < 0) {
-		send_error(c, 404, head_only);
+		send_error(c, lookup_status(errno), head_only);
 		return;
 	}
 	if (!in) {

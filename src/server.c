@@ -11,7 +11,7 @@
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_PAUSE_MS 100
-#define LINGER_READS 64
+#define LINGER_READS 16
 
 int server_listen(const struct server_addr *sa, int socktype, int flags,
 		  int *status, char *err)
@@ -56,10 +56,16 @@ unsigned long server_raise_nofile(void)
 	return rl.rlim_cur == RLIM_INFINITY ? 1ul << 20 : (unsigned long)rl.rlim_cur;
 }
 
+/* Descriptors kept for what is not a connection: listeners, pipes, logs,
+ * the files a server opens. */
+static unsigned long fd_reserve(unsigned long nofile)
+{
+	return nofile / 8 < 8 ? 8 : nofile / 8 > 256 ? 256 : nofile / 8;
+}
+
 unsigned long server_default_max(unsigned long nofile, unsigned per_conn)
 {
-	/* the rest: listeners, pipes, log files, a file cache */
-	unsigned long reserve = nofile / 8 < 8 ? 8 : nofile / 8 > 256 ? 256 : nofile / 8;
+	unsigned long reserve = fd_reserve(nofile);
 
 	if (nofile <= reserve + per_conn)
 		return 1;
@@ -101,6 +107,8 @@ void server_progress(struct server_conn *c)
 	}
 }
 
+static void conn_free(struct server_conn *c);
+
 static uint64_t deadline_due(const struct server_conn *c)
 {
 	const struct server *s = c->srv;
@@ -109,6 +117,7 @@ static uint64_t deadline_due(const struct server_conn *c)
 	case SERVER_IDLE: return c->progress + (uint64_t)s->idle_ms;
 	case SERVER_HEAD: return c->start + (uint64_t)s->head_ms;
 	case SERVER_SEND: return c->progress + (uint64_t)s->send_ms;
+	case SERVER_LINGER: return c->start + SERVER_LINGER_MS;
 	default: return 0;
 	}
 }
@@ -118,7 +127,7 @@ static int deadline_ms(const struct server_conn *c)
 	const struct server *s = c->srv;
 
 	return c->kind == SERVER_IDLE ? s->idle_ms : c->kind == SERVER_HEAD ? s->head_ms :
-	       c->kind == SERVER_SEND ? s->send_ms : 0;
+	       c->kind == SERVER_SEND ? s->send_ms : c->kind == SERVER_LINGER ? SERVER_LINGER_MS : 0;
 }
 
 void server_deadline(struct server_conn *c, enum server_deadline kind)
@@ -146,32 +155,18 @@ static void timer_cb(struct loop *lp, struct loop_timer *t)
 		loop_timer_set(lp, t, due - now);
 		return;
 	}
-	if (c->srv->cls->timeout)
+	if (c->kind == SERVER_LINGER)
+		conn_free(c);
+	else if (c->srv->cls->timeout)
 		c->srv->cls->timeout(c, c->kind);
 	else
 		server_close(c, "idle timeout");
 }
 
-/* Send FIN and read away what the client already sent (up to a bound),
- * so the close is not a reset that destroys what is in flight to it. */
-static void linger(int fd)
-{
-	char tmp[16384];
-	int i;
-
-	shutdown(fd, SHUT_WR);
-	for (i = 0; i < LINGER_READS; i++)
-		if (read(fd, tmp, sizeof tmp) <= 0 && errno != EINTR)
-			break;
-}
-
-void server_close(struct server_conn *c, const char *why)
+static void conn_free(struct server_conn *c)
 {
 	struct server *s = c->srv;
 
-	s->cls->close(c, why);
-	if (c->linger)
-		linger(c->io.fd);
 	loop_io_del(s->lp, &c->io);
 	loop_timer_stop(s->lp, &c->timer);
 	close(c->io.fd);
@@ -181,6 +176,59 @@ void server_close(struct server_conn *c, const char *why)
 	free(c);
 	if (s->stopping && !s->head)
 		loop_stop(s->lp);
+}
+
+/* Read away what the client sends; 1 at its end (or an error), 0 when
+ * it would block or after a bound. */
+static int discard_input(int fd)
+{
+	char tmp[16384];
+	int i;
+
+	for (i = 0; i < LINGER_READS; i++) {
+		ssize_t n = read(fd, tmp, sizeof tmp);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void linger_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	(void)lp;
+	(void)ev;
+	if (discard_input(io->fd))
+		conn_free(io->data);
+}
+
+void server_close(struct server_conn *c, const char *why)
+{
+	struct server *s = c->srv;
+
+	if (c->kind == SERVER_LINGER) {
+		conn_free(c);
+		return;
+	}
+	s->cls->close(c, why);
+	/* Lingering close: FIN after what was sent, then the client's input
+	 * is read away until it closes too (or SERVER_LINGER_MS), so that
+	 * closing is not a reset that destroys what is still in flight. */
+	if (!c->linger || s->freeing || shutdown(c->io.fd, SHUT_WR) < 0 ||
+	    discard_input(c->io.fd)) {
+		conn_free(c);
+		return;
+	}
+	c->io.cb = linger_cb;
+	c->kind = SERVER_LINGER;
+	c->start = loop_now(s->lp);
+	if (loop_io_set(s->lp, &c->io, LOOP_READ) < 0 ||
+	    loop_timer_set(s->lp, &c->timer, SERVER_LINGER_MS) < 0)
+		conn_free(c);
 }
 
 /* Full: close the connection quiet the longest. 0 when there is none. */
@@ -270,6 +318,7 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 		struct sockaddr_storage ss;
 		socklen_t len;
 		int fd = net_accept(io->fd, &ss, &len), room = 0;
+		unsigned long n;
 
 		if (fd < 0) {
 			enum net_accept_next next = net_accept_next(errno);
@@ -289,8 +338,12 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 			}
 			room = 1;
 		}
-		if (atomic_fetch_add(s->nclients, 1) >= s->max_clients && !room &&
-		    !make_room(s)) {
+		n = atomic_fetch_add(s->nclients, 1);
+		/* close to the last descriptors (they are handed out lowest
+		 * first, so a high one says so): no more connections than now */
+		if ((unsigned long)fd >= s->fd_high && n < s->fd_cap)
+			s->fd_cap = n;
+		if ((n >= s->max_clients || n >= s->fd_cap) && !room && !make_room(s)) {
 			atomic_fetch_sub(s->nclients, 1);
 			close(fd);
 			s->refused++;
@@ -330,6 +383,8 @@ void server_stop(struct server *s)
 	}
 	for (c = s->head; c; c = next) {
 		next = c->next;
+		if (c->kind == SERVER_LINGER)
+			continue; /* it ends by itself, within the drain */
 		if (s->cls->drain && s->cls->drain(c))
 			c->draining = 1;
 		else
@@ -360,14 +415,19 @@ int server_stop_on(struct server *s, int fd, char *err)
 int server_init(struct server *s, const char *cmd, const struct server_class *cls,
 		struct loop *lp, int lfd, int own, atomic_ulong *shared, char *err)
 {
+	unsigned long nofile;
+
 	s->cmd = cmd;
 	s->cls = cls;
 	s->lp = lp;
 	s->own_listener = own;
 	atomic_init(&s->own_count, 0);
 	s->nclients = shared ? shared : &s->own_count;
+	nofile = server_raise_nofile();
+	s->fd_high = nofile - fd_reserve(nofile) / 2;
+	s->fd_cap = (unsigned long)-1;
 	if (!s->max_clients)
-		s->max_clients = server_default_max(server_raise_nofile(), 1);
+		s->max_clients = server_default_max(nofile, 1);
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->lio.fd = lfd;
 	s->lio.events = LOOP_READ;
@@ -380,7 +440,7 @@ int server_init(struct server *s, const char *cmd, const struct server_class *cl
 
 void server_free(struct server *s)
 {
-	s->stopping = 1;
+	s->stopping = s->freeing = 1;
 	while (s->head)
 		server_close(s->head, "server stopping");
 	if (s->lp) {

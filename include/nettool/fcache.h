@@ -56,7 +56,8 @@ void fcache_root_close(struct fcache_root *r);
  * (ms): 0 with its metadata, *inside (whether it lies inside the root
  * after symlinks) and, for a regular file or directory inside it, *e:
  * the cache's entry (a file's descriptor and validators), valid until
- * the next lookup; -1 when it does not exist. A file changed or replaced
+ * the next lookup; -1 with errno set when it cannot be looked up (ENOENT,
+ * ENOTDIR: it does not exist; EACCES; EMFILE...). A file changed or replaced
  * is seen by the next lookup that starts after the change.
  */
 int fcache_lookup(struct fcache *c, uint64_t now, const char *fs, struct stat *st,

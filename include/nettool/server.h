@@ -14,7 +14,8 @@
  * and one shutdown rule.
  *
  * Full: at --max-clients connections (by default what the descriptor
- * limit allows), or out of descriptors, a new connection is still
+ * limit allows), or close to running out of descriptors (some are kept
+ * for the files a server opens), a new connection is still
  * accepted and the connection that has gone longest without a byte in or
  * out is closed to make room; a worker with no connection of its own to
  * close closes the new one instead. Nothing waits in the listen queue
@@ -26,6 +27,7 @@
  */
 
 #define SERVER_DRAIN_MS 2000
+#define SERVER_LINGER_MS 2000
 
 /* Where to listen: -p, -b, -4/-6, --backlog. */
 struct server_addr {
@@ -59,7 +61,8 @@ enum server_deadline {
 	SERVER_NONE,
 	SERVER_IDLE, /* idle_ms after the last byte in or out */
 	SERVER_HEAD, /* head_ms after the first byte of a request (start) */
-	SERVER_SEND  /* send_ms without a byte leaving */
+	SERVER_SEND, /* send_ms without a byte leaving */
+	SERVER_LINGER /* closing: input read away for SERVER_LINGER_MS */
 };
 
 struct server;
@@ -100,12 +103,14 @@ struct server {
 	struct loop_io lio, stop_io;
 	struct loop_timer pause, drain;
 	int own_listener;          /* close the listener at stop */
-	int verbose, stopping;
+	int verbose, stopping, freeing;
 	int idle_ms, head_ms, send_ms;
 	unsigned long max_clients;
 	atomic_ulong *nclients;    /* open connections, shared by workers */
 	atomic_ulong own_count;
 	int reserve_fd;            /* spent to accept when out of descriptors */
+	unsigned long fd_high;     /* an accepted descriptor this high: full */
+	unsigned long fd_cap;      /* connections at which that happened */
 	unsigned long nconns;
 	unsigned long long accepted, refused, evicted;
 	struct server_conn *head, *tail;
