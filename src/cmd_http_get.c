@@ -386,18 +386,14 @@ static int transfer(struct fetch *f, char *buf, int *what)
 
 static int connect_url(const struct get_opts *o, const struct url *u, char *err)
 {
-	struct addrinfo *ai;
 	char port[8];
-	int fd;
+	int fd, status;
 
 	snprintf(port, sizeof port, "%u", u->port);
-	if (net_resolve(u->host, port, o->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0,
-			&ai, err) < 0)
-		return -NT_EXIT_RESOLVE;
-	fd = net_connect(ai, NULL, o->timeout_ms > 0 ? o->timeout_ms : -1, err);
-	freeaddrinfo(ai);
+	fd = net_dial(u->host, port, o->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0, NULL,
+		      o->timeout_ms > 0 ? o->timeout_ms : -1, &status, err);
 	if (fd < 0)
-		return -net_connect_status(errno);
+		return -status;
 	if (o->timeout_ms > 0) {
 		struct timeval tv = { o->timeout_ms / 1000, (o->timeout_ms % 1000) * 1000 };
 

@@ -104,16 +104,13 @@ static int would_block(void)
 /* Write the pending part of b to fd. Returns 0, or -1 on a fatal error. */
 static int buf_drain(struct pipe_buf *b, int fd)
 {
-	while (b->off < b->len) {
-		ssize_t n = write(fd, b->data + b->off, b->len - b->off);
+	ssize_t n = net_send_some(fd, b->data + b->off, b->len - b->off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return would_block() ? 0 : -1;
-		b->off += (size_t)n;
-	}
-	b->off = b->len = 0;
+	if (n < 0)
+		return -1;
+	b->off += (size_t)n;
+	if (b->off == b->len)
+		b->off = b->len = 0;
 	return 0;
 }
 
@@ -576,25 +573,15 @@ static int parse_args(int argc, char **argv, struct client_opts *o)
 static int dial(const struct client_opts *o, unsigned port,
 		const struct addrinfo *src, int quiet)
 {
-	struct addrinfo *ai;
 	char err[NT_ERR_LEN], ps[8];
-	int fd;
+	int fd, status;
 
 	snprintf(ps, sizeof ps, "%u", port);
-	if (net_resolve(o->host, ps, o->family, SOCK_STREAM, o->flags, &ai, err) < 0) {
+	fd = net_dial(o->host, ps, o->family, SOCK_STREAM, o->flags, src,
+		      o->timeout_ms > 0 ? o->timeout_ms : -1, &status, err);
+	if (fd < 0 && (!quiet || status == NT_EXIT_RESOLVE))
 		nt_warn(CMD, "%s", err);
-		return -NT_EXIT_RESOLVE;
-	}
-	fd = net_connect(ai, src, o->timeout_ms > 0 ? o->timeout_ms : -1, err);
-	freeaddrinfo(ai);
-	if (fd < 0) {
-		int status = net_connect_status(errno);
-
-		if (!quiet)
-			nt_warn(CMD, "%s", err);
-		return -status;
-	}
-	return fd;
+	return fd < 0 ? -status : fd;
 }
 
 static int scan(const struct client_opts *o, const struct addrinfo *src)

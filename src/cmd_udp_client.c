@@ -52,11 +52,6 @@ struct uclient {
 	unsigned char reply[MAX_DGRAM + 1];
 };
 
-static int refused(int err)
-{
-	return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH;
-}
-
 /* Report a socket error; returns the exit status. */
 static int sock_fail(const struct uclient *c, const char *what)
 {
@@ -64,7 +59,7 @@ static int sock_fail(const struct uclient *c, const char *what)
 
 	nt_warn(CMD, "%s %s port %s: %s", what, c->o->host, c->o->port,
 		e == ECONNREFUSED ? "connection refused" : strerror(e));
-	return refused(e) ? NT_EXIT_REFUSED : NT_EXIT_FAIL;
+	return net_connect_status(e);
 }
 
 static ssize_t send_dgram(int fd, const void *p, size_t n)
@@ -169,7 +164,7 @@ static int flight_send(struct uclient *c, uint32_t seq)
 	struct rd_hdr h = { RD_DATA, c->session, seq, c->base };
 
 	rd_encode(f->dgram, &h);
-	if (send_dgram(c->fd, f->dgram, f->len) < 0 && refused(errno))
+	if (send_dgram(c->fd, f->dgram, f->len) < 0 && net_connect_status(errno) == NT_EXIT_REFUSED)
 		return -1;
 	return 0; /* any other loss is for the retransmission to repair */
 }
@@ -477,35 +472,18 @@ static uint32_t random_session(void)
 static int client_open(struct uclient *c)
 {
 	const struct uopts *o = c->o;
-	struct addrinfo *ai, *a;
 	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
-	int one = 1, buf = 4 << 20;
+	int buf = 4 << 20, status;
 
-	if (net_resolve(o->host, o->port, o->family, SOCK_DGRAM, o->flags, &ai, err) < 0) {
-		nt_warn(CMD, "%s", err);
-		return NT_EXIT_RESOLVE;
-	}
-	for (a = ai; a; a = a->ai_next) {
-		c->fd = socket(a->ai_family, SOCK_DGRAM, 0);
-		if (c->fd < 0)
-			continue;
-		net_set_cloexec(c->fd);
-		if (o->broadcast)
-			setsockopt(c->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-		if (connect(c->fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		close(c->fd);
-		c->fd = -1;
-	}
+	c->fd = net_dial(o->host, o->port, o->family, SOCK_DGRAM,
+			 o->flags | (o->broadcast ? NET_BROADCAST : 0), NULL, -1, &status, err);
 	if (c->fd < 0) {
-		nt_warn(CMD, "cannot reach %s port %s: %s", o->host, o->port, strerror(errno));
-		freeaddrinfo(ai);
-		return refused(errno) ? NT_EXIT_REFUSED : NT_EXIT_FAIL;
+		nt_warn(CMD, "%s", err);
+		return status;
 	}
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
 	if (o->verbose)
 		nt_warn(CMD, "sending to %s", net_fd_addr(c->fd, 1, addr));
-	freeaddrinfo(ai);
 	return 0;
 }
 

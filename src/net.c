@@ -259,15 +259,18 @@ static int connect_wait(int fd, int timeout_ms)
 }
 
 static int connect_one(const struct addrinfo *ai, const struct addrinfo *src,
-		       int timeout_ms, char *err)
+		       int timeout_ms, int flags, char *err)
 {
 	char a[NET_ADDR_LEN];
-	int fd;
+	int fd, one = 1;
 
 	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 	if (fd < 0)
 		goto fail_noclose;
 	net_set_cloexec(fd);
+	if ((flags & NET_BROADCAST) &&
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0)
+		goto fail;
 	for (; src; src = src->ai_next)
 		if (src->ai_family == ai->ai_family)
 			break;
@@ -293,19 +296,41 @@ fail_noclose:
 	return -1;
 }
 
-int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
-		int timeout_ms, char *err)
+static int connect_all(const struct addrinfo *ai, const struct addrinfo *src,
+		       int timeout_ms, int flags, char *err)
 {
 	int fd = -1, last = ECONNREFUSED;
 
 	for (; ai; ai = ai->ai_next) {
-		fd = connect_one(ai, src, timeout_ms, err);
+		fd = connect_one(ai, src, timeout_ms, flags, err);
 		if (fd >= 0)
 			return fd;
 		last = errno;
 	}
 	errno = last;
 	return -1;
+}
+
+int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
+		int timeout_ms, char *err)
+{
+	return connect_all(ai, src, timeout_ms, 0, err);
+}
+
+int net_dial(const char *host, const char *port, int family, int socktype, int flags,
+	     const struct addrinfo *src, int timeout_ms, int *status, char *err)
+{
+	struct addrinfo *ai;
+	int fd;
+
+	if (net_resolve(host, port, family, socktype, flags & NET_NUMERIC, &ai, err) < 0) {
+		*status = NT_EXIT_RESOLVE;
+		return -1;
+	}
+	fd = connect_all(ai, src, timeout_ms, flags, err);
+	*status = fd < 0 ? net_connect_status(errno) : 0;
+	freeaddrinfo(ai);
+	return fd;
 }
 
 int net_connect_status(int err)

@@ -10,8 +10,9 @@
 
 /* Resolution flags for net_resolve. */
 enum {
-	NET_NUMERIC = 1, /* no DNS: host must be a literal address */
-	NET_PASSIVE = 2  /* for bind: a NULL host means the wildcard */
+	NET_NUMERIC = 1,  /* no DNS: host must be a literal address */
+	NET_PASSIVE = 2,  /* for bind: a NULL host means the wildcard */
+	NET_BROADCAST = 4 /* net_dial: a datagram socket may send to broadcast */
 };
 
 /*
@@ -63,6 +64,18 @@ int net_reuseport_by_cpu(int fd, int on);
  */
 int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
 		int timeout_ms, char *err);
+
+/*
+ * The one way a client dials: resolve host and port (flags NET_NUMERIC,
+ * NET_BROADCAST) and connect a socket of socktype to the first address
+ * that takes it: a stream socket within timeout_ms each (negative: no
+ * limit), bound first to src when not NULL; a datagram socket with
+ * connect(2). Returns a blocking fd, or -1 with err filled, errno set and
+ * *status the exit status: 3 the name did not resolve, else as
+ * net_connect_status says.
+ */
+int net_dial(const char *host, const char *port, int family, int socktype, int flags,
+	     const struct addrinfo *src, int timeout_ms, int *status, char *err);
 
 /*
  * Accept a connection as a non-blocking, close-on-exec socket. Returns the
