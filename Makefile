@@ -12,12 +12,12 @@ LIBS = -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
-LIB_OBJ = src/cmd.o src/server.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/frame.o src/rdgram.o src/url.o src/http.o src/fcache.o
+LIB_OBJ = src/cmd.o src/server.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/pack_printf.o src/frame.o src/rdgram.o src/url.o src/http.o src/fcache.o
 CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_echo_server.o \
 	src/cmd_pack.o src/cmd_unpack.o src/cmd_udp_server.o src/cmd_udp_client.o \
 	src/cmd_http_get.o src/cmd_http_serve.o src/http_serve.o
 HDR = include/nettool/*.h
-UNIT = tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
+UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
 	tests/unit/test_http tests/unit/test_fwatch
 
@@ -32,6 +32,8 @@ nettool: $(CMD_OBJ) $(LIB_OBJ)
 
 $(CMD_OBJ) $(LIB_OBJ): $(HDR)
 
+tests/unit/test_cmd: tests/unit/test_cmd.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_cmd.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_util: tests/unit/test_util.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_util.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_net: tests/unit/test_net.c tests/unit/check.h $(LIB_OBJ)
@@ -79,8 +81,8 @@ tsan:
 # libFuzzer targets (clang, with Debian's libclang-rt-14-dev); FUZZ_SECONDS each
 FUZZ_CC = clang
 FUZZ_SECONDS = 10
-FUZZ_TARGETS = pack unpack frame rdgram http_request http_response url
-FUZZ_SRC = src/pack.c src/pack_text.c src/frame.c src/rdgram.c src/http.c src/url.c \
+FUZZ_TARGETS = pack unpack frame rdgram http_request http_response url map_path
+FUZZ_SRC = src/pack.c src/pack_text.c src/pack_printf.c src/frame.c src/rdgram.c src/http.c src/url.c \
 	src/buf.c src/util.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 fuzz:

@@ -160,7 +160,11 @@ int cmd_parse(const struct cmd *c, int argc, char **argv, void *opts, int *first
 	if (n < 0)
 		return cmd_usage_error(c->name, "too many options in its table");
 	opterr = 0;
+#ifdef __GLIBC__
+	optind = 0; /* glibc: a full reset, so the '+' of this table counts */
+#else
 	optind = 1;
+#endif
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		const struct opt *o = NULL;
 		int i;

@@ -1,8 +1,11 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "nettool/fcache.h"
+#include "nettool/buf.h"
 #include "nettool/http.h"
+#include "nettool/url.h"
 #include "nettool/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -203,4 +206,76 @@ void fcache_free(struct fcache *c)
 
 	for (i = 0; i < FCACHE_SLOTS; i++)
 		fent_drop(&c->slot[i]);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in directory fs but . and .., sorted; NULL with *n 0 for
+ * none (or out of memory), and -1 when it cannot be read. */
+static int dir_names(const char *fs, char ***out, size_t *n)
+{
+	char **names = NULL;
+	size_t cap = 0;
+	struct dirent *e;
+	DIR *d = opendir(fs);
+
+	*n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		if (*n == cap) {
+			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *v);
+
+			if (!v)
+				break;
+			names = v;
+		}
+		if (!(names[*n] = strdup(e->d_name)))
+			break;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n) /* names is NULL for an empty directory */
+		qsort(names, *n, sizeof *names, name_cmp);
+	*out = names;
+	return 0;
+}
+
+int fcache_listing(struct buf *body, const char *fs, const char *urlpath)
+{
+	char **names;
+	size_t n, i;
+
+	if (dir_names(fs, &names, &n) < 0)
+		return -1;
+	buf_printf(body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
+	http_html_escape(body, urlpath);
+	buf_printf(body, "</title></head><body><h1>Index of ");
+	http_html_escape(body, urlpath);
+	buf_printf(body, "</h1><table>\n");
+	for (i = 0; i < n; i++) {
+		char full[PATH_MAX + URL_MAX + 300], mt[64];
+		struct stat st;
+		int dir;
+
+		snprintf(full, sizeof full, "%s/%s", fs, names[i]);
+		if (stat(full, &st) == 0) {
+			dir = S_ISDIR(st.st_mode);
+			http_date_format(st.st_mtime, mt, sizeof mt);
+			buf_printf(body, "<tr><td><a href=\"");
+			url_escape(body, names[i]);
+			buf_printf(body, "%s\">", dir ? "/" : "");
+			http_html_escape(body, names[i]);
+			buf_printf(body, "%s</a></td><td>%lld</td><td>%s</td></tr>\n", dir ? "/" : "",
+				   dir ? -1LL : (long long)st.st_size, mt);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return buf_printf(body, "</table></body></html>\n");
 }

@@ -6,7 +6,6 @@
 #include "nettool/url.h"
 #include "nettool/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -320,67 +319,15 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 		close(fd);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void serve_listing(struct conn *c, const char *fs, const char *urlpath, int head_only)
 {
 	struct buf body = { NULL, 0, 0 };
-	char **names = NULL;
-	size_t n = 0, cap = 0, i;
-	struct dirent *e;
-	DIR *d = opendir(fs);
 
-	if (!d) {
+	if (fcache_listing(&body, fs, urlpath) < 0) {
+		buf_free(&body);
 		send_error(c, 403, head_only);
 		return;
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *v);
-
-			if (!v)
-				break;
-			names = v;
-		}
-		if (!(names[n] = strdup(e->d_name)))
-			break;
-		n++;
-	}
-	closedir(d);
-	if (n) /* names is NULL for an empty directory */
-		qsort(names, n, sizeof *names, name_cmp);
-	buf_printf(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
-	http_html_escape(&body, urlpath);
-	buf_printf(&body, "</title></head><body><h1>Index of ");
-	http_html_escape(&body, urlpath);
-	buf_printf(&body, "</h1><table>\n");
-	for (i = 0; i < n; i++) {
-		char full[PATH_MAX + URL_MAX + 300], mt[64];
-		struct stat st;
-		int dir;
-
-		snprintf(full, sizeof full, "%s/%s", fs, names[i]);
-		if (stat(full, &st) < 0) {
-			free(names[i]);
-			continue;
-		}
-		dir = S_ISDIR(st.st_mode);
-		http_date_format(st.st_mtime, mt, sizeof mt);
-		buf_printf(&body, "<tr><td><a href=\"");
-		url_escape(&body, names[i]);
-		buf_printf(&body, "%s\">", dir ? "/" : "");
-		http_html_escape(&body, names[i]);
-		buf_printf(&body, "%s</a></td><td>%lld</td><td>%s</td></tr>\n", dir ? "/" : "",
-			   dir ? -1LL : (long long)st.st_size, mt);
-		free(names[i]);
-	}
-	free(names);
-	buf_printf(&body, "</table></body></html>\n");
 	send_html(c, 200, &body, head_only);
 }
 

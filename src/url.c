@@ -16,21 +16,13 @@ static int bad_char(unsigned char c)
 	return c <= ' ' || c == 0x7f;
 }
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int url_unescape(char *s)
 {
 	char *o = s;
 
 	for (; *s; s++) {
 		if (*s == '%') {
-			int a = hexv((unsigned char)s[1]), b = a >= 0 ? hexv((unsigned char)s[2]) : -1;
+			int a = util_hexval((unsigned char)s[1]), b = a >= 0 ? util_hexval((unsigned char)s[2]) : -1;
 
 			if (b < 0)
 				return -1;

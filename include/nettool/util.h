@@ -49,6 +49,9 @@ int util_parse_port(const char *s, int allow_zero, unsigned *out, char *err);
  */
 int util_parse_secs(const char *s, int *ms_out, char *err);
 
+/* The value of a hex digit, or -1. */
+int util_hexval(int c);
+
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
 

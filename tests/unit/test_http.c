@@ -1,4 +1,5 @@
 #include "check.h"
+#include "nettool/buf.h"
 #include "nettool/http.h"
 #include "nettool/url.h"
 #include "nettool/util.h"
@@ -191,8 +192,139 @@ static void urls(void)
 	}
 }
 
+static void reasons_and_dates(void)
+{
+	char d[40];
+
+	CHECK(!strcmp(http_reason(200), "OK"));
+	CHECK(!strcmp(http_reason(416), "Range Not Satisfiable"));
+	CHECK(!strcmp(http_reason(503), "Service Unavailable"));
+	CHECK(!strcmp(http_reason(299), "Unknown"));
+	/* RFC 9110's example date, and both ways across leap years */
+	CHECK(http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777);
+	http_date_format(784111777, d, sizeof d);
+	CHECK(!strcmp(d, "Sun, 06 Nov 1994 08:49:37 GMT"));
+	http_date_format(951782400, d, sizeof d); /* 2000-02-29 */
+	CHECK(!strcmp(d, "Tue, 29 Feb 2000 00:00:00 GMT"));
+	CHECK(http_date_parse(d) == 951782400);
+	CHECK(http_date_parse("Thu, 01 Jan 1970 00:00:00 GMT") == 0);
+	CHECK(http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT") == -1);
+	CHECK(http_date_parse("Sun, 06 Xyz 1994 08:49:37 GMT") == -1);
+	CHECK(http_date_parse("Sun, 06 No 1994 08:49:37 GMT") == -1);
+	CHECK(http_date_parse("") == -1);
+}
+
+static void tokens_and_etags(void)
+{
+	CHECK(http_has_token("keep-alive", "keep-alive"));
+	CHECK(http_has_token("TE, Close", "close"));
+	CHECK(http_has_token(" foo ,close", "close"));
+	CHECK(!http_has_token("closed", "close"));
+	CHECK(!http_has_token("", "close"));
+	CHECK(!http_has_token(NULL, "close"));
+	CHECK(http_etag_match("\"a\"", "\"a\""));
+	CHECK(http_etag_match("W/\"a\"", "\"a\""));
+	CHECK(http_etag_match("\"x\", \"a\"", "\"a\""));
+	CHECK(http_etag_match("*", "\"a\""));
+	CHECK(!http_etag_match("\"ab\"", "\"a\""));
+	CHECK(!http_etag_match("\"a", "\"a\""));
+}
+
+static void ranges(void)
+{
+	uint64_t a = 7, b = 7;
+
+	CHECK(http_parse_range("bytes=0-3", 10, &a, &b) == 1 && a == 0 && b == 3);
+	CHECK(http_parse_range("bytes=4-", 10, &a, &b) == 1 && a == 4 && b == 9);
+	CHECK(http_parse_range("bytes=-3", 10, &a, &b) == 1 && a == 7 && b == 9);
+	CHECK(http_parse_range("bytes=-30", 10, &a, &b) == 1 && a == 0 && b == 9);
+	CHECK(http_parse_range("bytes=2-99999999999999999999999", 10, &a, &b) == 1 && b == 9);
+	CHECK(http_parse_range("bytes=10-", 10, &a, &b) == -1);
+	CHECK(http_parse_range("bytes=99999999999999999999999-", 10, &a, &b) == -1);
+	CHECK(http_parse_range("bytes=5-4", 10, &a, &b) == -1);
+	CHECK(http_parse_range("bytes=-0", 10, &a, &b) == -1);
+	CHECK(http_parse_range("bytes=-5", 0, &a, &b) == -1);
+	CHECK(http_parse_range("bytes=0-1,3-4", 10, &a, &b) == 0);
+	CHECK(http_parse_range("items=0-1", 10, &a, &b) == 0);
+	CHECK(http_parse_range("bytes=-", 10, &a, &b) == 0);
+	CHECK(http_parse_range("bytes=1-2x", 10, &a, &b) == 0);
+}
+
+static void escapes(void)
+{
+	struct buf b = { NULL, 0, 0 };
+	char big[600];
+
+	http_html_escape(&b, "<a href=\"x\">&'</a>");
+	buf_putc(&b, '\0');
+	CHECK(!strcmp(b.data, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"));
+	b.len = 0;
+	url_escape(&b, "a b/%~\xc3\xa9");
+	buf_putc(&b, '\0');
+	CHECK(!strcmp(b.data, "a%20b%2F%25~%C3%A9"));
+	b.len = 0;
+	url_escape_path(&b, "/dir x/f?#");
+	buf_putc(&b, '\0');
+	CHECK(!strcmp(b.data, "/dir%20x/f%3F%23"));
+	/* a segment longer than a file name still comes out whole */
+	memset(big, 'z', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	b.len = 0;
+	url_escape_path(&b, big);
+	CHECK(b.len == sizeof big - 1);
+	buf_free(&b);
+}
+
+/* url_map_path: fs is root, then "/SEG" for each segment, never above. */
+static int mapped(const char *target, const char *want_fs, const char *want_url, int want_slash)
+{
+	char fs[512], up[512];
+	int slash = -1, rc = url_map_path("/srv/www", target, up, sizeof up, fs, sizeof fs, &slash);
+
+	if (rc)
+		return rc;
+	if (strcmp(fs, want_fs) || strcmp(up, want_url) || slash != want_slash) {
+		printf("#   %s: fs '%s' url '%s' slash %d\n", target, fs, up, slash);
+		return -1;
+	}
+	return 0;
+}
+
+static void map_paths(void)
+{
+	char fs[64], up[64];
+	int slash;
+
+	CHECK(mapped("/", "/srv/www", "/", 1) == 0);
+	CHECK(mapped("/a/b.txt?x=1#f", "/srv/www/a/b.txt", "/a/b.txt", 0) == 0);
+	CHECK(mapped("/a/", "/srv/www/a", "/a/", 1) == 0);
+	CHECK(mapped("/a/./b/../c", "/srv/www/a/c", "/a/c", 0) == 0);
+	CHECK(mapped("//a///b", "/srv/www/a/b", "/a/b", 0) == 0);
+	CHECK(mapped("/%61%20b", "/srv/www/a b", "/a b", 0) == 0);
+	CHECK(mapped("/a/%2e%2e/b", "/srv/www/b", "/b", 0) == 0);
+	CHECK(mapped("http://host/x", "/srv/www/x", "/x", 0) == 0);
+	CHECK(mapped("HTTP://host", "/srv/www", "/", 1) == 0);
+	CHECK(mapped("/..", "", "", 0) == 400);
+	CHECK(mapped("/a/../..", "", "", 0) == 400);
+	CHECK(mapped("/%2e%2e/etc/passwd", "", "", 0) == 400);
+	CHECK(mapped("/a%2f..%2f..%2fetc", "", "", 0) == 404);
+	CHECK(mapped("/a%00.txt", "", "", 0) == 400);
+	CHECK(mapped("/a%zz", "", "", 0) == 400);
+	CHECK(mapped("a/b", "", "", 0) == 400);
+	CHECK(mapped("*", "", "", 0) == 400);
+	/* what does not fit is 414, never a cut path */
+	CHECK(url_map_path("/srv/www", "/0123456789/0123456789/0123456789/0123456789/0123456789/x",
+			   up, sizeof up, fs, sizeof fs, &slash) == 414);
+	CHECK(url_map_path("/srv/www", "/", up, sizeof up, fs, 8, &slash) == 414);
+}
+
 int main(void)
 {
+	RUN(reasons_and_dates);
+	RUN(tokens_and_etags);
+	RUN(ranges);
+	RUN(escapes);
+	RUN(map_paths);
 	RUN(canned_responses);
 	RUN(canned_requests);
 	RUN(truncated_body_names_remaining);
