@@ -12,13 +12,11 @@
 
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	nt_vwarn(cmd, fmt, ap);
 	va_end(ap);
-	nt_warn(cmd, "%s", msg);
 	fprintf(stderr, "Try 'nettool %s --help' for more information.\n", cmd);
 	return NT_EXIT_USAGE;
 }
@@ -151,7 +149,8 @@ static int build_getopt(const struct cmd *c, struct option *lo, char *so, size_t
 	return i;
 }
 
-int cmd_parse(const struct cmd *c, int argc, char **argv, void *opts, int *first)
+/* Read the options; *first gets the index of the first operand. */
+static int parse_options(const struct cmd *c, int argc, char **argv, void *opts, int *first)
 {
 	struct option lo[MAX_OPTS + 2];
 	char so[3 * MAX_OPTS + 4], err[NT_ERR_LEN], name[64];
@@ -188,5 +187,26 @@ int cmd_parse(const struct cmd *c, int argc, char **argv, void *opts, int *first
 		}
 	}
 	*first = optind;
+	return 0;
+}
+
+int cmd_parse(const struct cmd *c, int argc, char **argv, void *opts)
+{
+	const char *what = c->synopsis;
+	char err[NT_ERR_LEN];
+	int first, n, rc = parse_options(c, argc, argv, opts, &first);
+
+	if (rc)
+		return rc;
+	n = argc - first;
+	if (n > c->max_args && c->max_args == 0)
+		return cmd_usage_error(c->name, "unexpected argument '%s'", argv[first]);
+	if (n < c->min_args || n > c->max_args) {
+		if (!strncmp(what, "[OPTIONS] ", 10))
+			what += 10;
+		return cmd_usage_error(c->name, "expected %.*s", (int)strcspn(what, "\n"), what);
+	}
+	if (c->check && c->check(opts, argv + first, n, err) < 0)
+		return cmd_usage_error(c->name, "%s", err);
 	return 0;
 }

@@ -574,20 +574,19 @@ static const struct opt get_opts_table[] = {
 };
 #undef O
 
-static int parse_args(int argc, char **argv, struct get_opts *o)
+static int check_args(void *opts, char **args, int nargs, char *err)
 {
-	int first, rc = cmd_parse(&cmd_http_get, argc, argv, o, &first);
+	struct get_opts *o = opts;
 
-	if (rc)
-		return rc;
-	if (argc - first != 1)
-		return cmd_usage_error(CMD, "expected one URL");
-	o->url = argv[first];
+	(void)nargs;
+	o->url = args[0];
 	if (o->resume && !o->out_path && !o->remote_name)
-		return cmd_usage_error(CMD, "--continue needs -o FILE or -O");
-	if (o->out_path && o->remote_name)
-		return cmd_usage_error(CMD, "-o and -O exclude each other");
-	return 0;
+		nt_seterr(err, "--continue needs -o FILE or -O");
+	else if (o->out_path && o->remote_name)
+		nt_seterr(err, "-o and -O exclude each other");
+	else
+		return 0;
+	return -1;
 }
 
 static int run(int argc, char **argv)
@@ -600,7 +599,7 @@ static int run(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.max_redirs = 10;
 	o.family = AF_UNSPEC;
-	rc = parse_args(argc, argv, &o);
+	rc = cmd_parse(&cmd_http_get, argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	memset(&f, 0, sizeof f);
@@ -631,5 +630,5 @@ static int run(int argc, char **argv)
 
 const struct cmd cmd_http_get = {
 	CMD, run, "fetch an http:// URL (a small curl)", "[OPTIONS] URL",
-	"Fetch an http:// URL (no TLS) and write the body to stdout.", get_opts_table, NULL, 0
+	"Fetch an http:// URL (no TLS) and write the body to stdout.", get_opts_table, NULL, 0, 1, 1, check_args
 };

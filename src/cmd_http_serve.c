@@ -130,12 +130,7 @@ static void *worker_run(void *arg)
 #define O(field) offsetof(struct hs_cfg, field)
 static const struct opt hs_opts[] = {
 	{ 'd', "dir", OPT_STRING, O(dir), 0, "DIR", "directory to serve (default .)", 0, 0, NULL },
-	{ 'p', "port", OPT_PORT, O(addr.port), O(addr.port_str), "PORT",
-	  "port (default 8000; 0 picks a free one)", 0, 0, NULL },
-	{ 'b', "bind", OPT_STRING, O(addr.host), 0, "ADDR", "address (default: all, IPv4 and IPv6)",
-	  0, 0, NULL },
-	{ '4', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
-	{ '6', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	SERVER_ADDR_OPTS(struct hs_cfg, addr, "port to listen on (default 8000; 0 picks a free one)"),
 	{ 't', "threads", OPT_COUNT, O(threads), 0, "N", "worker threads (default: one per CPU)",
 	  1, MAX_THREADS, NULL },
 	{ 0, "no-affinity", OPT_FLAG, O(no_affinity), 0, NULL, "let threads move between CPUs",
@@ -275,7 +270,7 @@ static int run(int argc, char **argv)
 	struct hs_cfg g;
 	struct hs_worker *w = NULL;
 	char err[NT_ERR_LEN];
-	int rc, lfd = -1, first;
+	int rc, lfd = -1;
 
 	memset(&g, 0, sizeof g);
 	g.dir = ".";
@@ -288,9 +283,7 @@ static int run(int argc, char **argv)
 	atomic_init(&g.nclients, 0);
 	atomic_init(&g.stop_wr, -1);
 	atomic_init(&g.shared, 0);
-	rc = cmd_parse(&cmd_http_serve, argc, argv, &g, &first);
-	if (rc == 0 && first < argc)
-		rc = cmd_usage_error(CMD, "unexpected argument '%s'", argv[first]);
+	rc = cmd_parse(&cmd_http_serve, argc, argv, &g);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	rc = cfg_setup(&g, &lfd, err);
@@ -326,5 +319,5 @@ static int run(int argc, char **argv)
 
 const struct cmd cmd_http_serve = {
 	CMD, run, "serve a directory over HTTP/1.1 (GET, HEAD)", "[OPTIONS]",
-	"Serve the files of a directory over HTTP/1.1 (GET and HEAD).", hs_opts, NULL, 0
+	"Serve the files of a directory over HTTP/1.1 (GET and HEAD).", hs_opts, NULL, 0, 0, 0, NULL
 };

@@ -5,6 +5,7 @@
 #include "nettool/util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,21 @@
 
 struct pack_opts {
 	int hex, lines, size_only;
+	char **args;             /* FMT, then the values */
+	int nargs;
 };
+
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	struct pack_opts *o = opts;
+
+	o->args = args;
+	o->nargs = nargs;
+	if (!(o->size_only || o->lines) || nargs == 1)
+		return 0;
+	nt_seterr(err, "%s takes FMT only", o->size_only ? "--size" : "--lines");
+	return -1;
+}
 
 #define O(field) offsetof(struct pack_opts, field)
 static const struct opt pack_opts_table[] = {
@@ -95,21 +110,17 @@ done:
 
 static int run(int argc, char **argv)
 {
-	struct pack_opts o = { 0, 0, 0 };
+	struct pack_opts o = { 0, 0, 0, NULL, 0 };
 	struct pack_format f;
 	char err[NT_ERR_LEN];
 	unsigned char *out;
-	int first, status = cmd_parse(&cmd_pack, argc, argv, &o, &first);
+	int status = cmd_parse(&cmd_pack, argc, argv, &o);
 	int hex = o.hex, lines = o.lines, size_only = o.size_only;
 
 	if (status)
 		return status < 0 ? 0 : status;
-	if (first >= argc)
-		return cmd_usage_error(CMD, "expected FMT");
-	if ((size_only || lines) && argc - first != 1)
-		return cmd_usage_error(CMD, "%s takes FMT only", size_only ? "--size" : "--lines");
-	if (pack_compile(argv[first], &f, err) < 0) {
-		nt_warn(CMD, "bad format '%s': %s", argv[first], err);
+	if (pack_compile(o.args[0], &f, err) < 0) {
+		nt_warn(CMD, "bad format '%s': %s", o.args[0], err);
 		return NT_EXIT_FAIL;
 	}
 	if (size_only) {
@@ -127,10 +138,9 @@ static int run(int argc, char **argv)
 		pack_free(&f);
 		return NT_EXIT_FAIL;
 	}
-	first++;
 	if (lines) {
 		status = pack_lines(&f, out, hex);
-	} else if (pack_text_record(&f, argv + first, (size_t)(argc - first), out, err) < 0) {
+	} else if (pack_text_record(&f, o.args + 1, (size_t)(o.nargs - 1), out, err) < 0) {
 		nt_warn(CMD, "%s", err);
 		status = NT_EXIT_FAIL;
 	} else {
@@ -155,5 +165,5 @@ const struct cmd cmd_pack = {
 	"n N e f d s p P, each with an optional repeat count (4s, 3i).\n"
 	"VALUE: an integer (42, -7, 0x2a, 0o52, 0b101010), a float (1.75, 1e-3,\n"
 	"inf, -inf, nan), true or false, or bytes for c, s and p with the escapes\n"
-	"\\\\ \\n \\r \\t \\0 \\xHH.", pack_opts_table, NULL, 1
+	"\\\\ \\n \\r \\t \\0 \\xHH.", pack_opts_table, NULL, 1, 1, INT_MAX, check_args
 };

@@ -553,20 +553,14 @@ static const struct opt client_opts[] = {
 };
 #undef O
 
-static int parse_args(int argc, char **argv, struct client_opts *o)
+static int check_args(void *opts, char **args, int nargs, char *err)
 {
-	char err[NT_ERR_LEN];
-	int first, rc = cmd_parse(&cmd_tcp_client, argc, argv, o, &first);
+	struct client_opts *o = opts;
 
-	if (rc)
-		return rc;
-	if (argc - first != 2)
-		return cmd_usage_error(CMD, "expected HOST PORT");
-	o->host = argv[first];
-	o->port = argv[first + 1];
-	if (parse_ports(o, err) < 0)
-		return cmd_usage_error(CMD, "%s", err);
-	return 0;
+	(void)nargs;
+	o->host = args[0];
+	o->port = args[1];
+	return parse_ports(o, err);
 }
 
 /* Resolve HOST for one port and connect. Returns fd, or -status. */
@@ -700,7 +694,7 @@ static int run(int argc, char **argv)
 	o.family = AF_UNSPEC;
 	o.quit_ms = -1;
 	o.max_frame = FRAME_DEFAULT_MAX;
-	rc = parse_args(argc, argv, &o);
+	rc = cmd_parse(&cmd_tcp_client, argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.src && net_resolve(o.src, "0", o.family, SOCK_STREAM,
@@ -734,5 +728,5 @@ const struct cmd cmd_tcp_client = {
 	"Connect to HOST PORT: stdin goes to the socket, the socket to stdout.\n"
 	"At the end of stdin the connection is half-closed and the reply is read\n"
 	"until the server closes; the server closing ends the client.",
-	client_opts, NULL, 0
+	client_opts, NULL, 0, 2, 2, check_args
 };

@@ -286,12 +286,7 @@ static const struct server_class echo_class = {
 
 #define O(field) offsetof(struct echo, field)
 static const struct opt echo_opts[] = {
-	{ 'p', "port", OPT_PORT, O(addr.port), O(addr.port_str), "PORT",
-	  "port to listen on (default 8888; 0 picks a free one)", 0, 0, NULL },
-	{ 'b', "bind", OPT_STRING, O(addr.host), 0, "ADDR",
-	  "address to listen on (default: all, IPv4 and IPv6)", 0, 0, NULL },
-	{ '4', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
-	{ '6', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	SERVER_ADDR_OPTS(struct echo, addr, "port to listen on (default 8888; 0 picks a free one)"),
 	{ 0, "backlog", OPT_COUNT, O(addr.backlog), 0, "N", "listen backlog (default 511)",
 	  1, 65535, NULL },
 	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
@@ -352,7 +347,7 @@ static int run(int argc, char **argv)
 {
 	struct echo *e = calloc(1, sizeof *e);
 	char err[NT_ERR_LEN];
-	int rc, first;
+	int rc;
 
 	if (!e) {
 		nt_warn(CMD, "out of memory");
@@ -360,9 +355,7 @@ static int run(int argc, char **argv)
 	}
 	e->addr = (struct server_addr){ NULL, "8888", 8888, AF_UNSPEC, 511 };
 	e->max_frame = FRAME_DEFAULT_MAX;
-	rc = cmd_parse(&cmd_tcp_echo_server, argc, argv, e, &first);
-	if (rc == 0 && first < argc)
-		rc = cmd_usage_error(CMD, "unexpected argument '%s'", argv[first]);
+	rc = cmd_parse(&cmd_tcp_echo_server, argc, argv, e);
 	if (rc == 0 && (rc = serve(e, err)) != 0)
 		nt_warn(CMD, "%s", err);
 	free(e);
@@ -371,5 +364,5 @@ static int run(int argc, char **argv)
 
 const struct cmd cmd_tcp_echo_server = {
 	CMD, run, "echo every byte back to each client (RFC 862)", "[OPTIONS]",
-	"Echo every byte each client sends back to it (RFC 862).", echo_opts, NULL, 0
+	"Echo every byte each client sends back to it (RFC 862).", echo_opts, NULL, 0, 0, 0, NULL
 };

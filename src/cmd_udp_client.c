@@ -437,24 +437,22 @@ static const struct opt uopts_table[] = {
 };
 #undef O
 
-static int parse_args(int argc, char **argv, struct uopts *o)
+static int check_args(void *opts, char **args, int nargs, char *err)
 {
-	char err[NT_ERR_LEN];
-	int first, rc = cmd_parse(&cmd_udp_client, argc, argv, o, &first);
+	struct uopts *o = opts;
 
-	if (rc)
-		return rc;
-	if (argc - first != 2)
-		return cmd_usage_error(CMD, "expected HOST PORT");
-	o->host = argv[first];
-	o->port = argv[first + 1];
+	(void)nargs;
+	o->host = args[0];
+	o->port = args[1];
 	if (util_parse_port(o->port, 0, &(unsigned){ 0 }, err) < 0)
-		return cmd_usage_error(CMD, "%s", err);
+		return -1;
 	if (o->raw && o->pack_fmt)
-		return cmd_usage_error(CMD, "--raw and --pack exclude each other");
-	if (o->reliable && o->raw && o->size > RD_MAX_PAYLOAD)
-		return cmd_usage_error(CMD, "--size: at most %d with --reliable", RD_MAX_PAYLOAD);
-	return 0;
+		nt_seterr(err, "--raw and --pack exclude each other");
+	else if (o->reliable && o->raw && o->size > RD_MAX_PAYLOAD)
+		nt_seterr(err, "--size: at most %d with --reliable", RD_MAX_PAYLOAD);
+	else
+		return 0;
+	return -1;
 }
 
 static uint32_t random_session(void)
@@ -529,7 +527,7 @@ static int run(int argc, char **argv)
 	o.size = 1024;
 	o.retries = 8;
 	o.window = 256;
-	rc = parse_args(argc, argv, &o);
+	rc = cmd_parse(&cmd_udp_client, argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	memset(&c, 0, sizeof c);
@@ -560,5 +558,5 @@ const struct cmd cmd_udp_client = {
 	CMD, run, "send stdin lines as datagrams and print the replies", "[OPTIONS] HOST PORT",
 	"Send each line of stdin (newline stripped) as one datagram; write each\n"
 	"reply as a line. After stdin ends, wait until every datagram has had a\n"
-	"reply or SECS pass without one.", uopts_table, NULL, 0
+	"reply or SECS pass without one.", uopts_table, NULL, 0, 2, 2, check_args
 };

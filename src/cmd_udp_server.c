@@ -324,12 +324,7 @@ static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
 
 #define O(field) offsetof(struct userver, field)
 static const struct opt userver_opts[] = {
-	{ 'p', "port", OPT_PORT, O(addr.port), O(addr.port_str), "PORT",
-	  "port (default 8888; 0 picks a free one)", 0, 0, NULL },
-	{ 'b', "bind", OPT_STRING, O(addr.host), 0, "ADDR",
-	  "address (default: all, IPv4 and IPv6)", 0, 0, NULL },
-	{ '4', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
-	{ '6', NULL, OPT_FLAG, O(addr.family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	SERVER_ADDR_OPTS(struct userver, addr, "port to listen on (default 8888; 0 picks a free one)"),
 	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "print payloads as hex", 0, 0, NULL },
 	{ 0, "peer", OPT_FLAG, O(peer_prefix), 0, NULL,
 	  "prefix each line with the sender ADDR:PORT and a tab", 0, 0, NULL },
@@ -351,20 +346,20 @@ static const struct opt userver_opts[] = {
 };
 #undef O
 
-static int parse_args(int argc, char **argv, struct userver *s)
+static int check_args(void *opts, char **args, int nargs, char *err)
 {
-	int first, rc = cmd_parse(&cmd_udp_server, argc, argv, s, &first);
+	struct userver *s = opts;
 
-	if (rc)
-		return rc;
-	if (first < argc)
-		return cmd_usage_error(CMD, "unexpected argument '%s'", argv[first]);
+	(void)args;
+	(void)nargs;
 	if (s->tmpl && !s->unpack_fmt)
-		return cmd_usage_error(CMD, "--printf needs --unpack FMT");
-	if (s->reliable && (s->echo || s->reply))
-		return cmd_usage_error(CMD, "--reliable answers with acknowledgements only; "
-				       "drop --echo and --reply");
-	return 0;
+		nt_seterr(err, "--printf needs --unpack FMT");
+	else if (s->reliable && (s->echo || s->reply))
+		nt_seterr(err, "--reliable answers with acknowledgements only; "
+			  "drop --echo and --reply");
+	else
+		return 0;
+	return -1;
 }
 
 /* Compile --unpack/--printf and open -o. Returns 0 or an exit status. */
@@ -444,7 +439,7 @@ static int run(int argc, char **argv)
 	s->fd = s->out_fd = s->sio.fd = -1;
 	s->addr = (struct server_addr){ NULL, "8888", 8888, AF_UNSPEC, 0 };
 	s->forget_ms = 60000;
-	rc = parse_args(argc, argv, s);
+	rc = cmd_parse(&cmd_udp_server, argc, argv, s);
 	if (rc == 0)
 		rc = setup_output(s);
 	if (rc == 0 && (rc = userver_open(s, err)) != 0)
@@ -484,5 +479,5 @@ static int run(int argc, char **argv)
 const struct cmd cmd_udp_server = {
 	CMD, run, "receive datagrams from many peers; replies, records, acknowledgements",
 	"[OPTIONS]", "Receive datagrams from any number of peers; print one line per datagram.",
-	userver_opts, NULL, 0
+	userver_opts, NULL, 0, 0, 0, check_args
 };

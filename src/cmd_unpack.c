@@ -22,6 +22,8 @@ struct unpacker {
 	struct pack_printf *pf;
 	const char *tmpl;
 	int repr, hex;
+	char **args;             /* FMT [FILE] */
+	int nargs;
 	struct buf out;
 	unsigned long long records;
 };
@@ -148,6 +150,18 @@ static int unpack_stream(struct unpacker *u, int fd)
 	return status < 0 ? NT_EXIT_FAIL : status == 1 ? 0 : status;
 }
 
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	struct unpacker *u = opts;
+
+	u->args = args;
+	u->nargs = nargs;
+	if (!u->repr || !u->tmpl)
+		return 0;
+	nt_seterr(err, "--repr and --printf exclude each other");
+	return -1;
+}
+
 #define O(field) offsetof(struct unpacker, field)
 static const struct opt unpack_opts[] = {
 	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "read hex text instead of raw bytes", 0, 0, NULL },
@@ -165,24 +179,22 @@ static int run(int argc, char **argv)
 	struct unpacker u;
 	const char *tmpl;
 	char err[NT_ERR_LEN];
-	int first, fd = STDIN_FILENO, status = NT_EXIT_FAIL;
+	int fd = STDIN_FILENO, status = NT_EXIT_FAIL;
+	const char *fmt;
 
 	memset(&u, 0, sizeof u);
-	status = cmd_parse(&cmd_unpack, argc, argv, &u, &first);
+	status = cmd_parse(&cmd_unpack, argc, argv, &u);
 	if (status)
 		return status < 0 ? 0 : status;
 	status = NT_EXIT_FAIL;
 	tmpl = u.tmpl;
-	if (argc - first < 1 || argc - first > 2)
-		return cmd_usage_error(CMD, "expected FMT [FILE]");
-	if (u.repr && tmpl)
-		return cmd_usage_error(CMD, "--repr and --printf exclude each other");
-	if (pack_compile(argv[first], &u.f, err) < 0) {
-		nt_warn(CMD, "bad format '%s': %s", argv[first], err);
+	fmt = u.args[0];
+	if (pack_compile(fmt, &u.f, err) < 0) {
+		nt_warn(CMD, "bad format '%s': %s", fmt, err);
 		return NT_EXIT_FAIL;
 	}
 	if (u.f.size == 0) {
-		nt_warn(CMD, "format '%s' has size 0: nothing to unpack", argv[first]);
+		nt_warn(CMD, "format '%s' has size 0: nothing to unpack", fmt);
 		goto out;
 	}
 	if (tmpl && !(u.pf = pack_printf_compile(tmpl, &u.f, err))) {
@@ -194,10 +206,10 @@ static int run(int argc, char **argv)
 		nt_warn(CMD, "out of memory");
 		goto out;
 	}
-	if (argc - first == 2 && strcmp(argv[first + 1], "-") != 0) {
-		fd = open(argv[first + 1], O_RDONLY | O_CLOEXEC);
+	if (u.nargs == 2 && strcmp(u.args[1], "-") != 0) {
+		fd = open(u.args[1], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			nt_warn(CMD, "%s: %s", argv[first + 1], strerror(errno));
+			nt_warn(CMD, "%s: %s", u.args[1], strerror(errno));
 			goto out;
 		}
 	}
@@ -218,5 +230,5 @@ const struct cmd cmd_unpack = {
 	"Read consecutive records of struct.calcsize(FMT) bytes from FILE or stdin\n"
 	"and print one line per record: fields separated by tabs, integers in\n"
 	"decimal, floats as Python's repr prints them, bools true/false, bytes with\n"
-	"the escapes nettool pack reads (trailing NULs of s fields dropped).", unpack_opts, NULL, 0
+	"the escapes nettool pack reads (trailing NULs of s fields dropped).", unpack_opts, NULL, 0, 1, 2, check_args
 };

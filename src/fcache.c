@@ -228,14 +228,8 @@ static int dir_names(const char *fs, char ***out, size_t *n)
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
 			continue;
-		if (*n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *v);
-
-			if (!v)
-				break;
-			names = v;
-		}
-		if (!(names[*n] = strdup(e->d_name)))
+		if (util_grow(&names, &cap, *n, sizeof *names) < 0 ||
+		    !(names[*n] = strdup(e->d_name)))
 			break;
 		(*n)++;
 	}

@@ -65,15 +65,8 @@ static int is_space(char c)
 
 static int add_op(struct pack_format *f, size_t *cap, const struct pack_op *op)
 {
-	if (f->nops == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct pack_op *v = realloc(f->ops, ncap * sizeof *v);
-
-		if (!v)
-			return -1;
-		f->ops = v;
-		*cap = ncap;
-	}
+	if (util_grow(&f->ops, cap, f->nops, sizeof *op) < 0)
+		return -1;
 	f->ops[f->nops++] = *op;
 	return 0;
 }

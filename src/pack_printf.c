@@ -102,15 +102,8 @@ bad:
 
 static int pf_add(struct pack_printf *pf, size_t *cap, const struct pf_piece *pc)
 {
-	if (pf->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		struct pf_piece *v = realloc(pf->pieces, nc * sizeof *v);
-
-		if (!v)
-			return -1;
-		pf->pieces = v;
-		*cap = nc;
-	}
+	if (util_grow(&pf->pieces, cap, pf->n, sizeof *pc) < 0)
+		return -1;
 	pf->pieces[pf->n++] = *pc;
 	return 0;
 }

@@ -15,18 +15,24 @@
 #include <time.h>
 #include <unistd.h>
 
-void nt_warn(const char *cmd, const char *fmt, ...)
+void nt_vwarn(const char *cmd, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	if (cmd)
 		fprintf(stderr, "nettool: %s: %s\n", cmd, msg);
 	else
 		fprintf(stderr, "nettool: %s\n", msg);
+}
+
+void nt_warn(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nt_vwarn(cmd, fmt, ap);
+	va_end(ap);
 }
 
 void nt_seterr(char *err, const char *fmt, ...)
@@ -218,4 +224,21 @@ int util_hexval(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+int util_grow(void *arrp, size_t *cap, size_t n, size_t elem)
+{
+	void *arr, *v;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	/* the pointer is copied, not read through a void ** */
+	memcpy(&arr, arrp, sizeof arr);
+	if (ncap > ((size_t)-1) / elem || !(v = realloc(arr, ncap * elem)))
+		return -1;
+	memcpy(arrp, &v, sizeof v);
+	*cap = ncap;
+	return 0;
 }

@@ -38,6 +38,10 @@ struct cmd {
 	const struct opt *opts;
 	const char *notes;     /* printed after the options, or NULL */
 	int in_order;          /* options end at the first operand (pack's "-7") */
+	int min_args, max_args; /* how many operands */
+	/* the operands, and what options ask of each other: 0, or -1 with
+	 * err filled for a usage error (NULL: nothing to check) */
+	int (*check)(void *opts, char **args, int nargs, char *err);
 };
 
 extern const struct cmd cmd_tcp_client, cmd_tcp_echo_server, cmd_pack, cmd_unpack,
@@ -45,10 +49,10 @@ extern const struct cmd cmd_tcp_client, cmd_tcp_echo_server, cmd_pack, cmd_unpac
 
 /*
  * Read argv's options into opts by c's table (-h and --help are added:
- * they print the help). *first is the index of the first operand. Returns
- * 0, -1 after printing the help, or NT_EXIT_USAGE after a usage error.
+ * they print the help), count the operands and run c's check. Returns 0,
+ * -1 after printing the help, or NT_EXIT_USAGE after a usage error.
  */
-int cmd_parse(const struct cmd *c, int argc, char **argv, void *opts, int *first);
+int cmd_parse(const struct cmd *c, int argc, char **argv, void *opts);
 
 /* The --help text, made from the table. */
 void cmd_help(const struct cmd *c, FILE *f);

@@ -38,6 +38,18 @@ struct server_addr {
 	unsigned long backlog;
 };
 
+/* The rows of an option table for a struct server_addr at field of
+ * type: -p, -b, -4, -6 (port_help names the default port). */
+#define SERVER_ADDR_OPTS(type, field, port_help)                                      \
+	{ 'p', "port", OPT_PORT, offsetof(type, field.port), offsetof(type, field.port_str), \
+	  "PORT", port_help, 0, 0, NULL },                                              \
+	{ 'b', "bind", OPT_STRING, offsetof(type, field.host), 0, "ADDR",                \
+	  "address to listen on (default: all, IPv4 and IPv6)", 0, 0, NULL },          \
+	{ '4', NULL, OPT_FLAG, offsetof(type, field.family), 0, NULL, "IPv4 only", 0,    \
+	  AF_INET, NULL },                                                              \
+	{ '6', NULL, OPT_FLAG, offsetof(type, field.family), 0, NULL, "IPv6 only", 0,    \
+	  AF_INET6, NULL }
+
 /*
  * Resolve sa's host and listen (SOCK_STREAM) or bind (SOCK_DGRAM), with
  * flags as net_listen's. Returns the fd, or -1 with err filled and

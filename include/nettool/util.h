@@ -1,6 +1,7 @@
 #ifndef NETTOOL_UTIL_H
 #define NETTOOL_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ void nt_warn(const char *cmd, const char *fmt, ...)
 #endif
 	;
 
+/* nt_warn with a va_list. */
+void nt_vwarn(const char *cmd, const char *fmt, va_list ap);
+
 /* Fill err (NT_ERR_LEN bytes) when it is not NULL. */
 void nt_seterr(char *err, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -48,6 +52,10 @@ int util_parse_port(const char *s, int allow_zero, unsigned *out, char *err);
  * 1e6 seconds. Returns 0, or -1 with err filled.
  */
 int util_parse_secs(const char *s, int *ms_out, char *err);
+
+/* Make room in the array at *(T **)arrp, of *cap elements of elem bytes,
+ * for element n (doubling). Returns 0, or -1 when out of memory. */
+int util_grow(void *arrp, size_t *cap, size_t n, size_t elem);
 
 /* The value of a hex digit, or -1. */
 int util_hexval(int c);

@@ -14,6 +14,7 @@ struct o {
 	const char *port_str, *name;
 	unsigned long count;
 	enum frame_mode frame;
+	int nargs;
 };
 
 #define O(f) offsetof(struct o, f)
@@ -31,18 +32,32 @@ static const struct opt table[] = {
 };
 #undef O
 
-static const struct cmd test_cmd = { "test", NULL, "", "[OPTIONS] ARG", "", table, NULL, 0 };
-static const struct cmd ordered = { "test", NULL, "", "FMT VALUE...", "", table, NULL, 1 };
+static int count_args(void *opts, char **args, int nargs, char *err)
+{
+	(void)args;
+	(void)err;
+	((struct o *)opts)->nargs = nargs;
+	return 0;
+}
+
+static const struct cmd test_cmd = { "test", NULL, "", "[OPTIONS] ARG", "", table, NULL, 0,
+				     0, 9, count_args };
+static const struct cmd ordered = { "test", NULL, "", "FMT VALUE...", "", table, NULL, 1,
+				    1, 9, count_args };
+static const struct cmd two = { "test", NULL, "", "[OPTIONS] HOST PORT", "", table, NULL, 0,
+				2, 2, count_args };
 
 /* Parse a NULL-terminated argv; the status, with *first set. */
 static int parse(const struct cmd *c, struct o *o, int *first, char **argv)
 {
-	int argc = 0;
+	int argc = 0, rc;
 
 	while (argv[argc])
 		argc++;
 	memset(o, 0, sizeof *o);
-	return cmd_parse(c, argc, argv, o, first);
+	rc = cmd_parse(c, argc, argv, o);
+	*first = argc - o->nargs;
+	return rc;
 }
 
 #define ARGV(...) ((char *[]){ "test", __VA_ARGS__, NULL })
@@ -82,6 +97,9 @@ static void bad_values_are_usage_errors(void)
 	CHECK(parse(&test_cmd, &o, &first, ARGV("--nope")) == NT_EXIT_USAGE);
 	CHECK(parse(&test_cmd, &o, &first, ARGV("-z")) == NT_EXIT_USAGE);
 	CHECK(parse(&test_cmd, &o, &first, ARGV("--verbose=1")) == NT_EXIT_USAGE);
+	CHECK(parse(&two, &o, &first, ARGV("host")) == NT_EXIT_USAGE);
+	CHECK(parse(&two, &o, &first, ARGV("host", "1", "2")) == NT_EXIT_USAGE);
+	CHECK(parse(&two, &o, &first, ARGV("host", "1")) == 0);
 }
 
 static void default_max_clients(void)
