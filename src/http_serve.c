@@ -237,14 +237,66 @@ static void notsent_lowat(struct conn *c)
 #endif
 }
 
+/* The body of a file response after its head: with the head when it is
+ * in memory or small, else from a descriptor of its own. fd is the file
+ * (cfd when the cache's), data its bytes when cached. */
+static void file_body(struct conn *c, int fd, int cfd, const char *data)
+{
+	if (c->file_left && data) {
+		buf_append(&c->out, data + c->file_off, (size_t)c->file_left);
+		c->file_left = 0;
+	} else if (c->file_left && c->file_left <= FCACHE_INLINE_MAX) {
+		if (inline_body(c, fd) < 0) {
+			c->keep = 0; /* could not read it: the response is cut short */
+			c->file_left = 0;
+		}
+	} else if (c->file_left) {
+		c->file = cfd >= 0 ? dup(fd) : fd; /* the cache keeps its own */
+		if (c->file < 0) {
+			c->keep = 0;
+			c->file_left = 0;
+		}
+		if (cfd < 0 || c->file >= 0)
+			fd = -1;
+		if (c->file >= 0 && c->file_left > BULK_MIN)
+			bulk_set(c, 1);
+		if (c->file >= 0)
+			notsent_lowat(c);
+	}
+	if (fd >= 0 && fd != cfd)
+		close(fd);
+}
+
+/* 304 when the validators match, 416 for a range (r < 0) that cannot be
+ * satisfied: 1 when answered so. */
+static int answered_early(struct conn *c, const char *etag, const char *lm,
+			  const struct stat *st, int r)
+{
+	const char *inm = http_field(c->hp, "If-None-Match");
+	const char *ims = http_field(c->hp, "If-Modified-Since");
+
+	if ((inm && http_etag_match(inm, etag)) ||
+	    (!inm && ims && http_date_parse(ims) >= st->st_mtime)) {
+		head_start(c, 304);
+		buf_printf(&c->out, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
+		head_end(c);
+		return 1;
+	}
+	if (r >= 0)
+		return 0;
+	head_start(c, 416);
+	buf_printf(&c->out, "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
+		   (unsigned long long)st->st_size);
+	head_end(c);
+	return 1;
+}
+
 /* e: the file's cache entry (its descriptor, validators and, when small,
  * its bytes), or NULL */
 static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only,
 		       const struct fent *e)
 {
-	struct http_parser *hp = c->hp;
-	const char *inm = http_field(hp, "If-None-Match"), *ims = http_field(hp, "If-Modified-Since");
-	const char *range = http_field(hp, "Range"), *data = e ? e->data : NULL;
+	const char *range = http_field(c->hp, "Range"), *data = e ? e->data : NULL;
 	char etag_buf[64], lm_buf[40], num[24];
 	const char *etag = etag_buf, *lm = lm_buf;
 	uint64_t size = (uint64_t)st->st_size, from = 0, to = size ? size - 1 : 0;
@@ -256,22 +308,10 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 	} else {
 		fcache_validators(st, etag_buf, sizeof etag_buf, lm_buf, sizeof lm_buf);
 	}
-	if ((inm && http_etag_match(inm, etag)) ||
-	    (!inm && ims && http_date_parse(ims) >= st->st_mtime)) {
-		head_start(c, 304);
-		buf_printf(&c->out, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
-		head_end(c);
-		return;
-	}
 	if (range)
 		r = http_parse_range(range, size, &from, &to);
-	if (r < 0) {
-		head_start(c, 416);
-		buf_printf(&c->out, "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
-			   (unsigned long long)size);
-		head_end(c);
+	if (answered_early(c, etag, lm, st, r))
 		return;
-	}
 	fd = head_only ? -1 : cfd >= 0 ? cfd : open(fs, O_RDONLY | O_CLOEXEC);
 	if (!head_only && fd < 0) {
 		send_error(c, lookup_status(errno), head_only);
@@ -294,29 +334,7 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 	head_end(c);
 	c->file_off = (off_t)from;
 	c->file_left = head_only || !size ? 0 : to - from + 1;
-	if (c->file_left && data) {
-		buf_append(&c->out, data + from, (size_t)c->file_left);
-		c->file_left = 0;
-	} else if (c->file_left && c->file_left <= FCACHE_INLINE_MAX) {
-		if (inline_body(c, fd) < 0) {
-			c->keep = 0; /* could not read it: the response is cut short */
-			c->file_left = 0;
-		}
-	} else if (c->file_left) {
-		c->file = cfd >= 0 ? dup(fd) : fd; /* the cache keeps its own */
-		if (c->file < 0) {
-			c->keep = 0;
-			c->file_left = 0;
-		}
-		if (cfd < 0 || c->file >= 0)
-			fd = -1;
-		if (c->file >= 0 && c->file_left > BULK_MIN)
-			bulk_set(c, 1);
-		if (c->file >= 0)
-			notsent_lowat(c);
-	}
-	if (fd >= 0 && fd != cfd)
-		close(fd);
+	file_body(c, fd, cfd, data);
 }
 
 static void serve_listing(struct conn *c, const char *fs, const char *urlpath, int head_only)
@@ -347,6 +365,32 @@ static int lookup(struct conn *c, const char *fs, struct stat *st, int *in,
 		  const struct fent **e)
 {
 	return fcache_lookup(&c->w->cache, loop_now(c->base.srv->lp), fs, st, in, e);
+}
+
+/* A directory: the slash form of its URL, its index.html, or a listing. */
+static void serve_dir(struct conn *c, const char *fs, const char *urlpath, int slash_end,
+		      int head_only)
+{
+	char index[PATH_MAX + URL_MAX + 16];
+	const struct fent *e;
+	struct stat ist;
+	int in;
+
+	if (!slash_end && strcmp(urlpath, "/")) {
+		head_start(c, 301);
+		buf_printf(&c->out, "Location: ");
+		url_escape_path(&c->out, urlpath);
+		buf_printf(&c->out, "/\r\nContent-Length: 0\r\n");
+		head_end(c);
+		return;
+	}
+	snprintf(index, sizeof index, "%s/index.html", fs);
+	if (lookup(c, index, &ist, &in, &e) == 0 && S_ISREG(ist.st_mode) && in == 1)
+		serve_file(c, index, &ist, head_only, e);
+	else if (c->w->cfg->no_list)
+		send_error(c, 403, head_only);
+	else
+		serve_listing(c, fs, urlpath, head_only);
 }
 
 /* Build the response to the request whose head hp holds. */
@@ -383,27 +427,7 @@ static void respond(struct conn *c)
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		char index[sizeof fs + 16];
-		struct stat ist;
-
-		if (!slash_end && strcmp(urlpath, "/")) {
-			head_start(c, 301);
-			buf_printf(&c->out, "Location: ");
-			url_escape_path(&c->out, urlpath);
-			buf_printf(&c->out, "/\r\nContent-Length: 0\r\n");
-			head_end(c);
-			return;
-		}
-		snprintf(index, sizeof index, "%s/index.html", fs);
-		if (lookup(c, index, &ist, &in, &e) == 0 && S_ISREG(ist.st_mode) &&
-		    in == 1) {
-			serve_file(c, index, &ist, head_only, e);
-			return;
-		}
-		if (c->w->cfg->no_list)
-			send_error(c, 403, head_only);
-		else
-			serve_listing(c, fs, urlpath, head_only);
+		serve_dir(c, fs, urlpath, slash_end, head_only);
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
