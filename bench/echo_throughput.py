@@ -83,6 +83,7 @@ def rss_kib(pid):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--nettool", default="./nettool")
+    ap.add_argument("--baseline", help="another nettool build, measured alongside (e.g. the previous commit's)")
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--runs", type=int, default=3)
@@ -94,6 +95,8 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
     load = build_load()
     servers = [("nettool tcp-echo-server", None)]
+    if a.baseline:
+        servers.append(("nettool baseline", "baseline"))
     if shutil.which("socat"):
         servers.append(("socat fork EXEC:cat",
                         ["socat", "TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork,backlog=512",
@@ -105,7 +108,10 @@ def main():
     res = {n: [] for n, _ in servers}
     for _ in range(a.runs):
         for name, argv in servers:
-            p, port = start_nettool(nettool) if argv is None else start_cmd(argv)
+            if argv == "baseline":
+                p, port = start_nettool(os.path.abspath(a.baseline))
+            else:
+                p, port = start_nettool(nettool) if argv is None else start_cmd(argv)
             try:
                 out = subprocess.run([load, "stream", "127.0.0.1", str(port),
                                       str(a.clients), str(a.seconds)],

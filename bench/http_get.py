@@ -5,6 +5,7 @@ GiB, medians), and 1,000 sequential GETs of a 1 KiB file (whole-process
 time, start-up included).
 
 usage: bench/http_get.py [--size-mb 1024] [--runs 3] [--small 1000] [--nettool ./nettool]
+                         [--baseline OTHER_NETTOOL]
 """
 import argparse
 import os
@@ -57,6 +58,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--small", type=int, default=1000)
     ap.add_argument("--nettool", default="./nettool")
+    ap.add_argument("--baseline", help="another nettool build, measured alongside (e.g. the previous commit's)")
     a = ap.parse_args()
     if not shutil.which("nginx"):
         raise SystemExit("nginx is not installed")
@@ -73,6 +75,9 @@ def main():
     ng, port = start_nginx(root, tmp)
     big = f"http://127.0.0.1:{port}/big"
     tools = [("nettool http-get", [nt, "http-get", "-s", "-o", "/dev/null"])]
+    if a.baseline:
+        tools.append(("nettool baseline", [os.path.abspath(a.baseline), "http-get", "-s", "-o",
+                                           "/dev/null"]))
     if shutil.which("curl"):
         tools.append(("curl", ["curl", "-s", "-o", "/dev/null"]))
     if shutil.which("wget"):
@@ -100,7 +105,7 @@ def main():
         small = f"http://127.0.0.1:{port}/small"
         print(f"{a.small} sequential GETs of 1 KiB, whole processes, {a.runs} runs, median")
         times = {}
-        for name, argv in tools[:2]:
+        for name, argv in [t for t in tools if t[0].startswith("nettool") or t[0] == "curl"]:
             t = []
             for _ in range(a.runs):
                 t0 = time.monotonic()

@@ -45,9 +45,14 @@ def wait_port(port):
     raise RuntimeError("server did not start")
 
 
+BASELINE = [None]  # --baseline: another build, run as "nettool-base"
+
+
 def start(name, root, tmp, nettool):
     port = free_port()
     if name.startswith("nettool"):
+        if name == "nettool-base":
+            nettool = BASELINE[0]
         argv = [nettool, "http-serve", "-d", root, "-b", "127.0.0.1", "-p", str(port), "-q",
                 "--keepalive-timeout", "120", "--max-clients", "20000"]
         if name == "nettool-t1":
@@ -156,6 +161,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--idle", type=int, default=10000)
     ap.add_argument("--nettool", default="./nettool")
+    ap.add_argument("--baseline", help="another nettool build, measured alongside (e.g. the previous commit's)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="small,big,idle")
     a = ap.parse_args()
@@ -164,6 +170,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     nettool = os.path.abspath(a.nettool)
+    base = ["nettool-base"] if a.baseline else []
+    BASELINE[0] = a.baseline and os.path.abspath(a.baseline)
     tmp = tempfile.mkdtemp(prefix="nettool-bench-")
     root = os.path.join(tmp, "www")
     os.mkdir(root)
@@ -183,7 +191,7 @@ def main():
     parts = a.only.split(",")
     if "small" in parts:
         print(f"1 KiB file, wrk -t2 -c64 -d{a.seconds}s: requests/s, median of {a.runs}")
-        rows = servers[:1] + ["nettool-free"] + servers[1:]  # also without CPU affinity
+        rows = servers[:1] + base + ["nettool-free"] + servers[1:]  # also without CPU affinity
         small = {n: [] for n in rows}
         for _ in range(a.runs):
             for name in rows:
@@ -201,7 +209,7 @@ def main():
             print(f"  nettool / better of nginx and lighttpd: x{med['nettool'] / max(peers):.2f}")
     if "big" in parts:
         print(f"1 GiB file: curl to /dev/null, and wrk -t2 -c4: GB/s, median of {a.runs}")
-        big = ["nettool", "nettool-t1"] + servers[1:-1]  # one thread as well as the default
+        big = ["nettool"] + base + ["nettool-t1"] + servers[1:-1]  # also one thread
         curl, wrk4 = {n: [] for n in big}, {n: [] for n in big}
         for _ in range(a.runs):
             for name in big:
@@ -221,7 +229,7 @@ def main():
                   f"{' '.join(f'{x:.2f}' for x in wrk4[name])})")
     if "idle" in parts:
         print(f"{a.idle} idle keep-alive connections: resident size")
-        for name in servers[:-1]:
+        for name in servers[:1] + base + servers[1:-1]:
             p, port = start(name, root, tmp, nettool)
             try:
                 rss = idle_rss(p, port, a.idle)

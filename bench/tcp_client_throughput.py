@@ -5,6 +5,7 @@ run; print each one's median throughput, its ratio to the best peer, and
 iperf3's loopback figure as the ceiling.
 
 usage: bench/tcp_client_throughput.py [--size-mb 2048] [--runs 3] [--nettool ./nettool]
+                                     [--baseline OTHER_NETTOOL]
 """
 import argparse
 import json
@@ -70,6 +71,7 @@ def main():
     ap.add_argument("--size-mb", type=int, default=2048)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--nettool", default="./nettool")
+    ap.add_argument("--baseline", help="another nettool build, measured alongside (e.g. the previous commit's)")
     a = ap.parse_args()
     size = a.size_mb << 20
     path = "/dev/shm/nettool-bench.bin"
@@ -79,6 +81,9 @@ def main():
             f.write(block)
     sink = build_sink()
     tools = [("nettool tcp-client", [os.path.abspath(a.nettool), "tcp-client", "127.0.0.1", "PORT"])]
+    if a.baseline:
+        tools.append(("nettool baseline", [os.path.abspath(a.baseline), "tcp-client", "127.0.0.1",
+                                           "PORT"]))
     nc = shutil.which("nc.openbsd") or shutil.which("nc")
     if nc:
         tools.append(("nc -N", [nc, "-N", "127.0.0.1", "PORT"]))
