@@ -1,5 +1,6 @@
 #include "check.h"
 #include "nettool/buf.h"
+#include "nettool/fcache.h"
 #include "nettool/http.h"
 #include "nettool/url.h"
 #include "nettool/util.h"
@@ -318,8 +319,32 @@ static void map_paths(void)
 	CHECK(url_map_path("/srv/www", "/", up, sizeof up, fs, 8, &slash) == 414);
 }
 
+static void types_and_validators(void)
+{
+	struct stat st;
+	char etag[64], etag2[64], lm[40];
+
+	CHECK(!strcmp(fcache_mime("/r/index.html"), "text/html; charset=utf-8"));
+	CHECK(!strcmp(fcache_mime("/r/A.PNG"), "image/png"));
+	CHECK(!strcmp(fcache_mime("/r/archive.tar.gz"), "application/gzip"));
+	CHECK(!strcmp(fcache_mime("/r.d/README"), "application/octet-stream"));
+	CHECK(!strcmp(fcache_mime("/r/.html/x"), "application/octet-stream"));
+	memset(&st, 0, sizeof st);
+	st.st_ino = 0x1f;
+	st.st_size = 1024;
+	st.st_mtim.tv_sec = 784111777;
+	st.st_mtim.tv_nsec = 5;
+	fcache_validators(&st, etag, sizeof etag, lm, sizeof lm);
+	CHECK(!strcmp(lm, "Sun, 06 Nov 1994 08:49:37 GMT"));
+	CHECK(!strcmp(etag, "\"1f-ae1b981bc490a05-400\""));
+	st.st_mtim.tv_nsec = 6; /* the same second, another file: another tag */
+	fcache_validators(&st, etag2, sizeof etag2, lm, sizeof lm);
+	CHECK(strcmp(etag, etag2));
+}
+
 int main(void)
 {
+	RUN(types_and_validators);
 	RUN(reasons_and_dates);
 	RUN(tokens_and_etags);
 	RUN(ranges);
