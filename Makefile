@@ -68,7 +68,8 @@ asan:
 		$(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		PYTHON="$(PYTHON)"
 
-# The multi-threaded server's tests again under ThreadSanitizer (clang).
+# The multi-threaded server's tests, and the server layer's, again under
+# ThreadSanitizer (clang).
 TSAN_CC = clang
 tsan:
 	rm -rf build/tsan && mkdir -p build/tsan
@@ -76,7 +77,7 @@ tsan:
 	cd build/tsan && $(MAKE) clean >/dev/null && \
 		$(MAKE) nettool CC="$(TSAN_CC)" CFLAGS="-O1 -g -fsanitize=thread" \
 		LDFLAGS="-fsanitize=thread" && \
-		NETTOOL_TEST_SLOW=3 $(PYTHON) tests/run.py --nettool ./nettool -k http_serve
+		NETTOOL_TEST_SLOW=3 $(PYTHON) tests/run.py --nettool ./nettool -k http_serve,servers/
 
 # libFuzzer targets (clang, with Debian's libclang-rt-14-dev); FUZZ_SECONDS each
 FUZZ_CC = clang

@@ -2,7 +2,7 @@
 """Run nettool's unit-test binaries and integration tests; print one
 summary line "N passed, N failed" at the end. Exit status 1 on any failure.
 
-usage: run.py --nettool PATH [-k SUBSTRING] [UNIT_BINARY...]
+usage: run.py --nettool PATH [-k SUBSTRING[,SUBSTRING...]] [UNIT_BINARY...]
 """
 import argparse
 import importlib.util
@@ -65,7 +65,7 @@ def load_tests(pattern):
             fn = getattr(mod, name)
             if name.startswith("test_") and callable(fn):
                 full = f"{path.stem[5:]}/{name[5:]}"
-                if not pattern or pattern in full:
+                if not pattern or any(p in full for p in pattern.split(",")):
                     tests.append((full, fn))
     return tests
 
