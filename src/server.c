@@ -171,7 +171,6 @@ static void conn_free(struct server_conn *c)
 	loop_timer_stop(s->lp, &c->timer);
 	close(c->io.fd);
 	list_unlink(s, c);
-	s->nconns--;
 	atomic_fetch_sub(s->nclients, 1);
 	free(c);
 	if (s->stopping && !s->head)
@@ -262,13 +261,11 @@ static void conn_new(struct server *s, int fd, const struct sockaddr_storage *ss
 	c->progress = c->start = loop_now(s->lp);
 	net_format_addr((const struct sockaddr *)ss, len, c->peer);
 	list_append(s, c);
-	s->nconns++;
 	s->accepted++;
 	if (s->cls->open(c) < 0 || loop_io_add(s->lp, &c->io, NULL) < 0) {
 		loop_timer_stop(s->lp, &c->timer);
 		list_unlink(s, c);
-		s->nconns--;
-		s->cls->close(c, "cannot watch it");
+			s->cls->close(c, "cannot watch it");
 		goto fail;
 	}
 	if (s->on_accept)

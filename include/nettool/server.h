@@ -123,7 +123,6 @@ struct server {
 	int reserve_fd;            /* spent to accept when out of descriptors */
 	unsigned long fd_high;     /* an accepted descriptor this high: full */
 	unsigned long fd_cap;      /* connections at which that happened */
-	unsigned long nconns;
 	unsigned long long accepted, refused, evicted;
 	struct server_conn *head, *tail;
 	/* called after each accepted connection, when set */

@@ -240,6 +240,14 @@ class Test:
         return problems
 
 
+def fd_limit(n):
+    """A preexec_fn that starts a process with a descriptor limit of n."""
+    def pre():
+        import resource
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    return pre
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise AssertionError(msg)

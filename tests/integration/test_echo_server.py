@@ -1,6 +1,5 @@
 """tcp-echo-server against Python socket clients and nettool tcp-client."""
 import os
-import resource
 import selectors
 import signal
 import socket
@@ -8,7 +7,7 @@ import struct
 import threading
 import time
 
-from harness import check, deadline, recv_all, recv_exact, sha256
+from harness import check, deadline, fd_limit, recv_all, recv_exact, sha256
 
 
 def roundtrip_file(t, port, data, via_pipe=False):
@@ -221,12 +220,6 @@ def test_sigint_stops_with_clients_connected(t):
     srv.signal(signal.SIGINT)
     check(srv.wait() == 0)
     check(recv_all(s) == b"", "client not closed at shutdown")
-
-
-def fd_limit(n):
-    def pre():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
-    return pre
 
 
 @deadline(60)

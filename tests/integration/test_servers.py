@@ -6,12 +6,11 @@ import os
 import resource
 import signal
 import socket
-import subprocess
 import threading
 import time
 
 import harness
-from harness import check, deadline, recv_all, recv_exact
+from harness import check, deadline, fd_limit, recv_all, recv_exact
 
 ROOT_FILE = b"served by the first\n"
 
@@ -138,12 +137,6 @@ def test_full_server_closes_the_quietest_in_both_servers(t):
         for s in (conns[0], conns[2]):
             check(exchange(s, b"still"), f"{args}: a busier connection was closed")
         check(srv.stop() == 0)
-
-
-def fd_limit(n):
-    def pre():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
-    return pre
 
 
 @deadline(90)
@@ -297,9 +290,7 @@ def test_stalled_heads_do_not_lock_others_out(t):
     raise_own_fd_limit(t, n + 200)
     root = make_root(t)
     for extra in ([], ["--max-clients", "1000"]):  # room to spare; full, making room
-        srv = t.server("http-serve", "-d", root, "-q", *extra,
-                       preexec_fn=lambda: resource.setrlimit(
-                           resource.RLIMIT_NOFILE, (12000, 12000)))
+        srv = t.server("http-serve", "-d", root, "-q", *extra, preexec_fn=fd_limit(12000))
         socks = []
         t.socks.extend(socks)
         worst = 0.0
