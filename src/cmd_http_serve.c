@@ -82,6 +82,7 @@ static int worker_init(struct hs_worker *w, struct hs_cfg *g, int lfd, int own, 
 	w->date_at = -1;
 	w->cache.root = &g->root;
 	w->srv.data = w;
+	w->srv.acl = &g->acl;
 	w->srv.max_clients = g->max_clients;
 	w->srv.idle_ms = g->keepalive_ms;
 	w->srv.head_ms = g->header_ms;
@@ -131,6 +132,7 @@ static void *worker_run(void *arg)
 static const struct opt hs_opts[] = {
 	{ 'd', "dir", OPT_STRING, O(dir), 0, "DIR", "directory to serve (default .)", 0, 0, NULL },
 	SERVER_ADDR_OPTS(struct hs_cfg, addr, "port to listen on (default 8000; 0 picks a free one)"),
+	SERVER_ACL_OPTS(struct hs_cfg, acl),
 	{ 't', "threads", OPT_COUNT, O(threads), 0, "N", "worker threads (default: one per CPU)",
 	  1, MAX_THREADS, NULL },
 	{ 0, "no-affinity", OPT_FLAG, O(no_affinity), 0, NULL, "let threads move between CPUs",

@@ -20,6 +20,7 @@
 struct echo {
 	struct server srv;
 	struct server_addr addr;
+	struct acl acl;
 	unsigned long max_clients, max_frame;
 	int idle_ms, verbose;
 	enum frame_mode frame;
@@ -287,6 +288,7 @@ static const struct server_class echo_class = {
 #define O(field) offsetof(struct echo, field)
 static const struct opt echo_opts[] = {
 	SERVER_ADDR_OPTS(struct echo, addr, "port to listen on (default 8888; 0 picks a free one)"),
+	SERVER_ACL_OPTS(struct echo, acl),
 	{ 0, "backlog", OPT_COUNT, O(addr.backlog), 0, "N", "listen backlog (default 511)",
 	  1, 65535, NULL },
 	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
@@ -329,6 +331,7 @@ static int serve(struct echo *e, char *err)
 	e->srv.idle_ms = e->idle_ms;
 	e->srv.verbose = e->verbose;
 	e->srv.data = e;
+	e->srv.acl = &e->acl;
 	e->srv.reserve_fd = -1;
 	if (lfd >= 0 && server_init(&e->srv, CMD, &echo_class, lp, lfd, 1, NULL, err) == 0 &&
 	    (sfd = util_signal_pipe(err)) >= 0 && server_stop_on(&e->srv, sfd, err) == 0) {

@@ -286,6 +286,22 @@ static void pause_cb(struct loop *lp, struct loop_timer *t)
 		loop_io_set(lp, &s->lio, LOOP_READ);
 }
 
+/* Whether the peer of a new connection fd may stay; if not it is closed
+ * before a byte is read or written. */
+static int admitted(struct server *s, int fd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	char a[NET_ADDR_LEN];
+
+	if (acl_admits(s->acl, (const struct sockaddr *)ss))
+		return 1;
+	if (s->verbose)
+		nt_warn(s->cmd, "%s: refused (--allow/--deny)",
+			net_format_addr((const struct sockaddr *)ss, len, a));
+	close(fd);
+	s->refused++;
+	return 0;
+}
+
 /* Out of descriptors: spend the reserve one on a pending connection and
  * make room for it. Returns its fd, -2 when it was refused, or -1. */
 static int accept_reserved(struct server *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -296,7 +312,9 @@ static int accept_reserved(struct server *s, struct sockaddr_storage *ss, sockle
 		return -1;
 	close(s->reserve_fd);
 	fd = net_accept(s->lio.fd, ss, len);
-	if (fd >= 0 && !make_room(s)) {
+	if (fd >= 0 && !admitted(s, fd, ss, *len)) {
+		fd = -2;
+	} else if (fd >= 0 && !make_room(s)) {
 		close(fd);
 		s->refused++;
 		fd = -2;
@@ -334,6 +352,8 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 				return;
 			}
 			room = 1;
+		} else if (!admitted(s, fd, &ss, len)) {
+			continue;
 		}
 		n = atomic_fetch_add(s->nclients, 1);
 		/* close to the last descriptors (they are handed out lowest

@@ -23,6 +23,7 @@
 struct hs_cfg {
 	const char *dir, *page404, *log_path;
 	struct server_addr addr;
+	struct acl acl;
 	struct fcache_root root;
 	int no_list, quiet, header_ms, keepalive_ms, send_ms, no_affinity, follow;
 	unsigned long max_clients, threads;

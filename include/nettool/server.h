@@ -1,6 +1,7 @@
 #ifndef NETTOOL_SERVER_H
 #define NETTOOL_SERVER_H
 
+#include "nettool/acl.h"
 #include "nettool/loop.h"
 #include "nettool/net.h"
 
@@ -49,6 +50,14 @@ struct server_addr {
 	  AF_INET, NULL },                                                              \
 	{ '6', NULL, OPT_FLAG, offsetof(type, field.family), 0, NULL, "IPv6 only", 0,    \
 	  AF_INET6, NULL }
+
+/* The rows for --allow and --deny, into a struct acl at field of type. */
+#define SERVER_ACL_OPTS(type, field)                                                  \
+	{ 0, "allow", OPT_FUNC, offsetof(type, field), 0, "CIDR",                       \
+	  "admit only peers in CIDR (repeatable; ADDR is\none address)", 0, 0,         \
+	  acl_opt_allow },                                                              \
+	{ 0, "deny", OPT_FUNC, offsetof(type, field), 0, "CIDR",                        \
+	  "refuse peers in CIDR (repeatable; wins over\n--allow)", 0, 0, acl_opt_deny }
 
 /*
  * Resolve sa's host and listen (SOCK_STREAM) or bind (SOCK_DGRAM), with
@@ -112,6 +121,7 @@ struct server {
 	const struct server_class *cls;
 	struct loop *lp;
 	void *data;                /* the command's */
+	const struct acl *acl;     /* who is admitted (NULL: everyone) */
 	struct loop_io lio, stop_io;
 	struct loop_timer pause, drain;
 	int own_listener;          /* close the listener at stop */

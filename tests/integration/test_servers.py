@@ -310,3 +310,41 @@ def test_stalled_heads_do_not_lock_others_out(t):
         for s in socks:
             s.close()
         check(srv.stop() == 0)
+
+
+def connect_from(t, source, port):
+    s = t.sock()
+    s.settimeout(10 * harness.SLOW)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+@deadline(60)
+def test_allow_and_deny_in_both_servers(t):
+    for args, exchange in servers(t):
+        srv = t.server(*args, "--allow", "127.0.0.0/8", "--deny", "127.0.0.3",
+                       *(["-v"] if args[0] == "tcp-echo-server" else []))
+        ok = connect_from(t, "127.0.0.2", srv.port)
+        check(exchange(ok, b"allowed"), f"{args}: an allowed peer was not served")
+        bad = connect_from(t, "127.0.0.3", srv.port)
+        try:
+            bad.sendall(HTTP_REQ)
+        except OSError:
+            pass
+        check(closed(bad), f"{args}: a denied peer was answered")
+        if args[0] == "tcp-echo-server":
+            srv.wait_line(r"127\.0\.0\.3:\d+: refused \(--allow/--deny\)")
+        check(exchange(ok, b"again"), f"{args}: the allowed peer was disturbed")
+        check(srv.stop() == 0)
+        only = t.server(*args, "--allow", "127.0.0.2")
+        check(closed(connect_from(t, "127.0.0.1", only.port)), f"{args}: not in --allow, admitted")
+        check(exchange(connect_from(t, "127.0.0.2", only.port), b"x"), f"{args}: --allow refused")
+        check(only.stop() == 0)
+
+
+def test_bad_cidr_is_a_usage_error(t):
+    for bad in ("10.0.0.0/33", "localhost", "::1/129", "1.2.3.4/", "1.2.3"):
+        for args in (["tcp-echo-server"], ["http-serve", "-d", t.tmp]):
+            rc, _, err = t.run(*args, "--allow", bad, "-p", "0")
+            check(rc == 2 and "bad address or prefix" in err, (args, bad, rc, err))

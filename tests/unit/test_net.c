@@ -1,4 +1,5 @@
 #include "check.h"
+#include "nettool/acl.h"
 #include "nettool/net.h"
 #include "nettool/util.h"
 
@@ -241,8 +242,52 @@ static void write_full_waits_out_eagain(void)
 	free(dst);
 }
 
+/* Whether acl admits the literal address host. */
+static int admits(const struct acl *a, const char *host)
+{
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
+
+	memset(&s4, 0, sizeof s4);
+	memset(&s6, 0, sizeof s6);
+	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
+		s4.sin_family = AF_INET;
+		return acl_admits(a, (struct sockaddr *)&s4);
+	}
+	s6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, host, &s6.sin6_addr);
+	return acl_admits(a, (struct sockaddr *)&s6);
+}
+
+static void allow_and_deny(void)
+{
+	static struct acl a, none, six;
+	char err[NT_ERR_LEN];
+
+	CHECK(admits(&none, "10.1.2.3") && admits(&none, "::1") && acl_admits(NULL, NULL) == 1);
+	CHECK(acl_add(&a, "127.0.0.0/8", 1, err) == 0);
+	CHECK(acl_add(&a, "127.0.0.3", 0, err) == 0);
+	CHECK(acl_add(&a, "2001:db8::/32", 1, err) == 0);
+	CHECK(admits(&a, "127.0.0.2") && !admits(&a, "127.0.0.3") && !admits(&a, "10.0.0.1"));
+	CHECK(admits(&a, "::ffff:127.0.0.2") && !admits(&a, "::ffff:127.0.0.3"));
+	CHECK(admits(&a, "2001:db8:1::5") && !admits(&a, "2001:db9::1") && !admits(&a, "::1"));
+	/* a deny list alone admits the rest; odd prefix lengths */
+	CHECK(acl_add(&six, "10.0.0.0/9", 0, err) == 0 && acl_add(&six, "::ffff:192.168.0.0/112", 0, err) == 0);
+	CHECK(!admits(&six, "10.127.255.255") && admits(&six, "10.128.0.0"));
+	CHECK(!admits(&six, "192.168.4.4") && admits(&six, "192.169.0.1") && admits(&six, "::1"));
+	CHECK(acl_add(&six, "0.0.0.0/0", 1, err) == 0 && !admits(&six, "::1") && admits(&six, "8.8.8.8"));
+	CHECK(acl_add(&a, "127.0.0.1/33", 1, err) < 0);
+	CHECK(acl_add(&a, "::1/129", 1, err) < 0);
+	CHECK(acl_add(&a, "127.0.0.1/", 1, err) < 0);
+	CHECK(acl_add(&a, "127.0.0.1/8x", 1, err) < 0);
+	CHECK(acl_add(&a, "localhost", 1, err) < 0);
+	CHECK(acl_add(&a, "", 1, err) < 0);
+	CHECK(acl_add(&a, "1.2.3", 1, err) < 0);
+}
+
 int main(void)
 {
+	RUN(allow_and_deny);
 	RUN(format_v4_v6);
 	RUN(resolve_numeric);
 	RUN(listen_connect_roundtrip);
