@@ -132,6 +132,7 @@ static void *worker_run(void *arg)
 static const struct opt hs_opts[] = {
 	{ 'd', "dir", OPT_STRING, O(dir), 0, "DIR", "directory to serve (default .)", 0, 0, NULL },
 	SERVER_ADDR_OPTS(struct hs_cfg, addr, "port to listen on (default 8000; 0 picks a free one)"),
+	SERVER_UNIX_OPT(struct hs_cfg, addr),
 	SERVER_ACL_OPTS(struct hs_cfg, acl),
 	{ 't', "threads", OPT_COUNT, O(threads), 0, "N", "worker threads (default: one per CPU)",
 	  1, MAX_THREADS, NULL },
@@ -157,6 +158,13 @@ static const struct opt hs_opts[] = {
 	OPT_END
 };
 #undef O
+
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	(void)args;
+	(void)nargs;
+	return server_addr_check(&((struct hs_cfg *)opts)->addr, err);
+}
 
 /* The root, the log, the first listener and the stop pipe. */
 static int cfg_setup(struct hs_cfg *g, int *lfd, char *err)
@@ -276,7 +284,7 @@ static int run(int argc, char **argv)
 
 	memset(&g, 0, sizeof g);
 	g.dir = ".";
-	g.addr = (struct server_addr){ NULL, "8000", 8000, AF_UNSPEC, 1024 };
+	g.addr = (struct server_addr){ NULL, NULL, NULL, 8000, AF_UNSPEC, 1024 };
 	g.header_ms = 10000;
 	g.keepalive_ms = 5000;
 	g.send_ms = 10000;
@@ -295,6 +303,7 @@ static int run(int argc, char **argv)
 	}
 	if (rc == 0) {
 		w[0].sio.fd = -1;
+		w[0].srv.unix_path = g.addr.unix_path; /* created: removed at exit */
 		if (worker_init(&w[0], &g, lfd, 1, -1, err) < 0 || watch_signals(&w[0], err) < 0)
 			rc = NT_EXIT_FAIL;
 		lfd = -1; /* worker 0 owns it now */
@@ -321,5 +330,5 @@ static int run(int argc, char **argv)
 
 const struct cmd cmd_http_serve = {
 	CMD, run, "serve a directory over HTTP/1.1 (GET, HEAD)", "[OPTIONS]",
-	"Serve the files of a directory over HTTP/1.1 (GET and HEAD).", hs_opts, NULL, 0, 0, 0, NULL
+	"Serve the files of a directory over HTTP/1.1 (GET and HEAD).", hs_opts, NULL, 0, 0, 0, check_args
 };

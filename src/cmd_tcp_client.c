@@ -27,7 +27,7 @@
 #define DRAIN_GRACE_MS 100 /* after the server closes: how long stdin may pause */
 
 struct client_opts {
-	const char *host, *port, *src;
+	const char *host, *port, *src, *unix_path;
 	int family, flags, timeout_ms, quit_ms;
 	int crlf, scan, verbose, hex, keepalive, nodelay, nc_n;
 	unsigned port_lo, port_hi;
@@ -532,6 +532,8 @@ static const struct opt client_opts[] = {
 	  0, 0, NULL },
 	{ 'q', NULL, OPT_SECS, O(quit_ms), 0, "SECS", "quit SECS after the end of stdin", 0, 0, NULL },
 	{ 's', NULL, OPT_STRING, O(src), 0, "ADDR", "source address", 0, 0, NULL },
+	{ 'U', "unix", OPT_STRING, O(unix_path), 0, "PATH",
+	  "connect to the Unix stream socket at PATH instead\nof HOST PORT", 0, 0, NULL },
 	{ 'C', NULL, OPT_FLAG, O(crlf), 0, NULL, "send CRLF line endings", 0, 0, NULL },
 	{ 'N', NULL, OPT_FLAG, O(nc_n), 0, NULL,
 	  "accepted for OpenBSD nc scripts (always half-closes)", 0, 0, NULL },
@@ -557,7 +559,16 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 {
 	struct client_opts *o = opts;
 
-	(void)nargs;
+	if (o->unix_path && (nargs || o->scan || o->src)) {
+		nt_seterr(err, "-U PATH takes the place of HOST PORT (and of -z and -s)");
+		return -1;
+	}
+	if (o->unix_path)
+		return 0;
+	if (nargs != 2) {
+		nt_seterr(err, "expected HOST PORT (or -U PATH)");
+		return -1;
+	}
 	o->host = args[0];
 	o->port = args[1];
 	return parse_ports(o, err);
@@ -574,6 +585,16 @@ static int dial(const struct client_opts *o, unsigned port,
 	fd = net_dial(o->host, ps, o->family, SOCK_STREAM, o->flags, src,
 		      o->timeout_ms > 0 ? o->timeout_ms : -1, &status, err);
 	if (fd < 0 && (!quiet || status == NT_EXIT_RESOLVE))
+		nt_warn(CMD, "%s", err);
+	return fd < 0 ? -status : fd;
+}
+
+static int dial_unix(const struct client_opts *o)
+{
+	char err[NT_ERR_LEN];
+	int status, fd = net_dial_unix(o->unix_path, &status, err);
+
+	if (fd < 0)
 		nt_warn(CMD, "%s", err);
 	return fd < 0 ? -status : fd;
 }
@@ -705,7 +726,7 @@ static int run(int argc, char **argv)
 	if (o.scan) {
 		rc = scan(&o, src);
 	} else {
-		fd = dial(&o, o.port_lo, src, 0);
+		fd = o.unix_path ? dial_unix(&o) : dial(&o, o.port_lo, src, 0);
 		if (fd < 0) {
 			rc = -fd;
 		} else {
@@ -724,9 +745,9 @@ static int run(int argc, char **argv)
 
 const struct cmd cmd_tcp_client = {
 	CMD, run, "connect to HOST PORT; stdin to the socket, the socket to stdout",
-	"[OPTIONS] HOST PORT",
+	"[OPTIONS] HOST PORT\n       nettool tcp-client [OPTIONS] -U PATH",
 	"Connect to HOST PORT: stdin goes to the socket, the socket to stdout.\n"
 	"At the end of stdin the connection is half-closed and the reply is read\n"
 	"until the server closes; the server closing ends the client.",
-	client_opts, NULL, 0, 2, 2, check_args
+	client_opts, NULL, 0, 0, 2, check_args
 };

@@ -285,9 +285,17 @@ static const struct server_class echo_class = {
 	sizeof(struct client), client_open, client_close, NULL, client_drain
 };
 
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	(void)args;
+	(void)nargs;
+	return server_addr_check(&((struct echo *)opts)->addr, err);
+}
+
 #define O(field) offsetof(struct echo, field)
 static const struct opt echo_opts[] = {
 	SERVER_ADDR_OPTS(struct echo, addr, "port to listen on (default 8888; 0 picks a free one)"),
+	SERVER_UNIX_OPT(struct echo, addr),
 	SERVER_ACL_OPTS(struct echo, acl),
 	{ 0, "backlog", OPT_COUNT, O(addr.backlog), 0, "N", "listen backlog (default 511)",
 	  1, 65535, NULL },
@@ -332,6 +340,8 @@ static int serve(struct echo *e, char *err)
 	e->srv.verbose = e->verbose;
 	e->srv.data = e;
 	e->srv.acl = &e->acl;
+	if (lfd >= 0)
+		e->srv.unix_path = e->addr.unix_path; /* created: removed at exit */
 	e->srv.reserve_fd = -1;
 	if (lfd >= 0 && server_init(&e->srv, CMD, &echo_class, lp, lfd, 1, NULL, err) == 0 &&
 	    (sfd = util_signal_pipe(err)) >= 0 && server_stop_on(&e->srv, sfd, err) == 0) {
@@ -356,7 +366,7 @@ static int run(int argc, char **argv)
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
 	}
-	e->addr = (struct server_addr){ NULL, "8888", 8888, AF_UNSPEC, 511 };
+	e->addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 511 };
 	e->max_frame = FRAME_DEFAULT_MAX;
 	rc = cmd_parse(&cmd_tcp_echo_server, argc, argv, e);
 	if (rc == 0 && (rc = serve(e, err)) != 0)
@@ -367,5 +377,5 @@ static int run(int argc, char **argv)
 
 const struct cmd cmd_tcp_echo_server = {
 	CMD, run, "echo every byte back to each client (RFC 862)", "[OPTIONS]",
-	"Echo every byte each client sends back to it (RFC 862).", echo_opts, NULL, 0, 0, 0, NULL
+	"Echo every byte each client sends back to it (RFC 862).", echo_opts, NULL, 0, 0, 0, check_args
 };

@@ -437,7 +437,7 @@ static int run(int argc, char **argv)
 		return NT_EXIT_FAIL;
 	}
 	s->fd = s->out_fd = s->sio.fd = -1;
-	s->addr = (struct server_addr){ NULL, "8888", 8888, AF_UNSPEC, 0 };
+	s->addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 0 };
 	s->forget_ms = 60000;
 	rc = cmd_parse(&cmd_udp_server, argc, argv, s);
 	if (rc == 0)

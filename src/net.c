@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <linux/filter.h>
@@ -333,6 +335,94 @@ int net_dial(const char *host, const char *port, int family, int socktype, int f
 	return fd;
 }
 
+/* A Unix socket address for path; -1 with err filled when too long. */
+static int unix_addr(const char *path, struct sockaddr_un *su, char *err)
+{
+	memset(su, 0, sizeof *su);
+	su->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof su->sun_path) {
+		errno = ENAMETOOLONG;
+		nt_seterr(err, "%s: path too long for a Unix socket", path);
+		return -1;
+	}
+	memcpy(su->sun_path, path, strlen(path));
+	return 0;
+}
+
+int net_dial_unix(const char *path, int *status, char *err)
+{
+	struct sockaddr_un su;
+	int fd;
+
+	*status = NT_EXIT_FAIL;
+	if (unix_addr(path, &su, err) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0) {
+		nt_seterr(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	net_set_cloexec(fd);
+	while (connect(fd, (struct sockaddr *)&su, sizeof su) < 0) {
+		if (errno == EINTR)
+			continue;
+		nt_seterr(err, "connect to %s: %s", path, strerror(errno));
+		*status = errno == ENOENT || errno == ECONNREFUSED ? NT_EXIT_REFUSED : NT_EXIT_FAIL;
+		close_keep_errno(fd);
+		return -1;
+	}
+	*status = 0;
+	return fd;
+}
+
+/* Whether a listener answers at the socket file path. */
+static int unix_live(const struct sockaddr_un *su)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), live;
+
+	if (fd < 0)
+		return 1; /* cannot tell: leave it alone */
+	live = connect(fd, (const struct sockaddr *)su, sizeof *su) == 0 || errno != ECONNREFUSED;
+	close(fd);
+	return live;
+}
+
+int net_listen_unix(const char *path, int backlog, char *err)
+{
+	struct sockaddr_un su;
+	struct stat st;
+	int fd;
+
+	if (unix_addr(path, &su, err) < 0)
+		return -1;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			errno = EEXIST;
+			nt_seterr(err, "%s exists and is not a socket; left as it is", path);
+			return -1;
+		}
+		if (unix_live(&su)) {
+			errno = EADDRINUSE;
+			nt_seterr(err, "%s: Address already in use", path);
+			return -1;
+		}
+		unlink(path); /* a stale socket file: nothing listens there */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0) {
+		nt_seterr(err, "socket: %s", strerror(errno));
+		return -1;
+	}
+	net_set_cloexec(fd);
+	if (net_set_nonblock(fd, 1) < 0 || bind(fd, (struct sockaddr *)&su, sizeof su) < 0 ||
+	    listen(fd, backlog) < 0) {
+		nt_seterr(err, "listen on %s: %s", path, strerror(errno));
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int net_connect_status(int err)
 {
 	switch (err) {
@@ -462,6 +552,15 @@ ssize_t net_read_full(int fd, void *buf, size_t len)
 char *net_format_addr(const struct sockaddr *sa, socklen_t len, char *buf)
 {
 	char host[64], port[8];
+
+	if (sa->sa_family == AF_UNIX) { /* its path, or "unix" for an unnamed peer */
+		const struct sockaddr_un *su = (const struct sockaddr_un *)sa;
+		size_t n = len > offsetof(struct sockaddr_un, sun_path) ?
+			   strnlen(su->sun_path, len - offsetof(struct sockaddr_un, sun_path)) : 0;
+
+		snprintf(buf, NET_ADDR_LEN, "%.*s", n ? (int)n : 4, n ? su->sun_path : "unix");
+		return buf;
+	}
 
 	if (getnameinfo(sa, len, host, sizeof host, port, sizeof port,
 			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {

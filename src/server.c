@@ -2,6 +2,7 @@
 #include "nettool/util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,17 @@ int server_listen(const struct server_addr *sa, int socktype, int flags,
 	struct addrinfo *ai = NULL;
 	int fd;
 
+	char port[8];
+
 	*status = NT_EXIT_FAIL;
-	if (sa->host && net_resolve(sa->host, sa->port_str, sa->family, socktype,
+	if (sa->unix_path) {
+		if (socktype == SOCK_STREAM)
+			return net_listen_unix(sa->unix_path, (int)sa->backlog, err);
+		nt_seterr(err, "-U: Unix sockets are for stream servers");
+		return -1;
+	}
+	snprintf(port, sizeof port, "%u", sa->port);
+	if (sa->host && net_resolve(sa->host, port, sa->family, socktype,
 				    NET_PASSIVE, &ai, err) < 0) {
 		*status = NT_EXIT_RESOLVE;
 		return -1;
@@ -30,6 +40,14 @@ int server_listen(const struct server_addr *sa, int socktype, int flags,
 	if (ai)
 		freeaddrinfo(ai);
 	return fd;
+}
+
+int server_addr_check(const struct server_addr *sa, char *err)
+{
+	if (!sa->unix_path || (!sa->port_str && !sa->host))
+		return 0;
+	nt_seterr(err, "-U listens on a Unix socket: it goes with neither -p nor -b");
+	return -1;
 }
 
 void server_announce(const char *cmd, int fd)
@@ -470,4 +488,7 @@ void server_free(struct server *s)
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	s->reserve_fd = -1;
+	if (s->unix_path)
+		unlink(s->unix_path);
+	s->unix_path = NULL;
 }

@@ -77,6 +77,19 @@ int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
 int net_dial(const char *host, const char *port, int family, int socktype, int flags,
 	     const struct addrinfo *src, int timeout_ms, int *status, char *err);
 
+/* Connect a stream socket to the Unix socket at path. Returns a blocking
+ * fd, or -1 with err filled and *status 4 (no such socket, or nothing
+ * listens) or 1. */
+int net_dial_unix(const char *path, int *status, char *err);
+
+/*
+ * Listen on a Unix stream socket at path (non-blocking, close-on-exec).
+ * A stale socket file, with nothing listening, is replaced; a live one is
+ * EADDRINUSE; a path that exists and is no socket is EEXIST and left as
+ * it is. Returns the fd, or -1 with err filled and errno set.
+ */
+int net_listen_unix(const char *path, int backlog, char *err);
+
 /*
  * Accept a connection as a non-blocking, close-on-exec socket. Returns the
  * fd, or -1 with errno set (EAGAIN when none is pending); ss may be NULL.
@@ -116,7 +129,8 @@ ssize_t net_send_some(int fd, const void *buf, size_t len);
  */
 ssize_t net_read_full(int fd, void *buf, size_t len);
 
-/* Format as "1.2.3.4:80" or "[::1]:80" into buf (NET_ADDR_LEN bytes). */
+/* Format as "1.2.3.4:80" or "[::1]:80" (a Unix socket: its path, or
+ * "unix") into buf (NET_ADDR_LEN bytes). */
 char *net_format_addr(const struct sockaddr *sa, socklen_t len, char *buf);
 
 /* The local (peer == 0) or remote address of fd, formatted. */

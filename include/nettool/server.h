@@ -30,10 +30,11 @@
 #define SERVER_DRAIN_MS 2000
 #define SERVER_LINGER_MS 2000
 
-/* Where to listen: -p, -b, -4/-6, --backlog. */
+/* Where to listen: -p, -b, -4/-6, --backlog, or -U. */
 struct server_addr {
 	const char *host;      /* NULL: every address, IPv4 and IPv6 */
-	const char *port_str;
+	const char *port_str;  /* as -p gave it; NULL: port is the default */
+	const char *unix_path; /* -U: a Unix stream socket instead */
 	unsigned port;
 	int family;
 	unsigned long backlog;
@@ -50,6 +51,14 @@ struct server_addr {
 	  AF_INET, NULL },                                                              \
 	{ '6', NULL, OPT_FLAG, offsetof(type, field.family), 0, NULL, "IPv6 only", 0,    \
 	  AF_INET6, NULL }
+
+/* The row for -U, --unix PATH (stream servers), into a server_addr. */
+#define SERVER_UNIX_OPT(type, field)                                                  \
+	{ 'U', "unix", OPT_STRING, offsetof(type, field.unix_path), 0, "PATH",           \
+	  "listen on a Unix stream socket at PATH instead\n(removed at exit)", 0, 0, NULL }
+
+/* -U goes with neither -p nor -b: 0, or -1 with err filled. */
+int server_addr_check(const struct server_addr *sa, char *err);
 
 /* The rows for --allow and --deny, into a struct acl at field of type. */
 #define SERVER_ACL_OPTS(type, field)                                                  \
@@ -121,6 +130,7 @@ struct server {
 	const struct server_class *cls;
 	struct loop *lp;
 	void *data;                /* the command's */
+	const char *unix_path;     /* a socket file to remove at server_free */
 	const struct acl *acl;     /* who is admitted (NULL: everyone) */
 	struct loop_io lio, stop_io;
 	struct loop_timer pause, drain;

@@ -348,3 +348,61 @@ def test_bad_cidr_is_a_usage_error(t):
         for args in (["tcp-echo-server"], ["http-serve", "-d", t.tmp]):
             rc, _, err = t.run(*args, "--allow", bad, "-p", "0")
             check(rc == 2 and "bad address or prefix" in err, (args, bad, rc, err))
+
+
+def unix_server(t, *args):
+    p = t.start(*args)
+    m = p.wait_line(r"listening on (\S+)$")
+    return p, m.group(1)
+
+
+def unix_connect(t, path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    t.socks.append(s)
+    s.settimeout(10 * harness.SLOW)
+    s.connect(path)
+    return s
+
+
+@deadline(60)
+def test_unix_sockets(t):
+    path = t.path("echo.sock")
+    srv, shown = unix_server(t, "tcp-echo-server", "-U", path, "-v")
+    check(shown == path, shown)
+    rc, out, err = t.run("tcp-client", "-U", path, input=b"over a unix socket\n")
+    check(rc == 0 and out == b"over a unix socket\n", (rc, out, err))
+    s = unix_connect(t, path)
+    check(echo_exchange(s, b"from python"))
+    srv.wait_line(r"connect unix$")
+    rc, _, err = t.run("tcp-echo-server", "-U", path)  # a live socket is in use
+    check(rc == 1 and "address already in use" in err.lower(), (rc, err))
+    check(echo_exchange(s, b"still"), "the live server was disturbed")
+    srv.signal(signal.SIGTERM)
+    check(srv.wait() == 0)
+    check(not os.path.exists(path), "the socket file stayed after exit")
+    # a stale socket file (nothing listens) is replaced
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(path)
+    stale.close()
+    check(os.path.exists(path))
+    srv, _ = unix_server(t, "http-serve", "-U", path, "-d", make_root(t), "-q", "-t", "2")
+    for _ in range(4):
+        s = unix_connect(t, path)
+        check(http_exchange(s), "http-serve over a unix socket")
+    srv.signal(signal.SIGTERM)
+    check(srv.wait() == 0 and not os.path.exists(path))
+    rc, _, err = t.run("tcp-client", "-U", path, input=b"x")
+    check(rc == 4, (rc, err))
+
+
+def test_unix_socket_path_that_is_no_socket(t):
+    path = t.path("precious.txt")
+    with open(path, "wb") as f:
+        f.write(b"keep me\n")
+    for args in (["tcp-echo-server"], ["http-serve", "-d", t.tmp]):
+        rc, _, err = t.run(*args, "-U", path)
+        check(rc == 1 and "not a socket" in err, (args, rc, err))
+        with open(path, "rb") as f:
+            check(f.read() == b"keep me\n", "the file was touched")
+        rc, _, err = t.run(*args, "-U", t.path("x.sock"), "-p", "1234")
+        check(rc == 2 and "neither -p nor -b" in err, (args, rc, err))
