@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 static const struct cmd *const commands[] = {
-	&cmd_tcp_client, &cmd_tcp_echo_server, &cmd_udp_server, &cmd_udp_client,
+	&cmd_tcp_client, &cmd_tcp_server, &cmd_tcp_echo_server, &cmd_udp_server, &cmd_udp_client,
 	&cmd_http_get, &cmd_http_serve, &cmd_pack, &cmd_unpack,
 };
 

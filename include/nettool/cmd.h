@@ -44,7 +44,7 @@ struct cmd {
 	int (*check)(void *opts, char **args, int nargs, char *err);
 };
 
-extern const struct cmd cmd_tcp_client, cmd_tcp_echo_server, cmd_pack, cmd_unpack,
+extern const struct cmd cmd_tcp_client, cmd_tcp_server, cmd_tcp_echo_server, cmd_pack, cmd_unpack,
 	cmd_udp_server, cmd_udp_client, cmd_http_get, cmd_http_serve;
 
 /*

@@ -1,0 +1,173 @@
+#include "nettool/acl.h"
+#include "nettool/cmd.h"
+#include "nettool/net.h"
+#include "nettool/pump.h"
+#include "nettool/server.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD "tcp-server"
+
+struct tserver {
+	struct server_addr addr;
+	struct acl acl;
+	int keep, verbose;
+	int lfd;              /* the listener, -1 once closed */
+	struct pump_opts p;   /* the connection's options, as tcp-client's */
+	unsigned long long conns, refused;
+};
+
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	(void)args;
+	(void)nargs;
+	return server_addr_check(&((struct tserver *)opts)->addr, err);
+}
+
+/*
+ * Wait for the next admitted connection on lfd. Returns its fd, -1 on an
+ * error (err filled), or -2 when SIGINT or SIGTERM came first.
+ */
+static int next_conn(struct tserver *t, int lfd, char *err)
+{
+	int sfd = util_signal_pipe(err), fd = -1;
+
+	if (sfd < 0)
+		return -1;
+	while (fd == -1) {
+		struct pollfd pfd[2] = { { lfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char a[NET_ADDR_LEN];
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			nt_seterr(err, "poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents) {
+			fd = -2;
+			break;
+		}
+		if (!pfd[0].revents)
+			continue;
+		fd = net_accept(lfd, &ss, &len);
+		if (fd < 0) {
+			if (net_accept_next(errno) == NET_ACCEPT_PAUSE)
+				poll(NULL, 0, 100); /* out of descriptors: no busy loop */
+			fd = -1;
+			continue;
+		}
+		net_format_addr((struct sockaddr *)&ss, len, a);
+		if (!acl_admits(&t->acl, (struct sockaddr *)&ss)) {
+			if (t->verbose)
+				nt_warn(CMD, "%s: refused (--allow/--deny)", a);
+			t->refused++;
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		t->conns++;
+		if (t->verbose)
+			nt_warn(CMD, "connection from %s", a);
+	}
+	/* a signal during a transfer ends the process, as with nc */
+	util_signal_pipe_close(sfd);
+	return fd;
+}
+
+/* Serve one connection at a time: one in all, or one after another (-k). */
+static int serve(struct tserver *t, char *err)
+{
+	int status = 0;
+
+	for (;;) {
+		int fd = next_conn(t, t->lfd, err);
+
+		if (fd == -1)
+			return NT_EXIT_FAIL;
+		if (fd == -2) {
+			nt_warn(CMD, "stopped: %llu connections (%llu refused)", t->conns, t->refused);
+			return t->keep ? 0 : NT_EXIT_FAIL;
+		}
+		if (!t->keep) { /* like nc -l: one client, and no other waits */
+			close(t->lfd);
+			t->lfd = -1;
+		}
+		status = pump_run(&t->p, fd);
+		close(fd);
+		if (!t->keep)
+			return status;
+	}
+}
+
+#define O(field) offsetof(struct tserver, field)
+static const struct opt tserver_opts[] = {
+	SERVER_ADDR_OPTS(struct tserver, addr, "port to listen on (default 8888; 0 picks a free one)"),
+	SERVER_UNIX_OPT(struct tserver, addr),
+	SERVER_ACL_OPTS(struct tserver, acl),
+	{ 0, "backlog", OPT_COUNT, O(addr.backlog), 0, "N", "listen backlog (default 511)",
+	  1, 65535, NULL },
+	{ 'k', "keep-open", OPT_FLAG, O(keep), 0, NULL,
+	  "after a connection ends, accept the next (as nc -lk)", 0, 0, NULL },
+	{ 'w', NULL, OPT_SECS, O(p.timeout_ms), 0, "SECS", "end a connection idle that long (exit 5)",
+	  0, 0, NULL },
+	{ 'q', NULL, OPT_SECS, O(p.quit_ms), 0, "SECS", "quit SECS after the end of stdin", 0, 0, NULL },
+	{ 'C', NULL, OPT_FLAG, O(p.crlf), 0, NULL, "send CRLF line endings", 0, 0, NULL },
+	{ 'x', "hex", OPT_FLAG, O(p.hex), 0, NULL, "hex dump of the traffic on stderr", 0, 0, NULL },
+	{ 0, "frame", OPT_FUNC, O(p.frame), 0, "MODE", "send each stdin line as one frame; write each\n"
+	  "frame received and a newline (line, len16,\nlen32, netstring)", 0, 0, cmd_opt_frame },
+	{ 0, "max-frame", OPT_COUNT, O(p.max_frame), 0, "N",
+	  "largest frame accepted or sent (default 16777216)", 1, FRAME_MAX_MAX, NULL },
+	{ 0, "pack", OPT_STRING, O(p.pack_fmt), 0, "FMT",
+	  "send each stdin line's values packed as one record", 0, 0, NULL },
+	{ 0, "keepalive", OPT_FLAG, O(p.keepalive), 0, NULL, "enable TCP keepalive", 0, 0, NULL },
+	{ 0, "nodelay", OPT_FLAG, O(p.nodelay), 0, NULL, "disable Nagle's algorithm", 0, 0, NULL },
+	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "report each connection", 0, 0, NULL },
+	OPT_END
+};
+#undef O
+
+static int run(int argc, char **argv)
+{
+	static struct tserver t;
+	char err[NT_ERR_LEN] = "";
+	int rc;
+
+	memset(&t, 0, sizeof t);
+	t.addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 511 };
+	t.p.cmd = CMD;
+	t.p.quit_ms = -1;
+	t.p.max_frame = FRAME_DEFAULT_MAX;
+	rc = cmd_parse(&cmd_tcp_server, argc, argv, &t);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	t.lfd = server_listen(&t.addr, SOCK_STREAM, 0, &rc, err);
+	if (t.lfd < 0) {
+		nt_warn(CMD, "%s", err);
+		return rc;
+	}
+	server_announce(CMD, t.lfd);
+	rc = serve(&t, err);
+	if (rc == NT_EXIT_FAIL && err[0])
+		nt_warn(CMD, "%s", err);
+	if (t.lfd >= 0)
+		close(t.lfd);
+	if (t.addr.unix_path)
+		unlink(t.addr.unix_path);
+	return rc;
+}
+
+const struct cmd cmd_tcp_server = {
+	CMD, run, "listen for a connection; stdin to the socket, the socket to stdout",
+	"[OPTIONS]",
+	"Listen, accept one connection and then behave as tcp-client does on it:\n"
+	"stdin goes to the socket, the socket to stdout; at the end of stdin the\n"
+	"connection is half-closed and read until the client closes. With -k,\n"
+	"accept the next connection after each one ends.",
+	tserver_opts, NULL, 0, 0, 0, check_args
+};
