@@ -1,8 +1,6 @@
-#include "nettool/acl.h"
 #include "nettool/cmd.h"
 #include "nettool/net.h"
-#include "nettool/pump.h"
-#include "nettool/server.h"
+#include "nettool/tcp_server.h"
 #include "nettool/util.h"
 
 #include <errno.h>
@@ -13,15 +11,6 @@
 
 #define CMD "tcp-server"
 
-struct tserver {
-	struct server_addr addr;
-	struct acl acl;
-	int keep, verbose;
-	int lfd;              /* the listener, -1 once closed */
-	struct pump_opts p;   /* the connection's options, as tcp-client's */
-	unsigned long long conns, refused;
-};
-
 static int check_args(void *opts, char **args, int nargs, char *err)
 {
 	(void)args;
@@ -30,36 +19,30 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 }
 
 /*
- * Wait for the next admitted connection on lfd. Returns its fd, -1 on an
- * error (err filled), or -2 when SIGINT or SIGTERM came first.
+ * Wait for the next admitted connection on lfd, or for SIGINT or SIGTERM
+ * on the self-pipe sfd. Returns its fd (its peer in a), -1 on an error
+ * (err filled), or -2 for the signal.
  */
-static int next_conn(struct tserver *t, int lfd, char *err)
+static int next_conn(struct tserver *t, int sfd, char *a, char *err)
 {
-	int sfd = util_signal_pipe(err), fd = -1;
-
-	if (sfd < 0)
-		return -1;
-	while (fd == -1) {
-		struct pollfd pfd[2] = { { lfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+	for (;;) {
+		struct pollfd pfd[2] = { { t->lfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		struct sockaddr_storage ss;
 		socklen_t len;
-		char a[NET_ADDR_LEN];
+		int fd;
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
 			nt_seterr(err, "poll: %s", strerror(errno));
-			break;
+			return -1;
 		}
-		if (pfd[1].revents) {
-			fd = -2;
-			break;
-		}
+		if (pfd[1].revents)
+			return -2;
 		if (!pfd[0].revents)
 			continue;
-		fd = net_accept(lfd, &ss, &len);
+		fd = net_accept(t->lfd, &ss, &len);
 		if (fd < 0) {
 			if (net_accept_next(errno) == NET_ACCEPT_PAUSE)
 				poll(NULL, 0, 100); /* out of descriptors: no busy loop */
-			fd = -1;
 			continue;
 		}
 		net_format_addr((struct sockaddr *)&ss, len, a);
@@ -68,38 +51,42 @@ static int next_conn(struct tserver *t, int lfd, char *err)
 				nt_warn(CMD, "%s: refused (--allow/--deny)", a);
 			t->refused++;
 			close(fd);
-			fd = -1;
 			continue;
 		}
 		t->conns++;
 		if (t->verbose)
 			nt_warn(CMD, "connection from %s", a);
+		return fd;
 	}
-	/* a signal during a transfer ends the process, as with nc */
-	util_signal_pipe_close(sfd);
-	return fd;
 }
 
-/* Serve one connection at a time: one in all, or one after another (-k). */
-static int serve(struct tserver *t, char *err)
+/* Serve one connection at a time: one in all, or one after another (-k).
+ * SIGINT or SIGTERM end it, during a transfer too. */
+static int serve(struct tserver *t, int sfd, char *err)
 {
 	int status = 0;
 
+	t->p.stop_fd = sfd;
 	for (;;) {
-		int fd = next_conn(t, t->lfd, err);
+		char peer[NET_ADDR_LEN];
+		int fd = next_conn(t, sfd, peer, err);
 
 		if (fd == -1)
 			return NT_EXIT_FAIL;
-		if (fd == -2) {
+		if (fd >= 0) {
+			if (!t->keep) { /* like nc -l: one client, and no other waits */
+				close(t->lfd);
+				t->lfd = -1;
+			}
+			status = pump_run(&t->p, fd);
+			close(fd);
+			if (t->verbose && status != PUMP_STOPPED)
+				nt_warn(CMD, "%s: connection ended (status %d)", peer, status);
+		}
+		if (fd == -2 || status == PUMP_STOPPED) {
 			nt_warn(CMD, "stopped: %llu connections (%llu refused)", t->conns, t->refused);
 			return t->keep ? 0 : NT_EXIT_FAIL;
 		}
-		if (!t->keep) { /* like nc -l: one client, and no other waits */
-			close(t->lfd);
-			t->lfd = -1;
-		}
-		status = pump_run(&t->p, fd);
-		close(fd);
 		if (!t->keep)
 			return status;
 	}
@@ -114,6 +101,12 @@ static const struct opt tserver_opts[] = {
 	  1, 65535, NULL },
 	{ 'k', "keep-open", OPT_FLAG, O(keep), 0, NULL,
 	  "after a connection ends, accept the next (as nc -lk)", 0, 0, NULL },
+	{ 'e', "exec", OPT_STRING, O(exec), 0, "CMD",
+	  "run /bin/sh -c CMD for each connection, the socket\n"
+	  "as its stdin and stdout, many at once", 0, 0, NULL },
+	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
+	  "--exec: programs at once (default 100); more\nconnections wait in the listen queue",
+	  1, 100000, NULL },
 	{ 'w', NULL, OPT_SECS, O(p.timeout_ms), 0, "SECS", "end a connection idle that long (exit 5)",
 	  0, 0, NULL },
 	{ 'q', NULL, OPT_SECS, O(p.quit_ms), 0, "SECS", "quit SECS after the end of stdin", 0, 0, NULL },
@@ -136,13 +129,14 @@ static int run(int argc, char **argv)
 {
 	static struct tserver t;
 	char err[NT_ERR_LEN] = "";
-	int rc;
+	int rc, sfd;
 
 	memset(&t, 0, sizeof t);
 	t.addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 511 };
 	t.p.cmd = CMD;
 	t.p.quit_ms = -1;
 	t.p.max_frame = FRAME_DEFAULT_MAX;
+	t.max_clients = 100;
 	rc = cmd_parse(&cmd_tcp_server, argc, argv, &t);
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -152,7 +146,14 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	server_announce(CMD, t.lfd);
-	rc = serve(&t, err);
+	if (t.exec) {
+		rc = tcp_exec_serve(&t, err);
+	} else if ((sfd = util_signal_pipe(err)) < 0) {
+		rc = NT_EXIT_FAIL;
+	} else {
+		rc = serve(&t, sfd, err);
+		util_signal_pipe_close(sfd);
+	}
 	if (rc == NT_EXIT_FAIL && err[0])
 		nt_warn(CMD, "%s", err);
 	if (t.lfd >= 0)

@@ -329,7 +329,7 @@ static int net_recv(struct relay *r)
 	return 0;
 }
 
-enum { SLOT_IN, SLOT_NET, SLOT_OUT };
+enum { SLOT_IN, SLOT_NET, SLOT_OUT, SLOT_STOP };
 
 /* Pass on what was already received, waiting out a slow stdout. */
 static void relay_flush(struct relay *r)
@@ -379,6 +379,8 @@ static void relay_fds(const struct relay *r, struct pollfd *pfd)
 	pfd[SLOT_NET].events = ev;
 	pfd[SLOT_OUT].fd = r->down.len ? STDOUT_FILENO : -1;
 	pfd[SLOT_OUT].events = POLLOUT;
+	pfd[SLOT_STOP].fd = r->o->stop_fd > 0 ? r->o->stop_fd : -1;
+	pfd[SLOT_STOP].events = POLLIN;
 }
 
 /* Milliseconds until the nearest deadline, or -1. */
@@ -395,11 +397,14 @@ static int relay_timeout(const struct relay *r, uint64_t now)
 	return end <= now ? 0 : (int)(end - now);
 }
 
-/* Handle the events of one poll. Returns -1 to continue, else a status. */
+/* Handle the events of one poll. Returns -1 to continue, else a status
+ * or PUMP_STOPPED. */
 static int relay_events(struct relay *r, const struct pollfd *pfd)
 {
 	short nev = pfd[SLOT_NET].revents;
 
+	if (pfd[SLOT_STOP].revents)
+		return PUMP_STOPPED;
 	if (pfd[SLOT_OUT].revents && buf_drain(&r->down, STDOUT_FILENO) < 0) {
 		if (errno == EPIPE)
 			return 0; /* the reader of stdout left: end quietly */
@@ -431,7 +436,7 @@ static int relay_events(struct relay *r, const struct pollfd *pfd)
 
 static int relay_run(struct relay *r)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 
 	for (;;) {
 		uint64_t now = util_now_ms();
@@ -451,7 +456,7 @@ static int relay_run(struct relay *r)
 		timeout = relay_timeout(r, now);
 		if (drain && (timeout < 0 || timeout > DRAIN_GRACE_MS))
 			timeout = DRAIN_GRACE_MS;
-		rc = poll(pfd, 3, timeout);
+		rc = poll(pfd, 4, timeout);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
@@ -478,7 +483,7 @@ static int relay_run(struct relay *r)
 			if (pfd[i].revents)
 				r->active = now;
 		rc = relay_events(r, pfd);
-		if (rc >= 0)
+		if (rc >= 0 || rc == PUMP_STOPPED)
 			return rc;
 	}
 }

@@ -169,10 +169,22 @@ int util_signal_pipe(char *err)
 	return p[0];
 }
 
+int util_signal_pipe_also(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = signal_to_pipe;
+	sa.sa_flags = sig == SIGCHLD ? SA_NOCLDSTOP : 0;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
 void util_signal_pipe_close(int fd)
 {
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 	if (signal_wfd >= 0)
 		close(signal_wfd);
 	signal_wfd = -1;

@@ -19,10 +19,14 @@ struct pump_opts {
 	enum frame_mode frame;    /* --frame, or FRAME_NONE */
 	unsigned long max_frame;
 	const char *pack_fmt;     /* --pack, or NULL */
+	int stop_fd;              /* readable: stop at once (0: none) */
 };
 
+#define PUMP_STOPPED (-2)
+
 /* Pump between stdin/stdout and the connected socket fd until both
- * directions are done. Returns the exit status; fd stays open. */
+ * directions are done. Returns the exit status, or PUMP_STOPPED when
+ * stop_fd turned readable first; fd stays open. */
 int pump_run(const struct pump_opts *o, int fd);
 
 #endif

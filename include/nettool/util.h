@@ -69,7 +69,11 @@ uint64_t util_now_ms(void);
  */
 int util_signal_pipe(char *err);
 
-/* Restore default SIGINT/SIGTERM handling and close the self-pipe. */
+/* Also write sig (SIGCHLD, say) to the self-pipe. Returns 0 or -1. */
+int util_signal_pipe_also(int sig);
+
+/* Restore default SIGINT/SIGTERM (and SIGCHLD) handling and close the
+ * self-pipe. */
 void util_signal_pipe_close(int fd);
 
 /* n when this process may run on CPUs 0..n-1 and no others, else -1. */

@@ -109,6 +109,8 @@ def test_keep_open_serves_one_after_another(t):
     s.shutdown(socket.SHUT_WR)
     recv_all(s)
     s.close()
+    for _ in range(5):  # each connection over before the stop
+        srv.wait_line(r"connection ended \(status \d\)")
     srv.signal(signal.SIGTERM)
     check(srv.wait(10) == 0)
     srv.wait_line(r"stopped: 5 connections \(0 refused\)")
@@ -166,3 +168,116 @@ def test_a_person_at_the_terminal(t):
     check(got == "hi there, clïent\n".encode(), got)
     c.close()
     tm.wait(lambda s: "EXIT=0" in s)
+
+
+def zombies_of(pid):
+    """The children of pid that are zombies."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] == "Z":
+            found.append(int(d))
+    return found
+
+
+def half_close_exchange(port, data):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10 * harness.SLOW)
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        return recv_all(s)
+    finally:
+        s.close()
+
+
+@deadline(60)
+def test_exec_many_clients_no_zombies(t):
+    import concurrent.futures
+    srv = listening(t, "--exec", "tr a-z A-Z", "-v")
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        outs = list(pool.map(lambda i: half_close_exchange(srv.port, b"client %d\n" % i),
+                             range(20)))
+    check(outs == [b"CLIENT %d\n" % i for i in range(20)], outs)
+    for _ in range(20):
+        srv.wait_line(r"process \d+ exited 0")
+    check(zombies_of(srv.pid) == [], "zombies left")
+    check(srv.stop() == 0)
+    srv.wait_line(r"stopped: 20 connections")
+
+
+@deadline(30)
+def test_exec_environment_and_descriptors(t):
+    srv = listening(t, "--exec",
+                    'echo "$PROTO $TCPREMOTEIP $TCPREMOTEPORT $TCPLOCALIP $TCPLOCALPORT"; '
+                    'ls /proc/$$/fd | wc -l')
+    s = t.connect(srv.port)
+    out = recv_all(s).decode().split("\n")
+    local = s.getsockname()
+    check(out[0] == f"TCP 127.0.0.1 {local[1]} 127.0.0.1 {srv.port}", out)
+    check(out[1].strip() == "3", f"the program holds {out[1].strip()} descriptors, not 3")
+    check(srv.stop() == 0)
+    path = t.path("x.sock")
+    p = t.start("tcp-server", "-U", path, "--exec", 'echo "$PROTO"')
+    p.wait_line("listening on")
+    rc, out, _ = t.run("tcp-client", "-U", path)
+    check(rc == 0 and out == b"UNIX\n", (rc, out))
+    p.signal(signal.SIGTERM)
+    check(p.wait() == 0)
+
+
+@deadline(30)
+def test_exec_that_cannot_run_and_the_limit(t):
+    srv = listening(t, "--exec", "/nonexistent/program", "-v")
+    start = time.monotonic()
+    try:  # unread input makes the close a reset: closed either way
+        got = half_close_exchange(srv.port, b"x")
+    except ConnectionResetError:
+        got = b""
+    check(got == b"", got)
+    check(time.monotonic() - start < 2 * harness.SLOW, "the connection was not closed promptly")
+    srv.wait_line(r"exited 127")
+    check(srv.stop() == 0)
+    srv = listening(t, "--exec", "cat", "--max-clients", "2")
+    held = [t.connect(srv.port) for _ in range(2)]
+    for s in held:
+        s.sendall(b"held\n")
+        check(s.recv(16) == b"held\n")
+    third = t.connect(srv.port)  # the kernel completes it; it waits in the queue
+    third.sendall(b"third\n")
+    third.settimeout(0.5)
+    try:
+        early = third.recv(16)
+    except socket.timeout:
+        early = None
+    check(early is None, f"a third program ran past --max-clients 2: {early!r}")
+    held[0].close()
+    third.settimeout(10 * harness.SLOW)
+    check(third.recv(16) == b"third\n", "the waiting client was never served")
+    # the stop: programs get their drain, then are ended, and all are reaped
+    start = time.monotonic()
+    srv.signal(signal.SIGTERM)
+    check(srv.wait(15) == 0)
+    check(time.monotonic() - start < 6 * harness.SLOW)
+    check(recv_all(third) == b"", "the program outlived the server")
+
+
+@deadline(30)
+def test_stop_during_a_transfer(t):
+    for args, want in ((["-k"], 0), ([], 1)):
+        srv = listening(t, *args, stdin=subprocess.PIPE)
+        c = t.connect(srv.port)
+        c.sendall(b"in flight\n")
+        time.sleep(0.2 * harness.SLOW)  # the transfer is under way, stdin still open
+        start = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        check(srv.wait(10) == want, (args, srv.stderr()))
+        check(time.monotonic() - start < 2 * harness.SLOW, "the stop waited for the transfer")
+        srv.wait_line(r"stopped: 1 connections")
+        check(srv.p.stdout.read() == b"in flight\n")
+        check(recv_all(c) == b"", "the connection stayed open")
