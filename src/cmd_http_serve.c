@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -121,6 +122,7 @@ static void *worker_run(void *arg)
 
 	if (w->cpu >= 0)
 		util_pin_cpu(w->cpu);
+	atomic_fetch_add(&w->cfg->ready, 1);
 	if (loop_run(w->srv.lp, w->err) < 0) {
 		w->rc = NT_EXIT_FAIL;
 		stop_all(w->cfg);
@@ -236,6 +238,11 @@ static unsigned long workers_start(struct hs_worker *w, struct hs_cfg *g, int lf
 		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* "listening on" once the started workers are on their CPUs */
+	while (atomic_load(&g->ready) + 1 < i)
+		sched_yield();
+	if (w[0].cpu >= 0)
+		util_pin_cpu(w[0].cpu);
 	/* a listener shared by workers is closed only at exit */
 	w[0].srv.own_listener = !atomic_load(&g->shared);
 	return i;
@@ -293,6 +300,7 @@ static int run(int argc, char **argv)
 	atomic_init(&g.nclients, 0);
 	atomic_init(&g.stop_wr, -1);
 	atomic_init(&g.shared, 0);
+	atomic_init(&g.ready, 0);
 	rc = cmd_parse(&cmd_http_serve, argc, argv, &g);
 	if (rc)
 		return rc < 0 ? 0 : rc;

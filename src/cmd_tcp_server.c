@@ -13,9 +13,15 @@
 
 static int check_args(void *opts, char **args, int nargs, char *err)
 {
+	struct tserver *t = opts;
+
 	(void)args;
 	(void)nargs;
-	return server_addr_check(&((struct tserver *)opts)->addr, err);
+	if (t->chat && t->exec) {
+		nt_seterr(err, "--chat and --exec exclude each other");
+		return -1;
+	}
+	return server_addr_check(&t->addr, err);
 }
 
 /*
@@ -104,9 +110,13 @@ static const struct opt tserver_opts[] = {
 	{ 'e', "exec", OPT_STRING, O(exec), 0, "CMD",
 	  "run /bin/sh -c CMD for each connection, the socket\n"
 	  "as its stdin and stdout, many at once", 0, 0, NULL },
+	{ 0, "chat", OPT_FLAG, O(chat), 0, NULL,
+	  "many clients at once: each line a client sends\n"
+	  "goes to stdout and the others; a typed line to\n"
+	  "all, \"@N text\" to client N", 0, 0, NULL },
 	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
-	  "--exec: programs at once (default 100); more\nconnections wait in the listen queue",
-	  1, 100000, NULL },
+	  "--exec: programs at once (default 100); more\nwait in the listen queue. --chat: clients\n"
+	  "(default: what descriptors allow)", 1, 100000, NULL },
 	{ 'w', NULL, OPT_SECS, O(p.timeout_ms), 0, "SECS", "end a connection idle that long (exit 5)",
 	  0, 0, NULL },
 	{ 'q', NULL, OPT_SECS, O(p.quit_ms), 0, "SECS", "quit SECS after the end of stdin", 0, 0, NULL },
@@ -136,7 +146,6 @@ static int run(int argc, char **argv)
 	t.p.cmd = CMD;
 	t.p.quit_ms = -1;
 	t.p.max_frame = FRAME_DEFAULT_MAX;
-	t.max_clients = 100;
 	rc = cmd_parse(&cmd_tcp_server, argc, argv, &t);
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -147,7 +156,11 @@ static int run(int argc, char **argv)
 	}
 	server_announce(CMD, t.lfd);
 	if (t.exec) {
+		if (!t.max_clients)
+			t.max_clients = 100;
 		rc = tcp_exec_serve(&t, err);
+	} else if (t.chat) {
+		rc = tcp_chat_serve(&t, err);
 	} else if ((sfd = util_signal_pipe(err)) < 0) {
 		rc = NT_EXIT_FAIL;
 	} else {

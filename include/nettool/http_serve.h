@@ -34,6 +34,7 @@ struct hs_cfg {
 	atomic_int shared;      /* some worker watches the first worker's listener */
 	atomic_int steered;     /* connections go to the worker of their CPU */
 	atomic_ulong accepts;   /* connections accepted, all workers */
+	atomic_ulong ready;     /* workers running on their CPU */
 };
 
 /* A worker: one thread with its own loop, listener and connections. */

@@ -10,7 +10,7 @@
 struct tserver {
 	struct server_addr addr;
 	struct acl acl;
-	int keep, verbose;
+	int keep, verbose, chat;
 	const char *exec;          /* --exec CMD */
 	unsigned long max_clients; /* --exec: children at once */
 	int lfd;                   /* the listener, -1 once closed */
@@ -21,5 +21,8 @@ struct tserver {
 /* --exec: run CMD for each connection until SIGINT or SIGTERM. Returns
  * the exit status, err filled on a failure. */
 int tcp_exec_serve(struct tserver *t, char *err);
+
+/* --chat: many clients, lines relayed, until SIGINT or SIGTERM. */
+int tcp_chat_serve(struct tserver *t, char *err);
 
 #endif

@@ -17,6 +17,15 @@ def listening(t, *args, **kw):
     return srv
 
 
+def wait_count(proc, text, n):
+    """Wait until proc's stderr holds text n times (wait_line finds the
+    first match only)."""
+    end = time.monotonic() + 10 * harness.SLOW
+    while proc.stderr().count(text) < n:
+        check(time.monotonic() < end, f"{text!r} not {n} times:\n{proc.stderr()}")
+        time.sleep(0.01)
+
+
 def file_of(t, name, size):
     data = os.urandom(size)
     path = t.path(name)
@@ -109,8 +118,7 @@ def test_keep_open_serves_one_after_another(t):
     s.shutdown(socket.SHUT_WR)
     recv_all(s)
     s.close()
-    for _ in range(5):  # each connection over before the stop
-        srv.wait_line(r"connection ended \(status \d\)")
+    wait_count(srv, "connection ended (status", 5)  # each over before the stop
     srv.signal(signal.SIGTERM)
     check(srv.wait(10) == 0)
     srv.wait_line(r"stopped: 5 connections \(0 refused\)")
@@ -204,8 +212,7 @@ def test_exec_many_clients_no_zombies(t):
         outs = list(pool.map(lambda i: half_close_exchange(srv.port, b"client %d\n" % i),
                              range(20)))
     check(outs == [b"CLIENT %d\n" % i for i in range(20)], outs)
-    for _ in range(20):
-        srv.wait_line(r"process \d+ exited 0")
+    wait_count(srv, "exited 0", 20)
     check(zombies_of(srv.pid) == [], "zombies left")
     check(srv.stop() == 0)
     srv.wait_line(r"stopped: 20 connections")
@@ -281,3 +288,88 @@ def test_stop_during_a_transfer(t):
         srv.wait_line(r"stopped: 1 connections")
         check(srv.p.stdout.read() == b"in flight\n")
         check(recv_all(c) == b"", "the connection stayed open")
+
+
+class Lines:
+    """A client socket read line by line."""
+
+    def __init__(self, t, port):
+        self.s = t.connect(port)
+        self.buf = b""
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise AssertionError(f"closed; had {self.buf!r}")
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line
+
+    def until(self, want):
+        """The next line that starts with want (lines before it skipped)."""
+        while True:
+            line = self.line()
+            if line.startswith(want):
+                return line
+
+
+@deadline(60)
+def test_chat_three_clients_and_a_person(t):
+    srv = listening(t, "--chat", stdin=subprocess.PIPE)
+    a = Lines(t, srv.port)
+    srv.wait_line(r"\[1 127\.0\.0\.1:\d+\] joined")
+    b = Lines(t, srv.port)
+    srv.wait_line(r"\[2 127\.0\.0\.1:\d+\] joined")
+    c = Lines(t, srv.port)
+    srv.wait_line(r"\[3 127\.0\.0\.1:\d+\] joined")
+    check(a.until(b"* 3 ").endswith(b" joined"))
+    pa = a.s.getsockname()[1]
+    a.s.sendall(b"hello from a\r\n")
+    want = b"[1 127.0.0.1:%d] hello from a" % pa
+    check(b.until(b"[1 ") == want and c.until(b"[1 ") == want)
+    srv.p.stdin.write(b"to everyone\n@2 just for b\n@9 nobody\nmarker\n")
+    srv.p.stdin.flush()
+    check(a.until(b"to everyone") == b"to everyone" and a.line() == b"marker",
+          "@2 reached a client other than 2")
+    check(b.until(b"to everyone") and b.line() == b"just for b" and b.line() == b"marker")
+    check(c.until(b"to everyone") and c.line() == b"marker")
+    srv.wait_line(r"no client 9")
+    c.s.close()
+    check(a.until(b"* 3 ").endswith(b" left"))
+    a.s.sendall(b"x" * 10000 + b"\n")  # split at 4096 bytes
+    got = [b.until(b"[1 ") for _ in range(3)]
+    check([len(g) - len(b"[1 127.0.0.1:%d] " % pa) for g in got] == [4096, 4096, 1808], got)
+    srv.p.stdin.close()
+    srv.signal(signal.SIGTERM)
+    check(srv.wait(10) == 0)
+    out = srv.p.stdout.read()
+    check(out.startswith(want + b"\n"), out[:200])
+
+
+@deadline(90)
+def test_chat_client_that_never_reads_is_dropped(t):
+    import threading
+    srv = listening(t, "--chat", stdin=subprocess.PIPE)
+    reader = Lines(t, srv.port)
+    srv.wait_line(r"\[1 .*joined")
+    stuck = t.sock()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(("127.0.0.1", srv.port))
+    srv.wait_line(r"\[2 .*joined")
+    n, line = 8000, b"y" * 1000 + b"\n"
+    got = []
+
+    def read_all():
+        for _ in range(n):
+            got.append(reader.until(b"yyy"))
+    th = threading.Thread(target=read_all, daemon=True)
+    th.start()
+    for _ in range(n // 100):
+        srv.p.stdin.write(line * 100)
+        srv.p.stdin.flush()
+    th.join(60 * harness.SLOW)
+    check(len(got) == n, f"the reading client got {len(got)} of {n} lines")
+    srv.wait_line(r"\[2 127\.0\.0\.1:\d+\] dropped: it does not read")
+    srv.wait_line(r"\[2 127\.0\.0\.1:\d+\] left")
+    check(srv.stop() == 0)
