@@ -54,27 +54,16 @@ static const struct opt client_opts[] = {
 	{ 'n', NULL, OPT_FLAG, O(flags), 0, NULL, "numeric HOST only, no DNS", 0, NET_NUMERIC, NULL },
 	{ 'w', NULL, OPT_SECS, O(p.timeout_ms), 0, "SECS", "connect timeout and idle timeout (exit 5)",
 	  0, 0, NULL },
-	{ 'q', NULL, OPT_SECS, O(p.quit_ms), 0, "SECS", "quit SECS after the end of stdin", 0, 0, NULL },
 	{ 's', NULL, OPT_STRING, O(src), 0, "ADDR", "source address", 0, 0, NULL },
 	{ 'U', "unix", OPT_STRING, O(unix_path), 0, "PATH",
 	  "connect to the Unix stream socket at PATH instead\nof HOST PORT", 0, 0, NULL },
-	{ 'C', NULL, OPT_FLAG, O(p.crlf), 0, NULL, "send CRLF line endings", 0, 0, NULL },
 	{ 'N', NULL, OPT_FLAG, O(nc_n), 0, NULL,
 	  "accepted for OpenBSD nc scripts (always half-closes)", 0, 0, NULL },
 	{ 'z', NULL, OPT_FLAG, O(scan), 0, NULL,
 	  "only test that PORT (or a range LOW-HIGH) accepts", 0, 0, NULL },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL,
 	  "report the connection (and open ports with -z)", 0, 0, NULL },
-	{ 'x', "hex", OPT_FLAG, O(p.hex), 0, NULL, "hex dump of the traffic on stderr (with --frame:\n"
-	  "write received frames as hex)", 0, 0, NULL },
-	{ 0, "frame", OPT_FUNC, O(p.frame), 0, "MODE", "send each stdin line as one frame; write each\n"
-	  "frame received and a newline (line, len16,\nlen32, netstring)", 0, 0, cmd_opt_frame },
-	{ 0, "max-frame", OPT_COUNT, O(p.max_frame), 0, "N",
-	  "largest frame accepted or sent (default 16777216)", 1, FRAME_MAX_MAX, NULL },
-	{ 0, "pack", OPT_STRING, O(p.pack_fmt), 0, "FMT",
-	  "send each stdin line's values packed as one record", 0, 0, NULL },
-	{ 0, "keepalive", OPT_FLAG, O(p.keepalive), 0, NULL, "enable TCP keepalive", 0, 0, NULL },
-	{ 0, "nodelay", OPT_FLAG, O(p.nodelay), 0, NULL, "disable Nagle's algorithm", 0, 0, NULL },
+	PUMP_OPTS(struct client_opts, p),
 	OPT_END
 };
 #undef O

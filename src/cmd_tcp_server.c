@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CMD "tcp-server"
+#define CMD TSERVER_CMD
 
 static int check_args(void *opts, char **args, int nargs, char *err)
 {
@@ -24,6 +24,32 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	return server_addr_check(&t->addr, err);
 }
 
+int tserver_accept(struct tserver *t, char *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = net_accept(t->lfd, &ss, &len);
+
+	if (fd < 0) {
+		if (net_accept_next(errno) == NET_ACCEPT_PAUSE) {
+			poll(NULL, 0, 100); /* out of descriptors: no busy loop */
+			errno = EAGAIN;
+		}
+		return -1;
+	}
+	net_format_addr((struct sockaddr *)&ss, len, a);
+	if (acl_admits(&t->acl, (struct sockaddr *)&ss)) {
+		t->conns++;
+		return fd;
+	}
+	if (t->verbose)
+		nt_warn(CMD, "%s: refused (--allow/--deny)", a);
+	t->refused++;
+	close(fd);
+	errno = EAGAIN;
+	return -1;
+}
+
 /*
  * Wait for the next admitted connection on lfd, or for SIGINT or SIGTERM
  * on the self-pipe sfd. Returns its fd (its peer in a), -1 on an error
@@ -33,8 +59,6 @@ static int next_conn(struct tserver *t, int sfd, char *a, char *err)
 {
 	for (;;) {
 		struct pollfd pfd[2] = { { t->lfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-		struct sockaddr_storage ss;
-		socklen_t len;
 		int fd;
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
@@ -45,21 +69,9 @@ static int next_conn(struct tserver *t, int sfd, char *a, char *err)
 			return -2;
 		if (!pfd[0].revents)
 			continue;
-		fd = net_accept(t->lfd, &ss, &len);
-		if (fd < 0) {
-			if (net_accept_next(errno) == NET_ACCEPT_PAUSE)
-				poll(NULL, 0, 100); /* out of descriptors: no busy loop */
+		fd = tserver_accept(t, a);
+		if (fd < 0)
 			continue;
-		}
-		net_format_addr((struct sockaddr *)&ss, len, a);
-		if (!acl_admits(&t->acl, (struct sockaddr *)&ss)) {
-			if (t->verbose)
-				nt_warn(CMD, "%s: refused (--allow/--deny)", a);
-			t->refused++;
-			close(fd);
-			continue;
-		}
-		t->conns++;
 		if (t->verbose)
 			nt_warn(CMD, "connection from %s", a);
 		return fd;
@@ -119,17 +131,7 @@ static const struct opt tserver_opts[] = {
 	  "(default: what descriptors allow)", 1, 100000, NULL },
 	{ 'w', NULL, OPT_SECS, O(p.timeout_ms), 0, "SECS", "end a connection idle that long (exit 5)",
 	  0, 0, NULL },
-	{ 'q', NULL, OPT_SECS, O(p.quit_ms), 0, "SECS", "quit SECS after the end of stdin", 0, 0, NULL },
-	{ 'C', NULL, OPT_FLAG, O(p.crlf), 0, NULL, "send CRLF line endings", 0, 0, NULL },
-	{ 'x', "hex", OPT_FLAG, O(p.hex), 0, NULL, "hex dump of the traffic on stderr", 0, 0, NULL },
-	{ 0, "frame", OPT_FUNC, O(p.frame), 0, "MODE", "send each stdin line as one frame; write each\n"
-	  "frame received and a newline (line, len16,\nlen32, netstring)", 0, 0, cmd_opt_frame },
-	{ 0, "max-frame", OPT_COUNT, O(p.max_frame), 0, "N",
-	  "largest frame accepted or sent (default 16777216)", 1, FRAME_MAX_MAX, NULL },
-	{ 0, "pack", OPT_STRING, O(p.pack_fmt), 0, "FMT",
-	  "send each stdin line's values packed as one record", 0, 0, NULL },
-	{ 0, "keepalive", OPT_FLAG, O(p.keepalive), 0, NULL, "enable TCP keepalive", 0, 0, NULL },
-	{ 0, "nodelay", OPT_FLAG, O(p.nodelay), 0, NULL, "disable Nagle's algorithm", 0, 0, NULL },
+	PUMP_OPTS(struct tserver, p),
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "report each connection", 0, 0, NULL },
 	OPT_END
 };

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CMD "tcp-server"
+#define CMD TSERVER_CMD
 #define CHAT_LINE_MAX 4096          /* a longer line is split here */
 #define CHAT_OUT_MAX (256 * 1024)   /* unsent to one client: past it, dropped */
 #define CHAT_READ 16384

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CMD "tcp-server"
+#define CMD TSERVER_CMD
 #define KILL_WAIT_MS 1000
 
 struct child {
@@ -161,30 +161,13 @@ static void take(struct exec_state *x)
 	struct tserver *t = x->t;
 
 	while (x->running < t->max_clients) {
-		struct sockaddr_storage ss;
-		socklen_t len;
 		char a[NET_ADDR_LEN];
-		int fd = net_accept(t->lfd, &ss, &len);
+		int fd = tserver_accept(t, a);
 
-		if (fd < 0) {
-			enum net_accept_next next = net_accept_next(errno);
-
-			if (next == NET_ACCEPT_PAUSE)
-				poll(NULL, 0, 100); /* out of descriptors: no busy loop */
-			if (next != NET_ACCEPT_SKIP)
-				return;
-			continue;
-		}
-		net_format_addr((struct sockaddr *)&ss, len, a);
-		if (!acl_admits(&t->acl, (struct sockaddr *)&ss)) {
-			if (t->verbose)
-				nt_warn(CMD, "%s: refused (--allow/--deny)", a);
-			t->refused++;
-			close(fd);
-			continue;
-		}
-		t->conns++;
-		spawn(x, fd, a);
+		if (fd >= 0)
+			spawn(x, fd, a);
+		else if (errno != ECONNABORTED && errno != EPROTO && errno != EINTR)
+			return; /* none waits (or only refused ones): poll again */
 	}
 }
 

@@ -5,6 +5,8 @@
 #include "nettool/pump.h"
 #include "nettool/server.h"
 
+#define TSERVER_CMD "tcp-server"
+
 /* tcp-server's options, shared by its modes (cmd_tcp_server.c: one
  * connection at a time; tcp_exec.c: a program per connection). */
 struct tserver {
@@ -17,6 +19,14 @@ struct tserver {
 	struct pump_opts p;        /* the connection's options, as tcp-client's */
 	unsigned long long conns, refused;
 };
+
+/*
+ * Accept one connection that --allow/--deny admit (one refused is closed
+ * and counted, -v logs it), its peer into a (NET_ADDR_LEN). Returns the
+ * fd, or -1 with errno set: EAGAIN when none (or only refused ones)
+ * waited; after running out of descriptors it has paused a moment.
+ */
+int tserver_accept(struct tserver *t, char *a);
 
 /* --exec: run CMD for each connection until SIGINT or SIGTERM. Returns
  * the exit status, err filled on a failure. */
