@@ -373,3 +373,80 @@ def test_chat_client_that_never_reads_is_dropped(t):
     srv.wait_line(r"\[2 127\.0\.0\.1:\d+\] dropped: it does not read")
     srv.wait_line(r"\[2 127\.0\.0\.1:\d+\] left")
     check(srv.stop() == 0)
+
+
+def free_port():
+    """A port free a moment ago, for a peer that cannot report the port it
+    bound (nc -l, tcpserver)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_listening(port):
+    end = time.monotonic() + 10 * harness.SLOW
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            check(time.monotonic() < end, f"nothing listens on {port}")
+            time.sleep(0.02)
+
+
+@deadline(60)
+def test_tcp_client_into_nc_listening(t):
+    nc = harness.need("nc")
+    src, data = file_of(t, "in.bin", 8 << 20)
+    port = free_port()
+    out = t.path("out.bin")
+    with open(out, "wb") as o:
+        p = subprocess.Popen([nc, "-l", "127.0.0.1", str(port)], stdout=o,
+                             stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t.cleanups.append(lambda: p.poll() is None and p.kill())
+        end = time.monotonic() + 10 * harness.SLOW
+        while True:  # nc -l takes one connection: probing would use it up
+            with open(f"/proc/net/tcp") as f:
+                if f":{port:04X} 00000000:0000 0A" in f.read():
+                    break
+            check(time.monotonic() < end, "nc -l never listened")
+            time.sleep(0.02)
+        with open(src, "rb") as i:
+            rc, _, err = t.run("tcp-client", "127.0.0.1", str(port), stdin=i, timeout=60)
+        check(rc == 0, (rc, err))
+        check(p.wait(timeout=30 * harness.SLOW) == 0)
+    with open(out, "rb") as f:
+        check(sha256(f.read()) == sha256(data), "nc -l received something else")
+
+
+def env_seen(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10 * harness.SLOW)
+    try:
+        lines = recv_all(s).decode().split("\n")
+        return dict(x.split("=", 1) for x in lines if "=" in x), s.getsockname()[1]
+    finally:
+        s.close()
+
+
+@deadline(60)
+def test_exec_environment_as_tcpserver_gives_it(t):
+    tcpserver = harness.need("tcpserver")
+    show = "env | grep -E '^(PROTO|TCPREMOTEIP|TCPREMOTEPORT|TCPLOCALIP|TCPLOCALPORT)='"
+    port = free_port()
+    p = subprocess.Popen([tcpserver, "-H", "-R", "127.0.0.1", str(port), "sh", "-c", show],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    t.cleanups.append(lambda: p.poll() is None and (p.terminate(), p.wait()))
+    wait_listening(port)
+    theirs, their_client = env_seen(port)
+    srv = listening(t, "-b", "127.0.0.1", "--exec", show)
+    ours, our_client = env_seen(srv.port)
+    check(set(ours) == set(theirs) == {"PROTO", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
+                                       "TCPLOCALPORT"}, (ours, theirs))
+    for k in ("PROTO", "TCPREMOTEIP", "TCPLOCALIP"):
+        check(ours[k] == theirs[k], (k, ours[k], theirs[k]))
+    check(ours["TCPREMOTEPORT"] == str(our_client) and theirs["TCPREMOTEPORT"] == str(their_client))
+    check(ours["TCPLOCALPORT"] == str(srv.port) and theirs["TCPLOCALPORT"] == str(port))
+    check(srv.stop() == 0)
