@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from benchlib import free_port, rss_kib, wait_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -27,24 +29,8 @@ def build_load():
     return out
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
-def wait_port(port, proc):
-    for _ in range(100):
-        if proc.poll() is not None:
-            raise RuntimeError("server exited")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server never listened")
 
 
 def start_nettool(nettool, *extra):
@@ -72,12 +58,6 @@ def stop(p):
         p.wait()
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def main():

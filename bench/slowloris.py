@@ -20,26 +20,13 @@ import sys
 import tempfile
 import time
 
+from benchlib import free_port, wait_port
+
 HALF_HEAD = b"GET /small HTTP/1.1\r\nHost: a\r\n"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
-def wait_port(port):
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
 
 
 def start(name, binary, root, tmp):

@@ -24,15 +24,11 @@ import sys
 import threading
 import time
 
+from benchlib import free_port, rss_kib
+
 NC = shutil.which("nc.openbsd") or shutil.which("nc")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def listening(port, timeout=10):
@@ -187,12 +183,6 @@ def execs(a, nt):
         print(f"  {name:26s} {statistics.median(res[name]):8.0f}")
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def chat(a, nt):
