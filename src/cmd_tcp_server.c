@@ -38,14 +38,11 @@ int tserver_accept(struct tserver *t, char *a)
 		return -1;
 	}
 	net_format_addr((struct sockaddr *)&ss, len, a);
-	if (acl_admits(&t->acl, (struct sockaddr *)&ss)) {
+	if (server_admit(CMD, &t->acl, t->verbose, fd, &ss, len)) {
 		t->conns++;
 		return fd;
 	}
-	if (t->verbose)
-		nt_warn(CMD, "%s: refused (--allow/--deny)", a);
 	t->refused++;
-	close(fd);
 	errno = EAGAIN;
 	return -1;
 }
@@ -139,7 +136,7 @@ static const struct opt tserver_opts[] = {
 
 static int run(int argc, char **argv)
 {
-	static struct tserver t;
+	struct tserver t;
 	char err[NT_ERR_LEN] = "";
 	int rc, sfd;
 

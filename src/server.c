@@ -283,7 +283,7 @@ static void conn_new(struct server *s, int fd, const struct sockaddr_storage *ss
 	if (s->cls->open(c) < 0 || loop_io_add(s->lp, &c->io, NULL) < 0) {
 		loop_timer_stop(s->lp, &c->timer);
 		list_unlink(s, c);
-			s->cls->close(c, "cannot watch it");
+		s->cls->close(c, "cannot watch it");
 		goto fail;
 	}
 	if (s->on_accept)
@@ -304,18 +304,24 @@ static void pause_cb(struct loop *lp, struct loop_timer *t)
 		loop_io_set(lp, &s->lio, LOOP_READ);
 }
 
-/* Whether the peer of a new connection fd may stay; if not it is closed
- * before a byte is read or written. */
-static int admitted(struct server *s, int fd, const struct sockaddr_storage *ss, socklen_t len)
+int server_admit(const char *cmd, const struct acl *acl, int verbose, int fd,
+		 const struct sockaddr_storage *ss, socklen_t len)
 {
 	char a[NET_ADDR_LEN];
 
-	if (acl_admits(s->acl, (const struct sockaddr *)ss))
+	if (acl_admits(acl, (const struct sockaddr *)ss))
 		return 1;
-	if (s->verbose)
-		nt_warn(s->cmd, "%s: refused (--allow/--deny)",
+	if (verbose)
+		nt_warn(cmd, "%s: refused (--allow/--deny)",
 			net_format_addr((const struct sockaddr *)ss, len, a));
 	close(fd);
+	return 0;
+}
+
+static int admitted(struct server *s, int fd, const struct sockaddr_storage *ss, socklen_t len)
+{
+	if (server_admit(s->cmd, s->acl, s->verbose, fd, ss, len))
+		return 1;
 	s->refused++;
 	return 0;
 }

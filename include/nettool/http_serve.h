@@ -5,6 +5,7 @@
 #include "nettool/fcache.h"
 #include "nettool/http.h"
 #include "nettool/server.h"
+#include "nettool/util.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,7 +48,7 @@ struct hs_worker {
 	int cpu;                /* the CPU it keeps to, or -1 */
 	int nbulk;              /* its connections sending a large body */
 	unsigned long taken, taken_base, accepts_base; /* for steering */
-	char err[256];
+	char err[NT_ERR_LEN];
 	time_t date_at;
 	char date[40];          /* Date of every response, formatted once a second */
 	struct fcache cache;

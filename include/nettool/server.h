@@ -76,6 +76,11 @@ int server_addr_check(const struct server_addr *sa, char *err);
 int server_listen(const struct server_addr *sa, int socktype, int flags,
 		  int *status, char *err);
 
+/* Whether acl admits the peer ss of a new connection fd; if not, fd is
+ * closed before a byte is read or written (and verbose logs it). */
+int server_admit(const char *cmd, const struct acl *acl, int verbose, int fd,
+		 const struct sockaddr_storage *ss, socklen_t len);
+
 /* Print "nettool: CMD: listening on ADDR:PORT". */
 void server_announce(const char *cmd, int fd);
 
