@@ -1,5 +1,5 @@
 #ifdef __linux__
-#define _GNU_SOURCE /* sendfile */
+#define _GNU_SOURCE /* sendfile, splice */
 #include <sys/sendfile.h>
 #endif
 #include "nettool/buf.h"
@@ -23,6 +23,7 @@
 #define CLIENT_BUF (256 * 1024)
 #define SENDFILE_CHUNK (4 * 1024 * 1024)
 #define DRAIN_GRACE_MS 100 /* after the peer closes: how long stdin may pause */
+#define SPLICE_PIPE (1024 * 1024) /* the splice pipe's size, if granted */
 
 /*
  * One direction of the relay: a buffer between two descriptors, read into
@@ -56,6 +57,12 @@ struct relay {
 	uint64_t active;  /* last time bytes moved, for -w */
 	uint64_t quit_at; /* -q deadline, 0 when unset */
 	struct pipe_buf up, down;
+	/*
+	 * Linux, stdout a file or pipe: received bytes go socket -> spl ->
+	 * stdout by splice, never copied through user space; down.len
+	 * counts what waits in the pipe, down.cap is the pipe's size.
+	 */
+	int spl[2];
 	struct framing *fr; /* NULL for a plain byte relay */
 	char err[NT_ERR_LEN];
 };
@@ -329,11 +336,97 @@ static int net_recv(struct relay *r)
 	return 0;
 }
 
+#ifdef __linux__
+/* The socket is readable: move what fits into the splice pipe. */
+static int net_recv_splice(struct relay *r)
+{
+	ssize_t n;
+
+	do
+		n = splice(r->net, NULL, r->spl[1], NULL, r->down.cap - r->down.len,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return would_block() ? 0 : -1;
+	if (n == 0) {
+		r->net_rd = 0;
+		return 0;
+	}
+	r->down.len += (size_t)n;
+	r->down.total += (unsigned long long)n;
+	return 0;
+}
+
+/*
+ * Move what waits in the splice pipe to stdout. If stdout will not take
+ * a splice after all, copy it out and receive by read() from now on.
+ */
+static int spl_drain(struct relay *r, unsigned flags)
+{
+	ssize_t n;
+
+	do
+		n = splice(r->spl[0], NULL, STDOUT_FILENO, NULL, r->down.len,
+			   SPLICE_F_MOVE | flags);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0) {
+		r->down.len -= (size_t)n;
+		return 0;
+	}
+	if (errno != EINVAL)
+		return would_block() ? 0 : -1;
+	while (r->down.len) {
+		char tmp[16384];
+		ssize_t got = read(r->spl[0], tmp, sizeof tmp);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || net_write_full(STDOUT_FILENO, tmp, (size_t)got) < 0)
+			return -1;
+		r->down.len -= (size_t)got;
+	}
+	close(r->spl[0]);
+	close(r->spl[1]);
+	r->spl[0] = r->spl[1] = -1;
+	r->down.cap = CLIENT_BUF;
+	return 0;
+}
+
+/* Receive by splice when stdout is a file (not appending) or a pipe. */
+static void spl_setup(struct relay *r)
+{
+	struct stat st;
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+
+	if (r->fr || r->o->hex || fl < 0 || (fl & O_APPEND) ||
+	    fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) ||
+	    pipe2(r->spl, O_NONBLOCK | O_CLOEXEC) < 0)
+		return;
+	fcntl(r->spl[1], F_SETPIPE_SZ, SPLICE_PIPE);
+	fl = fcntl(r->spl[1], F_GETPIPE_SZ);
+	r->down.cap = fl > 0 ? (size_t)fl : 65536;
+}
+#endif
+
 enum { SLOT_IN, SLOT_NET, SLOT_OUT, SLOT_STOP };
 
 /* Pass on what was already received, waiting out a slow stdout. */
 static void relay_flush(struct relay *r)
 {
+#ifdef __linux__
+	while (r->spl[0] >= 0 && r->down.len) {
+		struct pollfd p = { STDOUT_FILENO, POLLOUT, 0 };
+
+		if (spl_drain(r, SPLICE_F_NONBLOCK) < 0)
+			break;
+		if (r->spl[0] >= 0 && r->down.len && poll(&p, 1, -1) < 0 && errno != EINTR)
+			break;
+	}
+	if (r->spl[0] >= 0) {
+		r->down.len = 0;
+		return;
+	}
+#endif
 	if (r->down.len > r->down.off)
 		net_write_full(STDOUT_FILENO, r->down.data + r->down.off,
 			       r->down.len - r->down.off);
@@ -371,7 +464,7 @@ static void relay_fds(const struct relay *r, struct pollfd *pfd)
 	pfd[SLOT_IN].fd = (r->in_open && !r->in_file && r->net_wr && room)
 			  ? STDIN_FILENO : -1;
 	pfd[SLOT_IN].events = POLLIN;
-	if (r->net_rd && r->down.len < CLIENT_BUF)
+	if (r->net_rd && r->down.len < r->down.cap)
 		ev |= POLLIN;
 	if (r->up.len || (r->in_file && r->in_open))
 		ev |= POLLOUT;
@@ -397,6 +490,24 @@ static int relay_timeout(const struct relay *r, uint64_t now)
 	return end <= now ? 0 : (int)(end - now);
 }
 
+static int out_drain(struct relay *r)
+{
+#ifdef __linux__
+	if (r->spl[0] >= 0)
+		return spl_drain(r, SPLICE_F_NONBLOCK);
+#endif
+	return buf_drain(&r->down, STDOUT_FILENO);
+}
+
+static int net_recv_any(struct relay *r)
+{
+#ifdef __linux__
+	if (r->spl[0] >= 0)
+		return net_recv_splice(r);
+#endif
+	return net_recv(r);
+}
+
 /* Handle the events of one poll. Returns -1 to continue, else a status
  * or PUMP_STOPPED. */
 static int relay_events(struct relay *r, const struct pollfd *pfd)
@@ -405,13 +516,13 @@ static int relay_events(struct relay *r, const struct pollfd *pfd)
 
 	if (pfd[SLOT_STOP].revents)
 		return PUMP_STOPPED;
-	if (pfd[SLOT_OUT].revents && buf_drain(&r->down, STDOUT_FILENO) < 0) {
+	if (pfd[SLOT_OUT].revents && out_drain(r) < 0) {
 		if (errno == EPIPE)
 			return 0; /* the reader of stdout left: end quietly */
 		return relay_fail(r, NT_EXIT_FAIL, "write to stdout");
 	}
 	if ((pfd[SLOT_NET].events & POLLIN) && (nev & (POLLIN | POLLHUP | POLLERR))) {
-		int rc = r->fr ? net_recv_frames(r) : net_recv(r);
+		int rc = r->fr ? net_recv_frames(r) : net_recv_any(r);
 
 		if (rc == -2) {
 			relay_flush(r);
@@ -563,12 +674,20 @@ int pump_run(const struct pump_opts *o, int fd)
 	r.up.data = malloc(CLIENT_BUF);
 	r.down.data = malloc(CLIENT_BUF);
 	r.up.cap = r.down.cap = CLIENT_BUF;
+	r.spl[0] = r.spl[1] = -1;
+#ifdef __linux__
+	spl_setup(&r);
+#endif
 	if (!r.up.data || !r.down.data || net_set_nonblock(fd, 1) < 0)
 		nt_warn(o->cmd, "setup: %s", strerror(errno));
 	else
 		status = relay_run(&r);
 	free(r.up.data);
 	free(r.down.data);
+	if (r.spl[0] >= 0) {
+		close(r.spl[0]);
+		close(r.spl[1]);
+	}
 	framing_free(r.fr);
 	return status;
 }

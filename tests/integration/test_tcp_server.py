@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import harness
@@ -48,6 +49,54 @@ def test_receive_a_file_from_tcp_client(t):
         with open(out, "rb") as f:
             got = f.read()
         check(len(got) == size and sha256(got) == sha256(data), f"{len(got)} of {size} bytes")
+
+
+@deadline(120)
+def test_receive_into_append_offset_and_pipe(t):
+    """The received bytes land where stdout points: after what an appending
+    file holds, at a seeked offset, and through a pipe read in small bites."""
+    src, data = file_of(t, "in.bin", 16 << 20)
+
+    def receive(stdout):
+        srv = listening(t, stdout=stdout)
+        with open(src, "rb") as i:
+            rc, _, err = t.run("tcp-client", "127.0.0.1", str(srv.port), stdin=i, timeout=60)
+        check(rc == 0 and err == "", (rc, err))
+        return srv
+
+    out = t.path("append.bin")
+    with open(out, "wb") as o:
+        o.write(b"head")
+    with open(out, "ab") as o:
+        check(receive(o).wait(60) == 0)
+    with open(out, "rb") as f:
+        check(f.read() == b"head" + data, "appending: the file came out different")
+
+    out = t.path("offset.bin")
+    with open(out, "wb") as o:
+        o.write(b"x" * 1000)
+        o.seek(10)
+        check(receive(o).wait(60) == 0)
+    with open(out, "rb") as f:
+        check(f.read() == b"x" * 10 + data, "at an offset: the file came out different")
+
+    r, w = os.pipe()
+    srv = listening(t, stdout=w)
+    os.close(w)
+    got = []
+    done = threading.Event()
+
+    def reader():
+        while chunk := os.read(r, 1000):
+            got.append(chunk)
+        done.set()
+    threading.Thread(target=reader, daemon=True).start()
+    with open(src, "rb") as i:
+        rc, _, err = t.run("tcp-client", "127.0.0.1", str(srv.port), stdin=i, timeout=60)
+    check(rc == 0 and srv.wait(60) == 0, (rc, err, srv.stderr()))
+    check(done.wait(30), "the pipe was not closed")
+    os.close(r)
+    check(b"".join(got) == data, "through a pipe: the bytes came out different")
 
 
 @deadline(120)
