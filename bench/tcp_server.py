@@ -120,9 +120,9 @@ def pairs(a, nt):
               f"{'' if v else '  FAILED'}")
 
 
-def exec_round(port, seconds):
+def exec_round(port, seconds, half_close=True):
     """Connections per second from 8 threads, each: connect, send 5
-    bytes, half-close, read the echo."""
+    bytes, half-close (unless told not to), read the 5 bytes echoed."""
     done = [0] * 8
     stop = time.monotonic() + seconds
 
@@ -132,14 +132,15 @@ def exec_round(port, seconds):
             got = b""
             try:
                 s.sendall(b"hello")
-                s.shutdown(socket.SHUT_WR)
-                while True:
+                if half_close:
+                    s.shutdown(socket.SHUT_WR)
+                while len(got) < 5:
                     chunk = s.recv(64)
                     if not chunk:
                         break
                     got += chunk
             except OSError:
-                pass  # no answer in 2 s (e.g. the half-close never reached the program)
+                pass  # no answer in 2 s
             s.close()
             if got == b"hello":
                 done[i] += 1
@@ -165,24 +166,30 @@ def execs(a, nt):
         servers.append(("tcpserver sh -c cat", lambda p: ["tcpserver", "-H", "-R", "-l", "0",
                                                           "-c", "100", "127.0.0.1", str(p),
                                                           "sh", "-c", "cat"]))
-    res = {n: [] for n, _ in servers}
+        servers.append(("tcpserver cat", lambda p: ["tcpserver", "-H", "-R", "-l", "0", "-c",
+                                                    "100", "127.0.0.1", str(p), "cat"]))
+    res = {n: ([], []) for n, _ in servers}
     for _ in range(a.runs):
         for name, argv in servers:
-            port = free_port()
-            p = subprocess.Popen(argv(port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, start_new_session=True)
-            try:
-                listening(port)
-                res[name].append(exec_round(port, a.seconds))
-            finally:
-                os.killpg(p.pid, 15)
-                p.wait()
+            for i, half_close in enumerate((True, False)):
+                port = free_port()
+                p = subprocess.Popen(argv(port), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+                try:
+                    listening(port)
+                    res[name][i].append(exec_round(port, a.seconds, half_close))
+                finally:
+                    os.killpg(p.pid, 15)
+                    p.wait()
     print(f"a program per connection, 8 clients at a time, {a.seconds} s, {a.runs} runs, "
           f"median connections/s")
+    print(f"  {'':26s} {'half-close':>10s} {'close':>8s}")
     for name, _ in servers:
-        print(f"  {name:26s} {statistics.median(res[name]):8.0f}")
-
-
+        print(f"  {name:26s} {statistics.median(res[name][0]):10.0f} "
+              f"{statistics.median(res[name][1]):8.0f}")
+    print("  (half-close: send, shut down writing, read the echo; close: send, read the\n"
+          "   echo, close. ncat drops the echo once the client half-closes.)")
 
 
 def chat(a, nt):

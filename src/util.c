@@ -254,3 +254,60 @@ int util_grow(void *arrp, size_t *cap, size_t n, size_t elem)
 	*cap = ncap;
 	return 0;
 }
+
+/* Names a POSIX shell (and dash) treats itself: these keep /bin/sh. */
+static const char *const shell_words[] = {
+	"!", ".", ":", "[", "alias", "bg", "break", "case", "cd", "command",
+	"continue", "do", "done", "echo", "elif", "else", "esac", "eval", "exec",
+	"exit", "export", "false", "fc", "fg", "fi", "for", "getopts", "hash",
+	"if", "in", "jobs", "kill", "local", "printf", "pwd", "read", "readonly",
+	"return", "set", "shift", "test", "then", "times", "trap", "true", "type",
+	"ulimit", "umask", "unalias", "unset", "until", "wait", "while", NULL
+};
+
+static int plain_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-_./,:+%@=", c));
+}
+
+char **util_plain_argv(const char *cmd)
+{
+	size_t i, n = 0, len = strlen(cmd), first;
+	char **argv, *q;
+	const char *p;
+
+	for (p = cmd; *p; p++) {
+		if (*p == ' ' || *p == '\t')
+			continue;
+		if (!plain_char((unsigned char)*p))
+			return NULL;
+		if (p == cmd || p[-1] == ' ' || p[-1] == '\t')
+			n++;
+	}
+	if (!n)
+		return NULL;
+	first = strspn(cmd, " \t");
+	if (memchr(cmd + first, '=', strcspn(cmd + first, " \t")))
+		return NULL; /* an assignment */
+	for (i = 0; shell_words[i]; i++) {
+		size_t w = strlen(shell_words[i]);
+
+		if (!strncmp(cmd + first, shell_words[i], w) &&
+		    (!cmd[first + w] || cmd[first + w] == ' ' || cmd[first + w] == '\t'))
+			return NULL;
+	}
+	argv = malloc((n + 1) * sizeof *argv + len + 1);
+	if (!argv)
+		return NULL;
+	q = memcpy((char *)(argv + n + 1), cmd, len + 1);
+	for (i = 0; i < n; i++) {
+		q += strspn(q, " \t");
+		argv[i] = q;
+		q += strcspn(q, " \t");
+		if (*q)
+			*q++ = '\0';
+	}
+	argv[n] = NULL;
+	return argv;
+}

@@ -60,6 +60,14 @@ int util_grow(void *arrp, size_t *cap, size_t n, size_t elem);
 /* The value of a hex digit, or -1. */
 int util_hexval(int c);
 
+/*
+ * A shell command that needs no shell: plain words (letters, digits and
+ * -_./,:+%@=, no '=' in the first), the first not a builtin or keyword of
+ * a POSIX shell. Returns its words as one malloc'd NULL-terminated argv
+ * (free the array alone), or NULL when the command must go to /bin/sh.
+ */
+char **util_plain_argv(const char *cmd);
+
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
 

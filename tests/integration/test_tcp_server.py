@@ -285,20 +285,35 @@ def test_exec_environment_and_descriptors(t):
     check(rc == 0 and out == b"UNIX\n", (rc, out))
     p.signal(signal.SIGTERM)
     check(p.wait() == 0)
+    # a command of plain words runs without the shell: the same environment,
+    # the server's own names kept and its stale ucspi names replaced
+    srv = listening(t, "--exec", "env", env=dict(os.environ, PROTO="stale", KEEP_ME="1"))
+    s = t.connect(srv.port)
+    env = dict(line.split("=", 1) for line in recv_all(s).decode().splitlines())
+    local = s.getsockname()
+    want = {"PROTO": "TCP", "TCPREMOTEIP": "127.0.0.1", "TCPREMOTEPORT": str(local[1]),
+            "TCPLOCALIP": "127.0.0.1", "TCPLOCALPORT": str(srv.port), "KEEP_ME": "1"}
+    check(all(env.get(k) == v for k, v in want.items()), {k: env.get(k) for k in want})
+    check(srv.stop() == 0)
 
 
 @deadline(30)
 def test_exec_that_cannot_run_and_the_limit(t):
-    srv = listening(t, "--exec", "/nonexistent/program", "-v")
-    start = time.monotonic()
-    try:  # unread input makes the close a reset: closed either way
-        got = half_close_exchange(srv.port, b"x")
-    except ConnectionResetError:
-        got = b""
-    check(got == b"", got)
-    check(time.monotonic() - start < 2 * harness.SLOW, "the connection was not closed promptly")
-    srv.wait_line(r"exited 127")
-    check(srv.stop() == 0)
+    # run directly (plain words), then through the shell (a redirection)
+    for cmd, says in (("/nonexistent/program", r"cannot start the program: No such file"),
+                      ("/nonexistent/program 2>/dev/null", r"exited 127")):
+        srv = listening(t, "--exec", cmd, "-v")
+        for _ in range(2):  # and the server goes on
+            start = time.monotonic()
+            try:  # unread input makes the close a reset: closed either way
+                got = half_close_exchange(srv.port, b"x")
+            except ConnectionResetError:
+                got = b""
+            check(got == b"", got)
+            check(time.monotonic() - start < 2 * harness.SLOW,
+                  "the connection was not closed promptly")
+        srv.wait_line(says)
+        check(srv.stop() == 0)
     srv = listening(t, "--exec", "cat", "--max-clients", "2")
     held = [t.connect(srv.port) for _ in range(2)]
     for s in held:

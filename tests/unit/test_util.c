@@ -1,6 +1,7 @@
 #include "check.h"
 #include "nettool/util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void parse_ulong_strict(void)
@@ -60,11 +61,48 @@ static void clock_moves_forward(void)
 	CHECK(b >= a);
 }
 
+static void plain_argv(void)
+{
+	char **a = util_plain_argv("  cat ");
+
+	CHECK(a && !strcmp(a[0], "cat") && !a[1]);
+	free(a);
+	a = util_plain_argv("/usr/bin/tr a-z A-Z\tx=1");
+	CHECK(a && !strcmp(a[0], "/usr/bin/tr") && !strcmp(a[1], "a-z") &&
+	      !strcmp(a[2], "A-Z") && !strcmp(a[3], "x=1") && !a[4]);
+	free(a);
+	a = util_plain_argv("catalog");
+	CHECK(a && !strcmp(a[0], "catalog"));
+	free(a);
+	a = util_plain_argv("trueish -v");
+	CHECK(a && !strcmp(a[0], "trueish"));
+	free(a);
+	/* shell syntax, builtins, keywords and assignments keep the shell */
+	CHECK(!util_plain_argv("cat; ls"));
+	CHECK(!util_plain_argv("cat > f"));
+	CHECK(!util_plain_argv("echo $HOME"));
+	CHECK(!util_plain_argv("cat 'a b'"));
+	CHECK(!util_plain_argv("ls *.c"));
+	CHECK(!util_plain_argv("ls ~"));
+	CHECK(!util_plain_argv("cat # comment"));
+	CHECK(!util_plain_argv("a\\b"));
+	CHECK(!util_plain_argv("cat\nls"));
+	CHECK(!util_plain_argv("echo hi"));
+	CHECK(!util_plain_argv("exec cat"));
+	CHECK(!util_plain_argv("read x"));
+	CHECK(!util_plain_argv("true"));
+	CHECK(!util_plain_argv("while"));
+	CHECK(!util_plain_argv("X=1 cat"));
+	CHECK(!util_plain_argv(""));
+	CHECK(!util_plain_argv("   "));
+}
+
 int main(void)
 {
 	RUN(parse_ulong_strict);
 	RUN(parse_port_range);
 	RUN(parse_secs);
 	RUN(clock_moves_forward);
+	RUN(plain_argv);
 	return CHECK_DONE();
 }
