@@ -514,3 +514,48 @@ def test_exec_environment_as_tcpserver_gives_it(t):
     check(ours["TCPREMOTEPORT"] == str(our_client) and theirs["TCPREMOTEPORT"] == str(their_client))
     check(ours["TCPLOCALPORT"] == str(srv.port) and theirs["TCPLOCALPORT"] == str(port))
     check(srv.stop() == 0)
+
+
+def line_dialogue(port, lines):
+    """Send each line and read its reply line, several clients at once."""
+    import concurrent.futures
+
+    def one(i):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10 * harness.SLOW)
+        f = s.makefile("rb")
+        try:
+            out = []
+            for line in lines:
+                s.sendall(b"%d %s\n" % (i, line))
+                out.append(f.readline())
+            return out
+        finally:
+            f.close()
+            s.close()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(8)))
+
+
+@deadline(60)
+def test_exec_answers_as_ncat_does(t):
+    """The same per-connection programs under ncat (--sh-exec through the
+    shell, --exec without it) and under nettool --exec: the same replies."""
+    ncat = harness.need("ncat")
+    lines = [b"alpha", b"\xc3\xa9t\xc3\xa9", b"", b"x" * 3000]
+    for ncat_opt, cmd in (("--sh-exec", "while read -r l; do echo \"got $l\"; done"),
+                          ("--exec", shutil.which("sed") + " -u s/^/got:/")):
+        port = free_port()
+        p = subprocess.Popen([ncat, "-lk", "127.0.0.1", str(port), ncat_opt, cmd],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        t.cleanups.append(lambda p=p: p.poll() is None and (p.terminate(), p.wait()))
+        wait_listening(port)
+        theirs = line_dialogue(port, lines)
+        p.terminate()
+        p.wait()
+        srv = listening(t, "-b", "127.0.0.1", "--exec", cmd)
+        ours = line_dialogue(srv.port, lines)
+        check(ours == theirs, (ours[0], theirs[0]))
+        check(ours[3][1].startswith(b"got") and ours[3][3].endswith(b"x" * 3000 + b"\n"),
+              ours[3])
+        check(srv.stop() == 0)
