@@ -22,19 +22,38 @@
 #define GET_BUF (64 * 1024)
 #define MAX_EXTRA 64
 
+/* The request body from -d, --data-binary, --data-urlencode and --json. */
+struct body {
+	struct buf data;
+	int fields; /* -d style parts, joined with '&' */
+	int json;   /* --json parts, joined as they are */
+};
+
 struct get_opts {
-	const char *url, *out_path;
+	const char *url, *out_path, *method, *user;
 	struct headers {
 		const char *v[MAX_EXTRA];
 		int n;
 	} extra;
+	struct body body;
 	unsigned long max_redirs;
 	int head, include, verbose, fail, follow, timeout_ms;
-	int family, silent, progress, resume, remote_name;
+	int family, silent, progress, resume, remote_name, get_query;
+};
+
+/* What one request sends: redirects may change the method and drop the
+ * body or the credentials. */
+struct req_state {
+	char method[64];
+	int send_body;
+	int send_auth;        /* -u and -H Authorization, to the first host only */
+	char first_host[300]; /* host:port of the first request */
 };
 
 struct fetch {
 	const struct get_opts *o;
+	const char *url; /* with -G, the URL with the data as its query */
+	int has_body;
 	struct http_parser *hp;
 	int fd, out_fd;
 	char final_path[4096], tmp_path[4200];
@@ -96,22 +115,31 @@ static void add_header(struct buf *b, const struct get_opts *o, const char *name
 		buf_printf(b, "%s: %s\r\n", name, value);
 }
 
-static int build_request(const struct get_opts *o, const struct url *u, long long from,
-			 struct buf *b)
+static int build_request(const struct get_opts *o, const struct req_state *rs,
+			 const struct url *u, long long from, struct buf *b)
 {
 	static const char *std[] = { "Host", "User-Agent", "Accept", "Connection",
-				     "Authorization", "Range" };
+				     "Authorization", "Range", "Content-Type", "Content-Length" };
 	char host[300], auth[700], range[48];
 	int i;
 	size_t k;
 
 	url_host_header(u, host, sizeof host);
-	buf_printf(b, "%s %s HTTP/1.1\r\n", o->head ? "HEAD" : "GET", u->target);
+	buf_printf(b, "%s %s HTTP/1.1\r\n", rs->method, u->target);
 	add_header(b, o, "Host", host);
 	add_header(b, o, "User-Agent", "nettool/" NT_VERSION);
-	add_header(b, o, "Accept", "*/*");
+	add_header(b, o, "Accept", o->body.json && rs->send_body ? "application/json" : "*/*");
 	add_header(b, o, "Connection", "close");
-	if (u->has_userinfo) {
+	if (o->user && rs->send_auth) {
+		char *a = malloc(6 + 4 * (strlen(o->user) / 3 + 1) + 1);
+
+		if (!a)
+			return -1;
+		memcpy(a, "Basic ", 6);
+		base64((const unsigned char *)o->user, strlen(o->user), a + 6);
+		add_header(b, o, "Authorization", a);
+		free(a);
+	} else if (u->has_userinfo) {
 		char ui[256];
 
 		memcpy(ui, u->userinfo, sizeof ui);
@@ -120,8 +148,16 @@ static int build_request(const struct get_opts *o, const struct url *u, long lon
 		memcpy(auth, "Basic ", 6);
 		base64((unsigned char *)ui, strlen(ui), auth + 6);
 		add_header(b, o, "Authorization", auth);
-	} else {
+	} else if (rs->send_auth) {
 		add_header(b, o, "Authorization", NULL);
+	}
+	if (rs->send_body) {
+		char len[32];
+
+		snprintf(len, sizeof len, "%zu", o->body.data.len);
+		add_header(b, o, "Content-Type", o->body.json ? "application/json"
+					       : "application/x-www-form-urlencoded");
+		add_header(b, o, "Content-Length", len);
 	}
 	if (from > 0) {
 		snprintf(range, sizeof range, "bytes=%lld-", from);
@@ -133,7 +169,8 @@ static int build_request(const struct get_opts *o, const struct url *u, long lon
 		const char *c = strchr(o->extra.v[i], ':');
 		int known = 0;
 
-		for (k = 0; k < sizeof std / sizeof std[0]; k++)
+		/* Content-Type and Content-Length are ours only with a body */
+		for (k = 0; k < sizeof std / sizeof std[0] - (rs->send_body ? 0 : 2); k++)
 			known |= (size_t)(c - o->extra.v[i]) == strlen(std[k]) &&
 				 !strncasecmp(o->extra.v[i], std[k], strlen(std[k]));
 		if (!known && c[1] != '\0')
@@ -426,8 +463,24 @@ static int check_url(const char *s, struct url *u, int redirect)
 	return 0;
 }
 
-static int request_once(struct fetch *f, const struct url *u, long long from, char *buf,
-			int *what)
+/* Send the head, then the body. A server may answer and close before
+ * taking the whole body (413, say): its answer is still read. */
+static int send_request(struct fetch *f, const struct req_state *rs, struct buf *req)
+{
+	const struct buf *body = &f->o->body.data;
+
+	if (net_write_full(f->fd, req->data, req->len) < 0 ||
+	    (rs->send_body && body->len && net_write_full(f->fd, body->data, body->len) < 0)) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			return 0;
+		nt_warn(CMD, "send: %s", strerror(errno));
+		return errno == EAGAIN ? NT_EXIT_TIMEOUT : NT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int request_once(struct fetch *f, const struct req_state *rs, const struct url *u,
+			long long from, char *buf, int *what)
 {
 	char err[NT_ERR_LEN];
 	struct buf req = { NULL, 0, 0 };
@@ -438,18 +491,16 @@ static int request_once(struct fetch *f, const struct url *u, long long from, ch
 		nt_warn(CMD, "%s", err);
 		return -f->fd;
 	}
-	if (build_request(f->o, u, from, &req) < 0) {
+	if (build_request(f->o, rs, u, from, &req) < 0) {
 		nt_warn(CMD, "bad escape in the user information of the URL");
 		rc = NT_EXIT_USAGE;
 	} else {
 		if (f->o->verbose)
 			show_lines("> ", req.data, req.len);
-		if (net_write_full(f->fd, req.data, req.len) < 0) {
-			nt_warn(CMD, "send: %s", strerror(errno));
-			rc = errno == EAGAIN ? NT_EXIT_TIMEOUT : NT_EXIT_FAIL;
-		} else {
+		rc = send_request(f, rs, &req);
+		if (rc == 0) {
 			http_parser_init(f->hp, 0);
-			f->hp->head_request = f->o->head;
+			f->hp->head_request = !strcmp(rs->method, "HEAD");
 			rc = transfer(f, buf, what);
 		}
 	}
@@ -457,6 +508,18 @@ static int request_once(struct fetch *f, const struct url *u, long long from, ch
 	close(f->fd);
 	f->fd = -1;
 	return rc;
+}
+
+/* How a redirect changes the request (RFC 9110 15.4): 303 makes it a GET
+ * without a body (HEAD stays HEAD); 301 and 302 turn a POST into a GET,
+ * as curl and browsers do; 307 and 308 repeat method and body. */
+static void redirect_method(struct req_state *rs, int status)
+{
+	if ((status == 303 && strcmp(rs->method, "HEAD")) ||
+	    ((status == 301 || status == 302) && !strcmp(rs->method, "POST"))) {
+		snprintf(rs->method, sizeof rs->method, "GET");
+		rs->send_body = 0;
+	}
 }
 
 /* -O: the last path segment, or index.html. */
@@ -491,12 +554,25 @@ static int fetch_all(struct fetch *f, char *buf)
 	int rc, what;
 	long long from = 0;
 
+	struct req_state rs;
+
 	if (!u)
 		return NT_EXIT_FAIL;
-	snprintf(cur, sizeof cur, "%s", o->url);
+	memset(&rs, 0, sizeof rs);
+	snprintf(rs.method, sizeof rs.method, "%s", o->method ? o->method : o->head ? "HEAD"
+		 : f->has_body && !o->get_query ? "POST" : "GET");
+	rs.send_body = f->has_body && !o->get_query;
+	snprintf(cur, sizeof cur, "%s", f->url);
 	for (;;) {
+		char here[300];
+
 		if ((rc = check_url(cur, u, redirs > 0)) != 0)
 			break;
+		snprintf(here, sizeof here, "%s:%u", u->host, u->port);
+		if (!redirs)
+			memcpy(rs.first_host, here, sizeof here);
+		/* credentials go to the first host only */
+		rs.send_auth = !strcasecmp(here, rs.first_host);
 		if (o->remote_name && !f->final_path[0])
 			remote_name(u, f->final_path, sizeof f->final_path);
 		if (o->resume && f->final_path[0]) {
@@ -504,9 +580,10 @@ static int fetch_all(struct fetch *f, char *buf)
 
 			from = stat(f->final_path, &st) == 0 ? (long long)st.st_size : 0;
 		}
-		rc = request_once(f, u, from, buf, &what);
+		rc = request_once(f, &rs, u, from, buf, &what);
 		if (rc || what != GOT_REDIRECT)
 			break;
+		redirect_method(&rs, f->hp->status);
 		if (++redirs > o->max_redirs) {
 			nt_warn(CMD, "more than %lu redirects", o->max_redirs);
 			rc = NT_EXIT_PROTO;
@@ -543,6 +620,127 @@ static int opt_header(void *field, const char *arg, char *err)
 	return 0;
 }
 
+/* -X: any method token. */
+static int opt_method(void *field, const char *arg, char *err)
+{
+	if (!http_name_ok(arg, strlen(arg)) || strlen(arg) >= 64) {
+		nt_seterr(err, "bad method '%s' (expected a token such as PUT)", arg);
+		return -1;
+	}
+	*(const char **)field = arg;
+	return 0;
+}
+
+/* The whole of a file, or of stdin for "-", appended to b. */
+static int read_whole(struct buf *b, const char *path, char *err)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : STDIN_FILENO;
+	char tmp[65536];
+	ssize_t n;
+
+	if (fd < 0) {
+		nt_seterr(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, tmp, sizeof tmp)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || buf_append(b, tmp, (size_t)n) < 0) {
+			nt_seterr(err, "%s: %s", path, n < 0 ? strerror(errno) : "out of memory");
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return -1;
+		}
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* Start a -d style part: '&' after the first. */
+static int field_sep(struct body *bd, char *err)
+{
+	if (bd->fields++ && buf_putc(&bd->data, '&') < 0) {
+		nt_seterr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* A part as given, or read from @FILE; strip: drop CR and LF from a file. */
+static int add_data(struct body *bd, const char *arg, int at, int strip, char *err)
+{
+	size_t start = bd->data.len, i, j;
+
+	if (!at || arg[0] != '@')
+		return buf_append(&bd->data, arg, strlen(arg)) < 0 ? (nt_seterr(err, "out of memory"), -1)
+								  : 0;
+	if (read_whole(&bd->data, arg + 1, err) < 0)
+		return -1;
+	for (i = j = start; strip && i < bd->data.len; i++)
+		if (bd->data.data[i] != '\r' && bd->data.data[i] != '\n')
+			bd->data.data[j++] = bd->data.data[i];
+	if (strip)
+		bd->data.len = j;
+	return 0;
+}
+
+/* -d: curl's --data (CR and LF stripped from what @FILE reads). */
+static int opt_data(void *field, const char *arg, char *err)
+{
+	return field_sep(field, err) < 0 ? -1 : add_data(field, arg, 1, 1, err);
+}
+
+static int opt_data_binary(void *field, const char *arg, char *err)
+{
+	return field_sep(field, err) < 0 ? -1 : add_data(field, arg, 1, 0, err);
+}
+
+/* --data-urlencode: content, =content, name=content, @file, name@file. */
+static int opt_data_urlencode(void *field, const char *arg, char *err)
+{
+	struct body *bd = field;
+	struct buf raw = { NULL, 0, 0 };
+	const char *eq = strchr(arg, '='), *at = strchr(arg, '@'), *val = arg;
+	int rc;
+
+	if (field_sep(bd, err) < 0)
+		return -1;
+	if (eq && (!at || eq < at)) { /* [name]=content */
+		if (eq > arg && buf_append(&bd->data, arg, (size_t)(eq - arg + 1)) < 0)
+			return -1;
+		val = eq + 1;
+		rc = buf_append(&raw, val, strlen(val));
+	} else if (at) { /* [name]@file */
+		if (at > arg && (buf_append(&bd->data, arg, (size_t)(at - arg)) < 0 ||
+				 buf_putc(&bd->data, '=') < 0))
+			return -1;
+		rc = read_whole(&raw, at + 1, err);
+		if (rc < 0) {
+			buf_free(&raw);
+			return -1;
+		}
+	} else {
+		rc = buf_append(&raw, val, strlen(val));
+	}
+	if (rc < 0 || url_escape_n(&bd->data, raw.data ? raw.data : "", raw.len) < 0) {
+		buf_free(&raw);
+		nt_seterr(err, "out of memory");
+		return -1;
+	}
+	buf_free(&raw);
+	return 0;
+}
+
+/* --json: parts joined as they are, @FILE read unchanged. */
+static int opt_json(void *field, const char *arg, char *err)
+{
+	struct body *bd = field;
+
+	bd->json = 1;
+	return add_data(bd, arg, 1, 0, err);
+}
+
 #define O(field) offsetof(struct get_opts, field)
 static const struct opt get_opts_table[] = {
 	{ 'o', NULL, OPT_STRING, O(out_path), 0, "FILE",
@@ -554,6 +752,20 @@ static const struct opt get_opts_table[] = {
 	{ 'H', NULL, OPT_FUNC, O(extra), 0, "'Name: value'", "add or replace a request header",
 	  0, 0, opt_header },
 	{ 'I', NULL, OPT_FLAG, O(head), 0, NULL, "send HEAD and print the response head", 0, 0, NULL },
+	{ 'X', "request", OPT_FUNC, O(method), 0, "METHOD", "send METHOD (a token) instead of GET or POST",
+	  0, 0, opt_method },
+	{ 'd', "data", OPT_FUNC, O(body), 0, "DATA",
+	  "POST DATA (@FILE, @- for stdin: CR and LF dropped); several joined with &", 0, 0, opt_data },
+	{ 0, "data-binary", OPT_FUNC, O(body), 0, "DATA", "as -d, but @FILE is sent unchanged",
+	  0, 0, opt_data_binary },
+	{ 0, "data-urlencode", OPT_FUNC, O(body), 0, "[NAME]=TEXT|[NAME]@FILE",
+	  "as -d, percent-encoding TEXT or FILE's content", 0, 0, opt_data_urlencode },
+	{ 0, "json", OPT_FUNC, O(body), 0, "DATA",
+	  "POST DATA (or @FILE) as application/json; several are joined", 0, 0, opt_json },
+	{ 'G', "get", OPT_FLAG, O(get_query), 0, NULL, "send the data as the URL's query in a GET",
+	  0, 0, NULL },
+	{ 'u', "user", OPT_STRING, O(user), 0, "USER:PASS", "Basic authentication (to the first host only)",
+	  0, 0, NULL },
 	{ 'i', NULL, OPT_FLAG, O(include), 0, NULL, "print the response head before the body", 0, 0, NULL },
 	{ 'v', NULL, OPT_FLAG, O(verbose), 0, NULL, "show the request and response heads on stderr",
 	  0, 0, NULL },
@@ -584,6 +796,10 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "--continue needs -o FILE or -O");
 	else if (o->out_path && o->remote_name)
 		nt_seterr(err, "-o and -O exclude each other");
+	else if (o->user && !strchr(o->user, ':'))
+		nt_seterr(err, "-u needs USER:PASS");
+	else if (o->head && (o->body.fields || o->body.json) && !o->get_query)
+		nt_seterr(err, "-I sends no body: use -X HEAD or -G with data");
 	else
 		return 0;
 	return -1;
@@ -593,17 +809,32 @@ static int run(int argc, char **argv)
 {
 	struct get_opts o;
 	struct fetch f;
-	char *buf;
+	char *buf, *get_url = NULL;
 	int rc;
 
 	memset(&o, 0, sizeof o);
 	o.max_redirs = 10;
 	o.family = AF_UNSPEC;
 	rc = cmd_parse(&cmd_http_get, argc, argv, &o);
-	if (rc)
+	if (rc) {
+		buf_free(&o.body.data);
 		return rc < 0 ? 0 : rc;
+	}
 	memset(&f, 0, sizeof f);
 	f.o = &o;
+	f.url = o.url;
+	f.has_body = o.body.fields || o.body.json;
+	if (f.has_body && o.get_query) { /* -G: the data becomes the query */
+		struct buf q = { NULL, 0, 0 };
+
+		buf_printf(&q, "%s%c", o.url, strchr(o.url, '?') ? '&' : '?');
+		buf_append(&q, o.body.data.data ? o.body.data.data : "", o.body.data.len);
+		if (buf_putc(&q, '\0') < 0) {
+			buf_free(&o.body.data);
+			return NT_EXIT_FAIL;
+		}
+		f.url = get_url = q.data;
+	}
 	f.fd = f.out_fd = -1;
 	if (o.out_path)
 		snprintf(f.final_path, sizeof f.final_path, "%s", o.out_path);
@@ -625,6 +856,8 @@ static int run(int argc, char **argv)
 		discard_output(&f);
 	free(buf);
 	free(f.hp);
+	free(get_url);
+	buf_free(&o.body.data);
 	return rc < 0 ? 0 : rc;
 }
 

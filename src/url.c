@@ -294,10 +294,16 @@ int url_resolve(const char *base, const char *ref, char *out, size_t len, char *
 
 int url_escape(struct buf *b, const char *s)
 {
+	return url_escape_n(b, s, strlen(s));
+}
+
+int url_escape_n(struct buf *b, const char *s, size_t n)
+{
 	static const char hex[] = "0123456789ABCDEF";
+	const char *end = s + n;
 	int rc = 0;
 
-	for (; *s && rc == 0; s++) {
+	for (; s < end && rc == 0; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

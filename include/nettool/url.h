@@ -40,6 +40,8 @@ int url_unescape(char *s);
 struct buf;
 /* Append s percent-encoded but for RFC 3986 unreserved characters. */
 int url_escape(struct buf *b, const char *s);
+/* The same for n bytes, NUL included. */
+int url_escape_n(struct buf *b, const char *s, size_t n);
 /* Append a decoded path in URL form: each segment escaped, '/' kept. */
 int url_escape_path(struct buf *b, const char *path);
 
