@@ -723,7 +723,7 @@ static int opt_data_urlencode(void *field, const char *arg, char *err)
 	} else {
 		rc = buf_append(&raw, val, strlen(val));
 	}
-	if (rc < 0 || url_escape_n(&bd->data, raw.data ? raw.data : "", raw.len) < 0) {
+	if (rc < 0 || url_escape_form(&bd->data, raw.data ? raw.data : "", raw.len) < 0) {
 		buf_free(&raw);
 		nt_seterr(err, "out of memory");
 		return -1;

@@ -292,12 +292,7 @@ int url_resolve(const char *base, const char *ref, char *out, size_t len, char *
 	return 0;
 }
 
-int url_escape(struct buf *b, const char *s)
-{
-	return url_escape_n(b, s, strlen(s));
-}
-
-int url_escape_n(struct buf *b, const char *s, size_t n)
+static int escape(struct buf *b, const char *s, size_t n, int form)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const char *end = s + n;
@@ -306,8 +301,10 @@ int url_escape_n(struct buf *b, const char *s, size_t n)
 	for (; s < end && rc == 0; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
+		if (form && c == ' ') {
+			rc = buf_putc(b, '+');
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
 			rc = buf_putc(b, (char)c);
 		} else {
 			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
@@ -316,6 +313,21 @@ int url_escape_n(struct buf *b, const char *s, size_t n)
 		}
 	}
 	return rc;
+}
+
+int url_escape(struct buf *b, const char *s)
+{
+	return url_escape_n(b, s, strlen(s));
+}
+
+int url_escape_n(struct buf *b, const char *s, size_t n)
+{
+	return escape(b, s, n, 0);
+}
+
+int url_escape_form(struct buf *b, const char *s, size_t n)
+{
+	return escape(b, s, n, 1);
 }
 
 int url_escape_path(struct buf *b, const char *path)

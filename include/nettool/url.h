@@ -42,6 +42,8 @@ struct buf;
 int url_escape(struct buf *b, const char *s);
 /* The same for n bytes, NUL included. */
 int url_escape_n(struct buf *b, const char *s, size_t n);
+/* The same as application/x-www-form-urlencoded: a space as '+'. */
+int url_escape_form(struct buf *b, const char *s, size_t n);
 /* Append a decoded path in URL form: each segment escaped, '/' kept. */
 int url_escape_path(struct buf *b, const char *path);
 

@@ -264,6 +264,10 @@ static void escapes(void)
 	buf_putc(&b, '\0');
 	CHECK(!strcmp(b.data, "a%20b%2F%25~%C3%A9"));
 	b.len = 0;
+	url_escape_form(&b, "a b+\0c&", 7);
+	buf_putc(&b, '\0');
+	CHECK(!strcmp(b.data, "a+b%2B%00c%26"));
+	b.len = 0;
 	url_escape_path(&b, "/dir x/f?#");
 	buf_putc(&b, '\0');
 	CHECK(!strcmp(b.data, "/dir%20x/f%3F%23"));

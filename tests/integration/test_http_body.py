@@ -1,0 +1,182 @@
+"""http-get beyond GET: methods, request bodies, Basic authentication and
+how redirects treat them, against a Python http.server that records each
+request's method, target, headers and exact body bytes, and against curl
+sending the same options to the same recorder where curl is installed."""
+import base64
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+
+import harness
+from harness import check, deadline
+
+
+class Recorder:
+    """Records every request. /r/CODE redirects to the query's target (or
+    /done); /early answers 413 without reading the body."""
+
+    def __init__(self, t, host="127.0.0.1"):
+        seen = self.seen = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def any(self):
+                if self.path == "/early":
+                    self.send_response(413)
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    return
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                seen.append((self.command, self.path, dict(self.headers), body))
+                if self.path.startswith("/r/"):
+                    code = int(self.path[3:6])
+                    to = self.path.split("?to=", 1)[1] if "?to=" in self.path else "/done"
+                    self.send_response(code)
+                    self.send_header("Location", to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                out = b"ok\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(out)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = any
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer((host, 0), H)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        self.host = host
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        t.cleanups.append(lambda: (self.srv.shutdown(), self.srv.server_close()))
+
+    def url(self, path="/"):
+        return f"http://{self.host}:{self.port}{path}"
+
+
+def shape(req):
+    """What a request carries, for comparing with curl's."""
+    method, path, h, body = req
+    return (method, path, h.get("Content-Type"), h.get("Content-Length"),
+            h.get("Authorization"), body)
+
+
+@deadline(60)
+def test_data_options_send_what_curl_sends(t):
+    rec = Recorder(t)
+    crlf = t.path("crlf.txt")
+    with open(crlf, "wb") as f:
+        f.write(b"l1\r\nl2\n\x00end")
+    text = t.path("text.txt")
+    with open(text, "wb") as f:
+        f.write(b"l1\r\nl2\n")
+    cases = [
+        (["-d", "a=1", "-d", "b=2"], "POST", "/p", b"a=1&b=2"),
+        (["-d", "@" + text, "-d", "@-"], "POST", "/p", b"l1l2&l1l2"),
+        (["--data-binary", "@" + crlf], "POST", "/p", b"l1\r\nl2\n\x00end"),
+        (["--data-urlencode", "name=a b&c", "--data-urlencode", "=x y",
+          "--data-urlencode", "z/1", "--data-urlencode", "f@" + crlf], "POST", "/p",
+         b"name=a+b%26c&x+y&z%2F1&f=l1%0D%0Al2%0A%00end"),
+        (["--json", '{"n":', "--json", "1}"], "POST", "/p", b'{"n":1}'),
+        (["-G", "-d", "q=1", "--data-urlencode", "s=a b"], "GET", "/p?q=1&s=a+b", b""),
+        (["-X", "PUT", "-d", "x"], "PUT", "/p", b"x"),
+        (["-X", "DELETE"], "DELETE", "/p", b""),
+    ]
+    curl = shutil.which("curl")
+    if not curl:
+        print("SKIP the curl comparison: curl is not installed")
+    for args, method, path, body in cases:
+        rc, out, err = t.run("http-get", *args, rec.url("/p"), input=b"l1\r\nl2\n")
+        check(rc == 0 and out == b"ok\n", (args, rc, err))
+        ours = rec.seen[-1]
+        check(ours[0] == method and ours[1] == path and ours[3] == body, (args, ours))
+        want_type = ("application/json" if "--json" in args else
+                     None if method in ("GET", "DELETE") else "application/x-www-form-urlencoded")
+        check(ours[2].get("Content-Type") == want_type, (args, ours[2]))
+        if "--json" in args:
+            check(ours[2].get("Accept") == "application/json", ours[2])
+        if curl:
+            p = subprocess.run([curl, "-s", *args, rec.url("/p")], capture_output=True,
+                               input=b"l1\r\nl2\n", timeout=20 * harness.SLOW)
+            check(p.returncode == 0, p.stderr)
+            check(shape(ours) == shape(rec.seen[-1]), (args, shape(ours), shape(rec.seen[-1])))
+
+
+@deadline(30)
+def test_data_keeps_nul_bytes(t):
+    """-d @FILE drops CR and LF only; a NUL byte is data (curl stops there)."""
+    rec = Recorder(t)
+    path = t.path("nul.txt")
+    with open(path, "wb") as f:
+        f.write(b"a\x00b\r\n")
+    rc, _, err = t.run("http-get", "-d", "@" + path, rec.url("/p"))
+    check(rc == 0 and rec.seen[-1][3] == b"a\x00b", (rc, err, rec.seen[-1]))
+
+
+@deadline(30)
+def test_bad_body_options_send_nothing(t):
+    rec = Recorder(t)
+    for args in (["-X", "BAD METHOD"], ["-X", ""], ["-d", "@/nonexistent/file"],
+                 ["--json", "@/nonexistent/file"], ["-u", "nocolon"], ["-I", "-d", "x"]):
+        rc, out, err = t.run("http-get", *args, rec.url("/p"))
+        check(rc == 2 and out == b"" and err.count("\n") <= 2, (args, rc, err))
+    check(rec.seen == [], rec.seen)
+
+
+@deadline(60)
+def test_redirects_change_the_method_as_rfc_9110_says(t):
+    rec = Recorder(t)
+    for code, method, want_method, want_body in (
+            (301, "POST", "GET", b""), (302, "POST", "GET", b""), (303, "POST", "GET", b""),
+            (303, "PUT", "GET", b""), (302, "PUT", "PUT", b"data"),
+            (307, "POST", "POST", b"data"), (308, "PUT", "PUT", b"data")):
+        del rec.seen[:]
+        rc, out, err = t.run("http-get", "-L", "-X", method, "-d", "data",
+                             rec.url(f"/r/{code}"))
+        check(rc == 0 and out == b"ok\n", (code, rc, err))
+        first, done = rec.seen
+        check(first[0] == method and first[3] == b"data", first)
+        check(done[1] == "/done" and done[0] == want_method and done[3] == want_body,
+              (code, method, done))
+        check(("Content-Length" in done[2]) == bool(want_body), (code, done[2]))
+
+
+@deadline(60)
+def test_basic_auth_to_the_first_host_only(t):
+    a, b = Recorder(t), Recorder(t)
+    want = "Basic " + base64.b64encode(b"me:p@ss").decode()
+    rc, _, err = t.run("http-get", "-u", "me:p@ss", a.url("/x"))
+    check(rc == 0 and a.seen[-1][2].get("Authorization") == want, (rc, err, a.seen[-1][2]))
+    rc, _, err = t.run("http-get", f"http://me:p%40ss@127.0.0.1:{a.port}/y")
+    check(rc == 0 and a.seen[-1][2].get("Authorization") == want, (rc, err))
+    # a redirect to the same host keeps them, to another host (port) drops
+    # them, -H Authorization included
+    for args in (["-u", "me:p@ss"], ["-H", "Authorization: " + want]):
+        del a.seen[:], b.seen[:]
+        rc, out, err = t.run("http-get", "-L", *args, a.url("/r/302?to=/r/307?to=" + b.url("/z")))
+        check(rc == 0 and out == b"ok\n", (rc, err))
+        check([r[2].get("Authorization") for r in a.seen] == [want, want], a.seen)
+        check(len(b.seen) == 1 and "Authorization" not in b.seen[0][2], b.seen)
+
+
+@deadline(30)
+def test_an_answer_before_the_body_is_taken(t):
+    """A server that answers 413 and closes without reading a large body:
+    the answer is what the user sees (exit 7 with -f), not a send error."""
+    rec = Recorder(t)
+    big = t.path("big")
+    with open(big, "wb") as f:
+        f.write(os.urandom(8 << 20))
+    rc, out, err = t.run("http-get", "-f", "--data-binary", "@" + big, rec.url("/early"))
+    check(rc == 7 and "413" in err, (rc, err))
