@@ -2,12 +2,14 @@
 #include "nettool/buf.h"
 #include "nettool/cmd.h"
 #include "nettool/http.h"
+#include "nettool/multipart.h"
 #include "nettool/net.h"
 #include "nettool/url.h"
 #include "nettool/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +19,17 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/sendfile.h>
+#endif
 
 #define CMD "http-get"
 #define GET_BUF (64 * 1024)
 #define MAX_EXTRA 64
+#define UP_BUF (GET_BUF - 128) /* read into buf, with room around it */
+#define UP_SENDFILE (1u << 20)
+#define EXPECT_OVER (1u << 20) /* larger bodies wait for 100 Continue, as curl's */
+#define EXPECT_WAIT_MS 1000
 
 /* The request body from -d, --data-binary, --data-urlencode and --json. */
 struct body {
@@ -29,13 +38,23 @@ struct body {
 	int json;   /* --json parts, joined as they are */
 };
 
+/* -F parts; args holds their modified copies */
+struct form {
+	struct mp_part p[MP_MAX_PARTS];
+	char *args[MP_MAX_PARTS];
+	int n;
+};
+
+enum body_kind { BK_NONE, BK_MEM, BK_FILE, BK_STREAM, BK_FORM };
+
 struct get_opts {
-	const char *url, *out_path, *method, *user;
+	const char *url, *out_path, *method, *user, *upload;
 	struct headers {
 		const char *v[MAX_EXTRA];
 		int n;
 	} extra;
 	struct body body;
+	struct form form;
 	unsigned long max_redirs;
 	int head, include, verbose, fail, follow, timeout_ms;
 	int family, silent, progress, resume, remote_name, get_query;
@@ -53,7 +72,16 @@ struct req_state {
 struct fetch {
 	const struct get_opts *o;
 	const char *url; /* with -G, the URL with the data as its query */
-	int has_body;
+	/* what is sent */
+	enum body_kind kind;
+	uint64_t body_len;      /* but for BK_STREAM */
+	off_t up_start;         /* BK_FILE: where stdin's file starts */
+	int pipe_used;          /* BK_STREAM: bytes were read, none can be again */
+	int expect;             /* wait for 100 Continue */
+	char boundary[MP_BOUNDARY_LEN + 1];
+	char pre[4096];         /* response bytes read while waiting for 100 */
+	size_t pre_len;
+	int uploading;
 	struct http_parser *hp;
 	int fd, out_fd;
 	char final_path[4096], tmp_path[4200];
@@ -109,17 +137,55 @@ static void add_header(struct buf *b, const struct get_opts *o, const char *name
 {
 	const char *x = extra_for(o, name);
 
-	if (x)
+	if (x && x[strlen(name) + 1 + strspn(x + strlen(name) + 1, " \t")])
 		buf_printf(b, "%s\r\n", x);
-	else if (value)
+	else if (!x && value)
 		buf_printf(b, "%s: %s\r\n", name, value);
 }
 
-static int build_request(const struct get_opts *o, const struct req_state *rs,
+/* Whether to wait for 100 Continue before the body: as -H Expect says,
+ * else for a large body or one of unknown length. */
+static int wants_continue(const struct fetch *f)
+{
+	const char *x = extra_for(f->o, "Expect");
+
+	if (x)
+		return http_has_token(x + 7, "100-continue");
+	return f->kind == BK_STREAM || f->body_len > EXPECT_OVER;
+}
+
+/* Content-Type, Content-Length or Transfer-Encoding, and Expect. */
+static void body_headers(struct fetch *f, struct buf *b)
+{
+	const struct get_opts *o = f->o;
+	char len[32], ctype[80];
+	const char *type = NULL;
+
+	if (f->kind == BK_MEM)
+		type = o->body.json ? "application/json" : "application/x-www-form-urlencoded";
+	if (f->kind == BK_FORM) {
+		snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", f->boundary);
+		type = ctype;
+	}
+	add_header(b, o, "Content-Type", type);
+	if (f->kind == BK_STREAM) {
+		add_header(b, o, "Transfer-Encoding", "chunked");
+	} else {
+		snprintf(len, sizeof len, "%llu", (unsigned long long)f->body_len);
+		add_header(b, o, "Content-Length", len);
+	}
+	f->expect = wants_continue(f);
+	add_header(b, o, "Expect", f->expect ? "100-continue" : NULL);
+}
+
+static int build_request(struct fetch *f, const struct req_state *rs,
 			 const struct url *u, long long from, struct buf *b)
 {
+	/* the last four are ours only with a body */
 	static const char *std[] = { "Host", "User-Agent", "Accept", "Connection",
-				     "Authorization", "Range", "Content-Type", "Content-Length" };
+				     "Authorization", "Range", "Expect", "Transfer-Encoding",
+				     "Content-Type", "Content-Length" };
+	const struct get_opts *o = f->o;
 	char host[300], auth[700], range[48];
 	int i;
 	size_t k;
@@ -151,14 +217,9 @@ static int build_request(const struct get_opts *o, const struct req_state *rs,
 	} else if (rs->send_auth) {
 		add_header(b, o, "Authorization", NULL);
 	}
-	if (rs->send_body) {
-		char len[32];
-
-		snprintf(len, sizeof len, "%zu", o->body.data.len);
-		add_header(b, o, "Content-Type", o->body.json ? "application/json"
-					       : "application/x-www-form-urlencoded");
-		add_header(b, o, "Content-Length", len);
-	}
+	f->expect = 0;
+	if (rs->send_body)
+		body_headers(f, b);
 	if (from > 0) {
 		snprintf(range, sizeof range, "bytes=%lld-", from);
 		add_header(b, o, "Range", range);
@@ -170,7 +231,7 @@ static int build_request(const struct get_opts *o, const struct req_state *rs,
 		int known = 0;
 
 		/* Content-Type and Content-Length are ours only with a body */
-		for (k = 0; k < sizeof std / sizeof std[0] - (rs->send_body ? 0 : 2); k++)
+		for (k = 0; k < sizeof std / sizeof std[0] - (rs->send_body ? 0 : 4); k++)
 			known |= (size_t)(c - o->extra.v[i]) == strlen(std[k]) &&
 				 !strncasecmp(o->extra.v[i], std[k], strlen(std[k]));
 		if (!known && c[1] != '\0')
@@ -211,15 +272,16 @@ static void progress(struct fetch *f, int done)
 	}
 	secs = (double)(now - f->started) / 1000.0;
 	rate = secs > 0 ? (double)f->got / secs : 0;
+	fprintf(stderr, "\r\033[K%s", f->uploading ? "sent " : "");
 	if (f->total && rate > 0)
-		fprintf(stderr, "\r\033[K%llu/%llu bytes %3d%% %.1f MB/s ETA %.0fs", f->got,
+		fprintf(stderr, "%llu/%llu bytes %3d%% %.1f MB/s ETA %.0fs", f->got,
 			f->total, (int)(100.0 * (double)f->got / (double)f->total), rate / 1e6,
 			(double)(f->total - f->got) / rate);
 	else if (f->total)
-		fprintf(stderr, "\r\033[K%llu/%llu bytes %3d%%", f->got, f->total,
+		fprintf(stderr, "%llu/%llu bytes %3d%%", f->got, f->total,
 			(int)(100.0 * (double)f->got / (double)f->total));
 	else
-		fprintf(stderr, "\r\033[K%llu bytes %.1f MB/s", f->got, rate / 1e6);
+		fprintf(stderr, "%llu bytes %.1f MB/s", f->got, rate / 1e6);
 }
 
 /* Open where the body goes: stdout, a temporary beside FILE, or FILE
@@ -245,6 +307,20 @@ static int replaceable(struct fetch *f)
 	return S_ISREG(st.st_mode);
 }
 
+/* The mode open(path, O_CREAT, 0666) would give: an existing file's own,
+ * else 0666 less the umask. */
+static mode_t output_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0)
+		return st.st_mode & 07777;
+	mask = umask(022);
+	umask(mask);
+	return 0666 & ~mask;
+}
+
 static int open_output(struct fetch *f, int append)
 {
 	if (!f->final_path[0]) {
@@ -259,6 +335,8 @@ static int open_output(struct fetch *f, int append)
 		f->out_fd = mkstemp(f->tmp_path);
 		if (f->out_fd < 0)
 			f->tmp_path[0] = '\0';
+		else
+			fchmod(f->out_fd, output_mode(f->final_path));
 	}
 	if (f->out_fd < 0) {
 		nt_warn(CMD, "%s: %s", append ? f->final_path : "cannot create a file beside it",
@@ -387,9 +465,15 @@ static int transfer(struct fetch *f, char *buf, int *what)
 		ssize_t n;
 		size_t off = 0;
 
-		do
-			n = read(f->fd, buf, GET_BUF);
-		while (n < 0 && errno == EINTR);
+		if (f->pre_len) { /* read while waiting for 100 Continue */
+			memcpy(buf, f->pre, f->pre_len);
+			n = (ssize_t)f->pre_len;
+			f->pre_len = 0;
+		} else {
+			do
+				n = read(f->fd, buf, GET_BUF);
+			while (n < 0 && errno == EINTR);
+		}
 		if (n < 0)
 			return read_fail(f);
 		while (n == 0 || off < (size_t)n) {
@@ -463,19 +547,263 @@ static int check_url(const char *s, struct url *u, int redirect)
 	return 0;
 }
 
+/* ---- the request body ---- */
+
+/* Write n bytes of the body, counting them for the progress bar. */
+static int up_write(struct fetch *f, const void *p, size_t n)
+{
+	if (net_write_full(f->fd, p, n) < 0)
+		return -1;
+	f->got += n;
+	progress(f, 0);
+	return 0;
+}
+
+static int up_open(const char *path)
+{
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return dup(STDIN_FILENO);
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	return fd;
+}
+
+/* A read error, or a file that is not the size it had: -1 with errno. */
+static ssize_t up_read(int fd, char *buf, size_t n)
+{
+	ssize_t got;
+
+	do
+		got = read(fd, buf, n);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+/* n bytes of a regular file from off, by sendfile where there is one. */
+static int up_file_range(struct fetch *f, int fd, off_t off, uint64_t n, char *buf)
+{
+	while (n) {
+		size_t want = n > UP_SENDFILE ? UP_SENDFILE : (size_t)n;
+		ssize_t got;
+#ifdef __linux__
+		got = sendfile(f->fd, fd, &off, want);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EINVAL || errno == ENOSYS)) /* no sendfile here */
+#endif
+		{
+			do
+				got = pread(fd, buf, want < UP_BUF ? want : UP_BUF, off);
+			while (got < 0 && errno == EINTR);
+			if (got > 0 && net_write_full(f->fd, buf, (size_t)got) < 0)
+				return -1;
+			if (got > 0)
+				off += got;
+		}
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			errno = ESPIPE; /* shorter than when it was measured */
+			return -1;
+		}
+		n -= (uint64_t)got;
+		f->got += (uint64_t)got;
+		progress(f, 0);
+	}
+	return 0;
+}
+
+/* A pipe or terminal, in chunks as it comes (RFC 9112 7.1). */
+static int up_chunked(struct fetch *f, char *buf)
+{
+	int fd = up_open(f->o->upload);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	/* each chunk is read to buf + 16, its size line put before it */
+	while ((n = up_read(fd, buf + 16, UP_BUF)) > 0) {
+		char size[17];
+		int sl = snprintf(size, sizeof size, "%zx\r\n", (size_t)n);
+
+		f->pipe_used = 1;
+		memcpy(buf + 16 - sl, size, (size_t)sl);
+		memcpy(buf + 16 + n, "\r\n", 2);
+		if (net_write_full(f->fd, buf + 16 - sl, (size_t)sl + (size_t)n + 2) < 0) {
+			close(fd);
+			return -1;
+		}
+		f->got += (uint64_t)n;
+		progress(f, 0);
+	}
+	close(fd);
+	return n < 0 ? -1 : up_write(f, "0\r\n\r\n", 5);
+}
+
+/* A -F file's content, read to check that the boundary is not in it. */
+static int up_form_file(struct fetch *f, const struct mp_part *p, char *buf)
+{
+	size_t bl = strlen(f->boundary), keep = 0;
+	uint64_t left = p->size;
+	int fd = up_open(p->path);
+
+	if (fd < 0)
+		return -1;
+	while (left) {
+		ssize_t n = up_read(fd, buf + keep, left < UP_BUF ? (size_t)left : UP_BUF);
+
+		if (n <= 0) {
+			close(fd);
+			if (n == 0)
+				errno = ESPIPE;
+			return -1;
+		}
+		if (mp_collides(f->boundary, buf, keep + (size_t)n)) {
+			close(fd);
+			errno = EILSEQ;
+			return -1;
+		}
+		left -= (uint64_t)n;
+		if (up_write(f, buf + keep, (size_t)n) < 0) {
+			close(fd);
+			return -1;
+		}
+		/* the last bytes, in case the boundary straddles two reads */
+		keep += (size_t)n;
+		if (keep >= bl) {
+			memmove(buf, buf + keep - (bl - 1), bl - 1);
+			keep = bl - 1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static int up_form(struct fetch *f, char *buf)
+{
+	const struct form *fm = &f->o->form;
+	struct buf close_line = { NULL, 0, 0 };
+	int i, rc = 0;
+
+	for (i = 0; i < fm->n && rc == 0; i++) {
+		const struct mp_part *p = &fm->p[i];
+
+		rc = up_write(f, p->head.data, p->head.len);
+		if (rc == 0)
+			rc = p->path ? up_form_file(f, p, buf) : up_write(f, p->data, p->len);
+		if (rc == 0)
+			rc = up_write(f, "\r\n", 2);
+	}
+	if (rc == 0 && (rc = mp_close(&close_line, f->boundary)) == 0)
+		rc = up_write(f, close_line.data, close_line.len);
+	buf_free(&close_line);
+	return rc;
+}
+
+static int up_body(struct fetch *f, char *buf)
+{
+	int fd, rc;
+
+	switch (f->kind) {
+	case BK_MEM:
+		return up_write(f, f->o->body.data.data, f->o->body.data.len);
+	case BK_FILE:
+		if ((fd = up_open(f->o->upload)) < 0)
+			return -1;
+		rc = up_file_range(f, fd, f->up_start, f->body_len, buf);
+		close(fd);
+		return rc;
+	case BK_STREAM:
+		return up_chunked(f, buf);
+	case BK_FORM:
+		return up_form(f, buf);
+	default:
+		return 0;
+	}
+}
+
+/* After a head with Expect: 100-continue. 1: send the body (100 came, or
+ * nothing within a second); 0: a final answer came first and waits in
+ * f->pre, or the server closed. */
+static int await_continue(struct fetch *f)
+{
+	uint64_t until = util_now_ms() + EXPECT_WAIT_MS;
+
+	for (;;) {
+		struct pollfd pf = { f->fd, POLLIN, 0 };
+		uint64_t now = util_now_ms();
+		char *end;
+		ssize_t n;
+		int r;
+
+		if (f->pre_len >= 12 && (strncmp(f->pre, "HTTP/1.", 7) || f->pre[9] != '1'))
+			return 0; /* not informational: the answer */
+		f->pre[f->pre_len] = '\0';
+		if (f->pre_len >= 12 && (end = strstr(f->pre, "\r\n\r\n"))) {
+			size_t hl = (size_t)(end + 4 - f->pre);
+			int cont = !strncmp(f->pre + 9, "100", 3);
+
+			memmove(f->pre, f->pre + hl, f->pre_len - hl);
+			f->pre_len -= hl;
+			if (cont)
+				return 1;
+			continue; /* another 1xx: wait on */
+		}
+		if (f->pre_len + 1 >= sizeof f->pre)
+			return 0; /* the parser will say what is wrong */
+		r = now >= until ? 0 : poll(&pf, 1, (int)(until - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 1;
+		n = recv(f->fd, f->pre + f->pre_len, sizeof f->pre - 1 - f->pre_len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		f->pre_len += (size_t)n;
+	}
+}
+
+static int send_fail(const struct fetch *f)
+{
+	if (errno == ESPIPE) {
+		nt_warn(CMD, "%s: the file changed size while it was sent", f->o->upload ? f->o->upload
+										 : "-F");
+		return NT_EXIT_FAIL;
+	}
+	if (errno == EILSEQ) {
+		nt_warn(CMD, "-F: a file contains the multipart boundary; try again");
+		return NT_EXIT_FAIL;
+	}
+	nt_warn(CMD, "send: %s", strerror(errno));
+	return errno == EAGAIN || errno == EWOULDBLOCK ? NT_EXIT_TIMEOUT : NT_EXIT_FAIL;
+}
+
 /* Send the head, then the body. A server may answer and close before
  * taking the whole body (413, say): its answer is still read. */
-static int send_request(struct fetch *f, const struct req_state *rs, struct buf *req)
+static int send_request(struct fetch *f, const struct req_state *rs, struct buf *req, char *buf)
 {
-	const struct buf *body = &f->o->body.data;
+	int rc = 0;
 
-	if (net_write_full(f->fd, req->data, req->len) < 0 ||
-	    (rs->send_body && body->len && net_write_full(f->fd, body->data, body->len) < 0)) {
-		if (errno == EPIPE || errno == ECONNRESET)
-			return 0;
-		nt_warn(CMD, "send: %s", strerror(errno));
-		return errno == EAGAIN ? NT_EXIT_TIMEOUT : NT_EXIT_FAIL;
+	f->pre_len = 0;
+	if (net_write_full(f->fd, req->data, req->len) < 0)
+		rc = -1;
+	else if (rs->send_body && (!f->expect || await_continue(f))) {
+		f->uploading = 1;
+		f->got = 0;
+		f->total = f->kind == BK_STREAM ? 0 : f->body_len;
+		rc = up_body(f, buf);
+		progress(f, 1);
+		f->uploading = 0;
+		f->got = f->total = 0;
+		f->started = util_now_ms();
 	}
+	if (rc < 0 && errno != EPIPE && errno != ECONNRESET)
+		return send_fail(f);
 	return 0;
 }
 
@@ -491,13 +819,13 @@ static int request_once(struct fetch *f, const struct req_state *rs, const struc
 		nt_warn(CMD, "%s", err);
 		return -f->fd;
 	}
-	if (build_request(f->o, rs, u, from, &req) < 0) {
+	if (build_request(f, rs, u, from, &req) < 0) {
 		nt_warn(CMD, "bad escape in the user information of the URL");
 		rc = NT_EXIT_USAGE;
 	} else {
 		if (f->o->verbose)
 			show_lines("> ", req.data, req.len);
-		rc = send_request(f, rs, &req);
+		rc = send_request(f, rs, &req, buf);
 		if (rc == 0) {
 			http_parser_init(f->hp, 0);
 			f->hp->head_request = !strcmp(rs->method, "HEAD");
@@ -560,8 +888,8 @@ static int fetch_all(struct fetch *f, char *buf)
 		return NT_EXIT_FAIL;
 	memset(&rs, 0, sizeof rs);
 	snprintf(rs.method, sizeof rs.method, "%s", o->method ? o->method : o->head ? "HEAD"
-		 : f->has_body && !o->get_query ? "POST" : "GET");
-	rs.send_body = f->has_body && !o->get_query;
+		 : f->kind == BK_FILE || f->kind == BK_STREAM ? "PUT" : f->kind ? "POST" : "GET");
+	rs.send_body = f->kind != BK_NONE;
 	snprintf(cur, sizeof cur, "%s", f->url);
 	for (;;) {
 		char here[300];
@@ -584,6 +912,12 @@ static int fetch_all(struct fetch *f, char *buf)
 		if (rc || what != GOT_REDIRECT)
 			break;
 		redirect_method(&rs, f->hp->status);
+		if (rs.send_body && f->pipe_used) {
+			nt_warn(CMD, "a %d redirect asks for the body again, but it was read from a pipe",
+				f->hp->status);
+			rc = NT_EXIT_PROTO;
+			break;
+		}
 		if (++redirs > o->max_redirs) {
 			nt_warn(CMD, "more than %lu redirects", o->max_redirs);
 			rc = NT_EXIT_PROTO;
@@ -741,6 +1075,74 @@ static int opt_json(void *field, const char *arg, char *err)
 	return add_data(bd, arg, 1, 0, err);
 }
 
+/* -F: a part, its file checked now. */
+static int opt_form(void *field, const char *arg, char *err)
+{
+	struct form *fm = field;
+	struct mp_part *p = &fm->p[fm->n];
+	struct stat st;
+	char *copy;
+	int from_file;
+
+	if (fm->n == MP_MAX_PARTS) {
+		nt_seterr(err, "at most %d -F parts", MP_MAX_PARTS);
+		return -1;
+	}
+	if (!(copy = strdup(arg))) {
+		nt_seterr(err, "out of memory");
+		return -1;
+	}
+	fm->args[fm->n++] = copy;
+	if (mp_parse_arg(copy, p, &from_file, err) < 0)
+		return -1;
+	if (!from_file) { /* every part's data is its own, to be freed */
+		if (!(p->data = strdup(p->data))) {
+			nt_seterr(err, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	if (from_file == 1 && strcmp(p->path, "-") && stat(p->path, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		p->size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (from_file == 1 && strcmp(p->path, "-") && stat(p->path, &st) < 0) {
+		nt_seterr(err, "%s: %s", p->path, strerror(errno));
+		return -1;
+	}
+	/* stdin, a pipe or '<': read now */
+	{
+		struct buf b = { NULL, 0, 0 };
+
+		if (read_whole(&b, p->path, err) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+		p->data = b.data;
+		p->len = p->size = b.len;
+		p->path = NULL;
+	}
+	return 0;
+}
+
+/* -T: checked now, sent later. */
+static int opt_upload(void *field, const char *arg, char *err)
+{
+	struct stat st;
+
+	if (strcmp(arg, "-") && stat(arg, &st) < 0) {
+		nt_seterr(err, "%s: %s", arg, strerror(errno));
+		return -1;
+	}
+	if (strcmp(arg, "-") && S_ISDIR(st.st_mode)) {
+		nt_seterr(err, "%s: is a directory", arg);
+		return -1;
+	}
+	*(const char **)field = arg;
+	return 0;
+}
+
 #define O(field) offsetof(struct get_opts, field)
 static const struct opt get_opts_table[] = {
 	{ 'o', NULL, OPT_STRING, O(out_path), 0, "FILE",
@@ -762,6 +1164,11 @@ static const struct opt get_opts_table[] = {
 	  "as -d, percent-encoding TEXT or FILE's content", 0, 0, opt_data_urlencode },
 	{ 0, "json", OPT_FUNC, O(body), 0, "DATA",
 	  "POST DATA (or @FILE) as application/json; several are joined", 0, 0, opt_json },
+	{ 'F', "form", OPT_FUNC, O(form), 0, "NAME=TEXT|NAME=@FILE|NAME=<FILE",
+	  "POST multipart/form-data; @FILE as a file (;type=MIME ;filename=NAME)", 0, 0, opt_form },
+	{ 'T', "upload-file", OPT_FUNC, O(upload), 0, "FILE",
+	  "PUT FILE (- for stdin, chunked when a pipe); a URL ending in / gets its name", 0, 0,
+	  opt_upload },
 	{ 'G', "get", OPT_FLAG, O(get_query), 0, NULL, "send the data as the URL's query in a GET",
 	  0, 0, NULL },
 	{ 'u', "user", OPT_STRING, O(user), 0, "USER:PASS", "Basic authentication (to the first host only)",
@@ -800,16 +1207,96 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "-u needs USER:PASS");
 	else if (o->head && (o->body.fields || o->body.json) && !o->get_query)
 		nt_seterr(err, "-I sends no body: use -X HEAD or -G with data");
+	else if (o->upload && (o->body.fields || o->body.json || o->form.n))
+		nt_seterr(err, "-T sends a file: it excludes -d, --json and -F");
+	else if (o->form.n && (o->body.fields || o->body.json))
+		nt_seterr(err, "-F excludes -d and --json (the body is one or the other)");
+	else if ((o->upload || o->form.n) && (o->head || o->get_query))
+		nt_seterr(err, "%s sends a body: it excludes -I and -G", o->upload ? "-T" : "-F");
 	else
 		return 0;
 	return -1;
+}
+
+static void free_opts(struct get_opts *o)
+{
+	int i;
+
+	buf_free(&o->body.data);
+	for (i = 0; i < o->form.n; i++) {
+		free(o->form.p[i].data);
+		buf_free(&o->form.p[i].head);
+		free(o->form.args[i]);
+	}
+}
+
+/* A boundary that no in-memory part contains (files are checked as they
+ * are sent), and the parts' heads. */
+static int form_setup(struct fetch *f, struct form *fm)
+{
+	unsigned char rnd[16];
+	int tries, i, clash = 1;
+
+	for (tries = 0; clash && tries < 8; tries++) {
+		util_random(rnd, sizeof rnd);
+		mp_boundary(rnd, f->boundary);
+		for (clash = 0, i = 0; i < fm->n && !clash; i++)
+			clash = fm->p[i].data && mp_collides(f->boundary, fm->p[i].data, fm->p[i].len);
+	}
+	return clash || mp_build(fm->p, fm->n, f->boundary, &f->body_len) < 0 ? -1 : 0;
+}
+
+/* -T: a regular file (or stdin on one) goes with its length, anything
+ * else chunked. */
+static void upload_setup(struct fetch *f)
+{
+	const char *path = f->o->upload;
+	struct stat st;
+	int is_stdin = !strcmp(path, "-");
+
+	if ((is_stdin ? fstat(STDIN_FILENO, &st) : stat(path, &st)) == 0 && S_ISREG(st.st_mode)) {
+		off_t at = is_stdin ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
+
+		f->kind = BK_FILE;
+		f->up_start = at > 0 && at < st.st_size ? at : 0;
+		f->body_len = (uint64_t)(st.st_size - f->up_start);
+	} else {
+		f->kind = BK_STREAM;
+	}
+}
+
+/* The URL to start from: -G's query added, or -T's file name after a
+ * final '/'. NULL when it is the URL as given; *rc set on failure. */
+static char *start_url(const struct get_opts *o, int *rc)
+{
+	struct buf q = { NULL, 0, 0 };
+	size_t ul = strlen(o->url);
+
+	*rc = 0;
+	if ((o->body.fields || o->body.json) && o->get_query) {
+		buf_printf(&q, "%s%c", o->url, strchr(o->url, '?') ? '&' : '?');
+		buf_append(&q, o->body.data.data ? o->body.data.data : "", o->body.data.len);
+	} else if (o->upload && strcmp(o->upload, "-") && ul && o->url[ul - 1] == '/' &&
+		   !strpbrk(o->url, "?#")) {
+		const char *slash = strrchr(o->upload, '/');
+
+		buf_append(&q, o->url, ul);
+		url_escape(&q, slash ? slash + 1 : o->upload);
+	} else {
+		return NULL;
+	}
+	if (buf_putc(&q, '\0') < 0) {
+		buf_free(&q);
+		*rc = NT_EXIT_FAIL;
+	}
+	return q.data;
 }
 
 static int run(int argc, char **argv)
 {
 	struct get_opts o;
 	struct fetch f;
-	char *buf, *get_url = NULL;
+	char *buf, *url2;
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -817,23 +1304,22 @@ static int run(int argc, char **argv)
 	o.family = AF_UNSPEC;
 	rc = cmd_parse(&cmd_http_get, argc, argv, &o);
 	if (rc) {
-		buf_free(&o.body.data);
+		free_opts(&o);
 		return rc < 0 ? 0 : rc;
 	}
 	memset(&f, 0, sizeof f);
 	f.o = &o;
-	f.url = o.url;
-	f.has_body = o.body.fields || o.body.json;
-	if (f.has_body && o.get_query) { /* -G: the data becomes the query */
-		struct buf q = { NULL, 0, 0 };
-
-		buf_printf(&q, "%s%c", o.url, strchr(o.url, '?') ? '&' : '?');
-		buf_append(&q, o.body.data.data ? o.body.data.data : "", o.body.data.len);
-		if (buf_putc(&q, '\0') < 0) {
-			buf_free(&o.body.data);
-			return NT_EXIT_FAIL;
-		}
-		f.url = get_url = q.data;
+	url2 = start_url(&o, &rc);
+	f.url = url2 ? url2 : o.url;
+	if (o.form.n) {
+		f.kind = BK_FORM;
+		if (form_setup(&f, &o.form) < 0)
+			rc = NT_EXIT_FAIL;
+	} else if (o.upload) {
+		upload_setup(&f);
+	} else if ((o.body.fields || o.body.json) && !o.get_query) {
+		f.kind = BK_MEM;
+		f.body_len = o.body.data.len;
 	}
 	f.fd = f.out_fd = -1;
 	if (o.out_path)
@@ -843,10 +1329,10 @@ static int run(int argc, char **argv)
 			(o.out_path || o.remote_name || !isatty(STDOUT_FILENO))));
 	buf = malloc(GET_BUF);
 	f.hp = malloc(sizeof *f.hp);
-	if (!buf || !f.hp) {
+	if (!rc && (!buf || !f.hp)) {
 		nt_warn(CMD, "out of memory");
 		rc = NT_EXIT_FAIL;
-	} else {
+	} else if (!rc) {
 		rc = fetch_all(&f, buf);
 	}
 	progress(&f, 1);
@@ -856,8 +1342,8 @@ static int run(int argc, char **argv)
 		discard_output(&f);
 	free(buf);
 	free(f.hp);
-	free(get_url);
-	buf_free(&o.body.data);
+	free(url2);
+	free_opts(&o);
 	return rc < 0 ? 0 : rc;
 }
 

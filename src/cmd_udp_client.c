@@ -457,13 +457,9 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 
 static uint32_t random_session(void)
 {
-	uint32_t v = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	uint32_t v;
 
-	if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
-		v = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ (uint32_t)util_now_ms();
-	if (fd >= 0)
-		close(fd);
+	util_random(&v, sizeof v);
 	return v;
 }
 

@@ -14,7 +14,7 @@ int mp_parse_arg(char *arg, struct mp_part *p, int *from_file, char *err)
 	memset(p, 0, sizeof *p);
 	*from_file = 0;
 	if (!eq || eq == arg) {
-		nt_seterr(err, "bad -F '%s' (expected NAME=TEXT, NAME=@FILE or NAME=<FILE)", arg);
+		nt_seterr(err, "bad part '%s' (expected NAME=TEXT, NAME=@FILE or NAME=<FILE)", arg);
 		return -1;
 	}
 	*eq = '\0';
@@ -34,13 +34,13 @@ int mp_parse_arg(char *arg, struct mp_part *p, int *from_file, char *err)
 		} else if (!strncmp(semi + 1, "filename=", 9)) {
 			p->filename = semi + 10;
 		} else {
-			nt_seterr(err, "bad -F parameter '%s' (expected ;type=MIME or ;filename=NAME)",
+			nt_seterr(err, "bad parameter '%s' (expected ;type=MIME or ;filename=NAME)",
 				  semi + 1);
 			return -1;
 		}
 	}
 	if (!*p->path) {
-		nt_seterr(err, "-F %s: a file name is missing after %c", p->name,
+		nt_seterr(err, "%s: a file name is missing after %c", p->name,
 			  *from_file == 1 ? '@' : '<');
 		return -1;
 	}

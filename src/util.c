@@ -311,3 +311,23 @@ char **util_plain_argv(const char *cmd)
 	argv[n] = NULL;
 	return argv;
 }
+
+void util_random(void *out, size_t n)
+{
+	static uint64_t counter;
+	unsigned char *p = out;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd < 0 ? -1 : read(fd, out, n);
+	size_t i;
+
+	if (fd >= 0)
+		close(fd);
+	if (got == (ssize_t)n)
+		return;
+	for (i = 0; i < n; i++) { /* a weak fallback: unique, not secret */
+		uint64_t x = util_now_ms() ^ ((uint64_t)getpid() << 32) ^ (++counter * 0x9e3779b97f4a7c15u);
+
+		x ^= x >> 29;
+		p[i] = (unsigned char)(x * 0xbf58476d1ce4e5b9u >> 56);
+	}
+}

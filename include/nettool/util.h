@@ -70,6 +70,8 @@ char **util_plain_argv(const char *cmd);
 
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
+/* n unpredictable bytes (from /dev/urandom; else from the clock and pid). */
+void util_random(void *out, size_t n);
 
 /*
  * Install handlers for SIGINT and SIGTERM that write the signal number to

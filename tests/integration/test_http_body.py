@@ -31,9 +31,7 @@ class Recorder:
                     self.end_headers()
                     self.close_connection = True
                     return
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                seen.append((self.command, self.path, dict(self.headers), body))
+                seen.append((self.command, self.path, dict(self.headers), self.body()))
                 if self.path.startswith("/r/"):
                     code = int(self.path[3:6])
                     to = self.path.split("?to=", 1)[1] if "?to=" in self.path else "/done"
@@ -48,6 +46,42 @@ class Recorder:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(out)
+
+            def body(self):
+                if self.headers.get("Transfer-Encoding") == "chunked":
+                    out = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            check(self.rfile.readline() == b"\r\n", "chunked trailer")
+                            return out
+                        out += self.rfile.read(size)
+                        check(self.rfile.readline() == b"\r\n", "chunk end")
+                n = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(n) if n else b""
+
+            def handle_expect_100(self):
+                """/refuse answers 413 at once and counts what still comes;
+                /silent never sends 100; the rest answer 100."""
+                if self.path == "/refuse":
+                    self.send_response(413)
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.flush()
+                    self.connection.settimeout(10)
+                    n = 0
+                    while True:
+                        got = self.connection.recv(65536)
+                        if not got:
+                            break
+                        n += len(got)
+                    seen.append(("REFUSED", self.path, dict(self.headers), n))
+                    self.close_connection = True
+                    return False
+                if self.path == "/silent":
+                    return True
+                return super().handle_expect_100()
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = any
 
@@ -180,3 +214,154 @@ def test_an_answer_before_the_body_is_taken(t):
         f.write(os.urandom(8 << 20))
     rc, out, err = t.run("http-get", "-f", "--data-binary", "@" + big, rec.url("/early"))
     check(rc == 7 and "413" in err, (rc, err))
+
+
+def parse_form(headers, body):
+    """A multipart/form-data body as [(name, filename, type, bytes)], by
+    Python's email parser."""
+    import email.parser
+    import email.policy
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + headers["Content-Type"].encode() + b"\r\n\r\n" + body)
+    check(msg.is_multipart(), headers)
+    return [(p.get_param("name", header="content-disposition"), p.get_filename(),
+             p.get("Content-Type"), p.get_payload(decode=True)) for p in msg.iter_parts()]
+
+
+@deadline(60)
+def test_form_parts_as_rfc_7578_says(t):
+    rec = Recorder(t)
+    data = bytes(range(256)) * 40 + b"\r\n--\r\n"
+    with open(t.path("pic.bin"), "wb") as f:
+        f.write(data)
+    with open(t.path("note.txt"), "wb") as f:
+        f.write(b"from a file\n")
+    args = ["-F", "name=Ada Lovelace", "-F", "pic=@" + t.path("pic.bin"),
+            "-F", "doc=@" + t.path("note.txt") + ";type=text/plain;filename=n.txt",
+            "-F", "text=<" + t.path("note.txt"), "-F", "in=@-;filename=stdin.dat"]
+    rc, out, err = t.run("http-get", *args, rec.url("/form"), input=b"piped\x00in")
+    check(rc == 0 and out == b"ok\n", (rc, err))
+    method, path, h, body = rec.seen[-1]
+    check(method == "POST" and int(h["Content-Length"]) == len(body), h)
+    boundary = h["Content-Type"].split("boundary=")[1]
+    check(boundary.encode() not in data, boundary)
+    want = [("name", None, None, b"Ada Lovelace"),
+            ("pic", "pic.bin", None, data),
+            ("doc", "n.txt", "text/plain", b"from a file\n"),
+            ("text", None, None, b"from a file\n"),
+            ("in", "stdin.dat", None, b"piped\x00in")]
+    check(parse_form(h, body) == want, parse_form(h, body))
+    curl = shutil.which("curl")
+    if not curl:
+        print("SKIP the curl comparison of -F: curl is not installed")
+        return
+    p = subprocess.run([curl, "-s", *args, rec.url("/form")], capture_output=True,
+                       input=b"piped\x00in", timeout=20 * harness.SLOW)
+    check(p.returncode == 0, p.stderr)
+    theirs = parse_form(rec.seen[-1][2], rec.seen[-1][3])
+    # curl names a file's type where we leave it to the server (RFC 7578 4.4)
+    check([(n, f, d) for n, f, _, d in theirs] == [(n, f, d) for n, f, _, d in want],
+          theirs)
+
+
+@deadline(60)
+def test_upload_file_puts_it_with_its_length(t):
+    rec = Recorder(t)
+    data = os.urandom(3 << 20)  # over 1 MiB: Expect: 100-continue
+    path = t.path("up load.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    rc, out, err = t.run("http-get", "-T", path, rec.url("/dir/"))
+    check(rc == 0 and out == b"ok\n", (rc, err))
+    method, target, h, body = rec.seen[-1]
+    check(method == "PUT" and target == "/dir/up%20load.bin", (method, target))
+    check(h.get("Content-Length") == str(len(data)) and body == data, h)
+    check(h.get("Expect") == "100-continue", h)
+    # a small one, with another method; stdin on a file
+    with open(t.path("small"), "wb") as f:
+        f.write(b"abc")
+    with open(t.path("small"), "rb") as f:
+        rc, out, err = t.run("http-get", "-X", "POST", "-T", "-", rec.url("/s"), stdin=f)
+    method, target, h, body = rec.seen[-1]
+    check(rc == 0 and method == "POST" and body == b"abc", (rc, err, method, body))
+    check("Expect" not in h and h.get("Content-Length") == "3", h)
+
+
+@deadline(60)
+def test_upload_from_a_pipe_is_chunked(t):
+    rec = Recorder(t)
+    data = os.urandom(5 << 20)
+    rc, out, err = t.run("http-get", "-T", "-", rec.url("/p"), input=data)
+    check(rc == 0 and out == b"ok\n", (rc, err))
+    method, _, h, body = rec.seen[-1]
+    check(method == "PUT" and h.get("Transfer-Encoding") == "chunked", h)
+    check("Content-Length" not in h and body == data, (h, len(body)))
+
+
+@deadline(60)
+def test_expect_100_continue_both_ways(t):
+    """A final status before 100 Continue: no body byte is sent. No answer
+    at all: the body goes after a second."""
+    import time
+    rec = Recorder(t)
+    big = t.path("big")
+    with open(big, "wb") as f:
+        f.write(os.urandom(2 << 20))
+    rc, out, err = t.run("http-get", "-f", "-T", big, rec.url("/refuse"))
+    check(rc == 7 and "413" in err, (rc, err))
+    check(rec.seen[-1][0] == "REFUSED" and rec.seen[-1][3] == 0, rec.seen[-1])
+    rc, out, err = t.run("http-get", "-f", "-T", "-", rec.url("/refuse"), input=b"x" * 100)
+    check(rc == 7 and rec.seen[-1][3] == 0, (rc, err, rec.seen[-1]))
+    start = time.monotonic()
+    rc, out, err = t.run("http-get", "-T", big, rec.url("/silent"))
+    took = time.monotonic() - start
+    check(rc == 0 and rec.seen[-1][3] == open(big, "rb").read(), (rc, err))
+    check(took >= 0.9, took)
+
+
+@deadline(60)
+def test_redirects_repeat_a_file_body_not_a_piped_one(t):
+    rec = Recorder(t)
+    path = t.path("f")
+    with open(path, "wb") as f:
+        f.write(b"file body")
+    for code in (307, 308):
+        del rec.seen[:]
+        rc, out, err = t.run("http-get", "-L", "-T", path, rec.url(f"/r/{code}"))
+        check(rc == 0 and [r[3] for r in rec.seen] == [b"file body"] * 2, (rc, err, rec.seen))
+        rc, out, err = t.run("http-get", "-L", "-F", "f=@" + path, rec.url(f"/r/{code}"))
+        check(rc == 0 and rec.seen[-1][3] == rec.seen[-2][3] and
+              b"file body" in rec.seen[-1][3], (rc, err))
+        rc, out, err = t.run("http-get", "-L", "-T", "-", rec.url(f"/r/{code}"),
+                             input=b"piped body")
+        check(rc == 6 and "pipe" in err and rec.seen[-1][3] == b"piped body", (rc, err))
+    # 303 drops it, piped or not
+    rc, out, err = t.run("http-get", "-L", "-T", "-", rec.url("/r/303"), input=b"p")
+    check(rc == 0 and rec.seen[-1][0] == "GET" and rec.seen[-1][3] == b"", (rc, err))
+
+
+@deadline(30)
+def test_bad_upload_options_send_nothing(t):
+    rec = Recorder(t)
+    path = t.path("f")
+    with open(path, "wb") as f:
+        f.write(b"x")
+    for args in (["-T", path, "-d", "x"], ["-T", path, "-F", "a=b"], ["-F", "a=b", "-d", "x"],
+                 ["--json", "{}", "-F", "a=b"], ["-F", "novalue"], ["-F", "a=@/nonexistent"],
+                 ["-F", "=x"], ["-T", "/nonexistent"], ["-T", t.tmp], ["-I", "-T", path],
+                 ["-F", "a=@" + path + ";size=1"]):
+        rc, out, err = t.run("http-get", *args, rec.url("/p"))
+        check(rc == 2 and out == b"" and err.count("\n") <= 2, (args, rc, err))
+    check(rec.seen == [], rec.seen)
+
+
+@deadline(30)
+def test_output_file_mode_follows_the_umask(t):
+    rec = Recorder(t)
+    out = t.path("new.txt")
+    rc, _, err = t.run("http-get", "-X", "POST", "-o", out, rec.url("/x"),
+                       preexec_fn=lambda: os.umask(0o027))
+    check(rc == 0 and os.stat(out).st_mode & 0o7777 == 0o640, (rc, err, oct(os.stat(out).st_mode)))
+    os.chmod(out, 0o604)
+    rc, _, err = t.run("http-get", "-X", "POST", "-o", out, rec.url("/x"))
+    check(rc == 0 and os.stat(out).st_mode & 0o7777 == 0o604, oct(os.stat(out).st_mode))
