@@ -10,6 +10,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,6 +132,31 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+/* A byte count: N, or N with K, M, G or T (powers of 1024). */
+static int opt_size(void *field, const char *arg, char *err)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	unsigned long long v;
+	const char *u;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end && (u = strchr(units, *end)) && (!end[1] || (end[1] == 'i' && end[2] == 'B') ||
+						 (end[1] == 'B' && !end[2]))) {
+		shift = 10 * (int)(u - units + 1);
+		end += strlen(end);
+	}
+	if (end == arg || *end || errno || arg[0] == '-' || !(arg[0] >= '0' && arg[0] <= '9') ||
+	    (shift && v > (~0ULL >> shift))) {
+		nt_seterr(err, "bad size '%s' (expected a number of bytes, or with K, M, G or T)", arg);
+		return -1;
+	}
+	*(uint64_t *)field = (uint64_t)v << shift;
+	return 0;
+}
+
 #define O(field) offsetof(struct hs_cfg, field)
 static const struct opt hs_opts[] = {
 	{ 'd', "dir", OPT_STRING, O(dir), 0, "DIR", "directory to serve (default .)", 0, 0, NULL },
@@ -144,6 +171,17 @@ static const struct opt hs_opts[] = {
 	  0, 0, NULL },
 	{ 0, "follow-symlinks", OPT_FLAG, O(follow), 0, NULL, "serve symlinks that point outside DIR",
 	  0, 0, NULL },
+	{ 0, "upload", OPT_FLAG, O(upload), 0, NULL,
+	  "take files: PUT /PATH, and forms POSTed to a\ndirectory (fields named file)", 0, 0, NULL },
+	{ 0, "overwrite", OPT_FLAG, O(hu.overwrite), 0, NULL,
+	  "with --upload: replace existing files (else 409)", 0, 0, NULL },
+	{ 0, "allow-delete", OPT_FLAG, O(allow_delete), 0, NULL, "with --upload: DELETE removes a file",
+	  0, 0, NULL },
+	{ 0, "dotfiles", OPT_FLAG, O(hu.dotfiles), 0, NULL,
+	  "with --upload: allow names starting with '.'", 0, 0, NULL },
+	{ 0, "max-body", OPT_FUNC, O(max_body), 0, "SIZE",
+	  "largest request body, e.g. 10M (default 1G with\n--upload, else 1M); 413 beyond", 0, 0,
+	  opt_size },
 	{ 0, "404", OPT_STRING, O(page404), 0, "FILE", "page to send with 404 responses", 0, 0, NULL },
 	{ 0, "log", OPT_STRING, O(log_path), 0, "FILE", "access log to FILE (default stderr)",
 	  0, 0, NULL },
@@ -163,9 +201,21 @@ static const struct opt hs_opts[] = {
 
 static int check_args(void *opts, char **args, int nargs, char *err)
 {
+	struct hs_cfg *g = opts;
+	mode_t mask;
+
 	(void)args;
 	(void)nargs;
-	return server_addr_check(&((struct hs_cfg *)opts)->addr, err);
+	if (!g->upload && (g->hu.overwrite || g->allow_delete || g->hu.dotfiles)) {
+		nt_seterr(err, "--overwrite, --allow-delete and --dotfiles need --upload");
+		return -1;
+	}
+	if (g->max_body == UINT64_MAX) /* not given */
+		g->max_body = g->upload ? (uint64_t)1 << 30 : (uint64_t)1 << 20;
+	mask = umask(022);
+	umask(mask);
+	g->hu.mode = 0666 & ~mask;
+	return server_addr_check(&g->addr, err);
 }
 
 /* The root, the log, the first listener and the stop pipe. */
@@ -296,6 +346,7 @@ static int run(int argc, char **argv)
 	g.keepalive_ms = 5000;
 	g.send_ms = 10000;
 	g.threads = default_threads();
+	g.max_body = UINT64_MAX;
 	g.stop_rd = g.root.fd = -1;
 	atomic_init(&g.nclients, 0);
 	atomic_init(&g.stop_wr, -1);
@@ -337,6 +388,6 @@ static int run(int argc, char **argv)
 }
 
 const struct cmd cmd_http_serve = {
-	CMD, run, "serve a directory over HTTP/1.1 (GET, HEAD)", "[OPTIONS]",
+	CMD, run, "serve a directory over HTTP/1.1 (and take uploads)", "[OPTIONS]",
 	"Serve the files of a directory over HTTP/1.1 (GET and HEAD).", hs_opts, NULL, 0, 0, 0, check_args
 };

@@ -2,6 +2,7 @@
 #include "nettool/fcache.h"
 #include "nettool/buf.h"
 #include "nettool/http.h"
+#include "nettool/http_upload.h"
 #include "nettool/url.h"
 #include "nettool/util.h"
 
@@ -77,7 +78,7 @@ void fcache_root_close(struct fcache_root *r)
 
 /* Whether fs, after symlinks, is inside the root; -1 with errno set when
  * that cannot be told (it does not exist, or out of descriptors). */
-static int inside_root(const struct fcache_root *r, const char *fs)
+int fcache_inside(const struct fcache_root *r, const char *fs)
 {
 	char *real = realpath(fs, NULL);
 	int ok;
@@ -168,7 +169,7 @@ int fcache_lookup(struct fcache *c, uint64_t now, const char *fs, struct stat *s
 		*out = e;
 		return 0;
 	}
-	*inside = r->follow ? 1 : inside_root(r, fs);
+	*inside = r->follow ? 1 : fcache_inside(r, fs);
 	*out = NULL;
 	if (*inside < 0 || stat(fs, st) < 0)
 		return -1;
@@ -240,7 +241,49 @@ static int dir_names(const char *fs, char ***out, size_t *n)
 	return 0;
 }
 
-int fcache_listing(struct buf *body, const char *fs, const char *urlpath)
+/* A size a person reads: 999, 1.2K, 34M, 5.0G (powers of 1024). */
+static void human_size(long long n, char *out, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1000) {
+		snprintf(out, len, "%lld", n);
+		return;
+	}
+	while (v >= 1000 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, len, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+static void listing_row(struct buf *body, const char *fs, const char *name)
+{
+	char full[PATH_MAX + URL_MAX + 300], mt[64], hs[24];
+	struct stat st;
+	int dir;
+
+	snprintf(full, sizeof full, "%s/%s", fs, name);
+	if (stat(full, &st) < 0)
+		return;
+	dir = S_ISDIR(st.st_mode);
+	http_date_format(st.st_mtime, mt, sizeof mt);
+	buf_printf(body, "<tr><td><a href=\"");
+	url_escape(body, name);
+	buf_printf(body, "%s\">", dir ? "/" : "");
+	http_html_escape(body, name);
+	if (dir) {
+		buf_printf(body, "/</a></td><td>-</td><td>%s</td></tr>\n", mt);
+		return;
+	}
+	human_size((long long)st.st_size, hs, sizeof hs);
+	buf_printf(body, "</a></td><td title=\"%lld bytes\">%s</td><td>%s</td></tr>\n",
+		   (long long)st.st_size, hs, mt);
+}
+
+int fcache_listing(struct buf *body, const char *fs, const char *urlpath, int upload)
 {
 	char **names;
 	size_t n, i;
@@ -251,23 +294,18 @@ int fcache_listing(struct buf *body, const char *fs, const char *urlpath)
 	http_html_escape(body, urlpath);
 	buf_printf(body, "</title></head><body><h1>Index of ");
 	http_html_escape(body, urlpath);
-	buf_printf(body, "</h1><table>\n");
+	buf_printf(body, "</h1>\n");
+	if (upload)
+		buf_printf(body, "<form method=\"post\" enctype=\"multipart/form-data\">"
+			   "<input type=\"file\" name=\"file\" multiple> "
+			   "<input type=\"submit\" value=\"Upload\"></form>\n");
+	buf_printf(body, "<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n");
+	if (strcmp(urlpath, "/"))
+		buf_printf(body, "<tr><td><a href=\"../\">../</a></td><td>-</td><td></td></tr>\n");
 	for (i = 0; i < n; i++) {
-		char full[PATH_MAX + URL_MAX + 300], mt[64];
-		struct stat st;
-		int dir;
-
-		snprintf(full, sizeof full, "%s/%s", fs, names[i]);
-		if (stat(full, &st) == 0) {
-			dir = S_ISDIR(st.st_mode);
-			http_date_format(st.st_mtime, mt, sizeof mt);
-			buf_printf(body, "<tr><td><a href=\"");
-			url_escape(body, names[i]);
-			buf_printf(body, "%s\">", dir ? "/" : "");
-			http_html_escape(body, names[i]);
-			buf_printf(body, "%s</a></td><td>%lld</td><td>%s</td></tr>\n", dir ? "/" : "",
-				   dir ? -1LL : (long long)st.st_size, mt);
-		}
+		/* an upload's temporary is no file yet */
+		if (strncmp(names[i], HU_TMP_PREFIX, strlen(HU_TMP_PREFIX)))
+			listing_row(body, fs, names[i]);
 		free(names[i]);
 	}
 	free(names);

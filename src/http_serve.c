@@ -6,6 +6,7 @@
 #include "nettool/url.h"
 #include "nettool/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,11 +15,12 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define IN_BUF (16 * 1024)
-#define BODY_DISCARD_MAX ((uint64_t)1 << 20)
 /* Per sendfile call, with NOTSENT_LOWAT below: curl, 1 GiB, server in a
  * session of its own, five turns each: 32 KiB 4.13 GB/s, 64 KiB 4.57,
  * 128 KiB 4.68, 256 KiB 5.76 (wrk -c4: 4.31 against 3.99). At most
@@ -45,13 +47,16 @@ struct conn {
 	off_t file_off;
 	uint64_t file_left;
 	int keep;                 /* keep the connection after this response */
-	int reading_body;         /* discarding a request body */
-	uint64_t discarded;
+	int reading_body;         /* reading a request body: stored or dropped */
+	uint64_t body_in;         /* its bytes so far */
+	struct hs_upload *up;     /* where it is stored, or NULL */
 	int head_started;         /* a byte of the next request has come */
 	/* for the access log */
 	char line[512];
 	int status;
 	uint64_t sent;
+	uint64_t head_sent;     /* of sent, the heads' bytes */
+	uint64_t interim;       /* of those, 100 Continue's */
 	int bulk;               /* a large body under way: see bulk_set */
 	int lowat;              /* TCP_NOTSENT_LOWAT is set */
 };
@@ -111,6 +116,7 @@ static void head_start(struct conn *c, int status)
 			 (char)('0' + status % 10), ' ' };
 
 	c->status = status;
+	c->head_sent = c->interim;
 	if (!c->out.data && c->w->nspare_out)
 		c->out = c->w->spare_out[--c->w->nspare_out];
 	c->out.len = c->out_off = 0;
@@ -126,6 +132,16 @@ static void head_start(struct conn *c, int status)
 static void head_end(struct conn *c)
 {
 	buf_str(&c->out, c->keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+	c->head_sent += c->out.len; /* the head is all of out so far */
+}
+
+/* The methods this server answers for a path. */
+static void allow_header(struct conn *c)
+{
+	const struct hs_cfg *g = c->w->cfg;
+
+	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s\r\n", g->upload ? ", PUT, POST" : "",
+		   g->upload && g->allow_delete ? ", DELETE" : "");
 }
 
 /* Respond with an HTML body (freed here). */
@@ -133,7 +149,7 @@ static void send_html(struct conn *c, int status, struct buf *body, int head_onl
 {
 	head_start(c, status);
 	if (status == 405)
-		buf_printf(&c->out, "Allow: GET, HEAD\r\n");
+		allow_header(c);
 	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
 		   body->len);
 	head_end(c);
@@ -341,7 +357,7 @@ static void serve_listing(struct conn *c, const char *fs, const char *urlpath, i
 {
 	struct buf body = { NULL, 0, 0 };
 
-	if (fcache_listing(&body, fs, urlpath) < 0) {
+	if (fcache_listing(&body, fs, urlpath, c->w->cfg->upload) < 0) {
 		buf_free(&body);
 		send_error(c, 403, head_only);
 		return;
@@ -393,31 +409,56 @@ static void serve_dir(struct conn *c, const char *fs, const char *urlpath, int s
 		serve_listing(c, fs, urlpath, head_only);
 }
 
-/* Build the response to the request whose head hp holds. */
-static void respond(struct conn *c)
+/* RFC 9110 7.2: one Host, a valid host[:port] (empty is allowed). */
+static int host_ok(const struct http_parser *hp)
 {
-	struct http_parser *hp = c->hp;
-	const char *conn = http_field(hp, "Connection");
-	char urlpath[URL_MAX + 2], fs[PATH_MAX + URL_MAX];
-	int head_only = !strcmp(hp->method, "HEAD"), slash_end, st_code, in;
+	const char *v = NULL, *p;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < hp->nfields; i++)
+		if (!strcasecmp(hp->fields[i].name, "Host")) {
+			v = hp->fields[i].value;
+			n++;
+		}
+	if (n == 0)
+		return hp->minor == 0;
+	if (n > 1)
+		return 0;
+	p = v;
+	if (*p == '[') { /* an IP literal */
+		p += strspn(p + 1, "0123456789abcdefABCDEF:.") + 1;
+		if (*p++ != ']' || p == v + 2)
+			return 0;
+	} else {
+		for (; *p && *p != ':'; p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (ch == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]))
+				p += 2;
+			else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch))
+				return 0;
+		}
+	}
+	if (*p == ':')
+		p += 1 + strspn(p + 1, "0123456789");
+	return *p == '\0';
+}
+
+/* Whether some segment of a decoded path starts with '.'. */
+static int has_dot_segment(const char *urlpath)
+{
+	return urlpath[0] == '.' || strstr(urlpath, "/.") != NULL;
+}
+
+/* A GET or HEAD. */
+static void serve_get(struct conn *c, const char *fs, const char *urlpath, int slash_end,
+		      int head_only)
+{
 	const struct fent *e;
 	struct stat st;
+	int in;
 
-	c->keep = hp->minor >= 1 ? !http_has_token(conn, "close") : http_has_token(conn, "keep-alive");
-	if (strcmp(hp->method, "GET") && !head_only) {
-		send_error(c, is_known_method(hp->method) ? 405 : 501, 0);
-		return;
-	}
-	if (hp->minor >= 1 && !http_field(hp, "Host")) {
-		send_error(c, 400, head_only);
-		return;
-	}
-	st_code = url_map_path(c->w->cfg->root.path, hp->target, urlpath, sizeof urlpath, fs,
-			       sizeof fs, &slash_end);
-	if (st_code) {
-		send_error(c, st_code, head_only);
-		return;
-	}
 	if (lookup(c, fs, &st, &in, &e) < 0) {
 		send_error(c, lookup_status(errno), head_only);
 		return;
@@ -435,6 +476,131 @@ static void respond(struct conn *c)
 		return;
 	}
 	serve_file(c, fs, &st, head_only, e);
+}
+
+/* Where an upload may write: a directory inside the root (symlinks or
+ * not), by a path of no dotfile unless --dotfiles. 0, or a status. */
+static int writable_dir(struct conn *c, const char *dir, const char *urlpath)
+{
+	const struct hs_cfg *g = c->w->cfg;
+	struct stat st;
+	int in;
+
+	if (has_dot_segment(urlpath) && !g->hu.dotfiles)
+		return 403;
+	if (stat(dir, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 409 : lookup_status(errno);
+	if (!S_ISDIR(st.st_mode))
+		return 409;
+	in = fcache_inside(&g->root, dir);
+	return in == 1 ? 0 : in == 0 ? 403 : lookup_status(errno);
+}
+
+static void start_put(struct conn *c, char *fs, const char *urlpath, int slash_end)
+{
+	char *slash = strrchr(fs, '/');
+	int st;
+
+	if (slash_end || !strcmp(urlpath, "/") || !slash) {
+		send_error(c, 409, 0); /* a directory */
+		return;
+	}
+	*slash = '\0';
+	st = writable_dir(c, fs, urlpath);
+	*slash = '/';
+	if (st == 0)
+		st = hu_put(&c->w->cfg->hu, fs, &c->up);
+	if (st)
+		send_error(c, st, 0);
+}
+
+static void start_form(struct conn *c, const char *fs, const char *urlpath)
+{
+	int st = writable_dir(c, fs, urlpath);
+
+	if (st == 0)
+		st = hu_form(&c->w->cfg->hu, fs, http_field(c->hp, "Content-Type"), &c->up);
+	if (st == 409) /* a POST names a directory, not a file */
+		st = 404;
+	if (st)
+		send_error(c, st, 0);
+}
+
+static void do_delete(struct conn *c, const char *fs, const char *urlpath)
+{
+	char *dir = strdup(fs), *slash = dir ? strrchr(dir, '/') : NULL;
+	struct stat st;
+	int code = 0;
+
+	if (!slash) {
+		code = 500;
+	} else {
+		*slash = '\0';
+		code = writable_dir(c, dir, urlpath);
+	}
+	free(dir);
+	if (!code && lstat(fs, &st) < 0)
+		code = lookup_status(errno);
+	if (!code && !S_ISREG(st.st_mode))
+		code = S_ISDIR(st.st_mode) ? 409 : 403;
+	if (!code && unlink(fs) < 0)
+		code = lookup_status(errno);
+	if (code) {
+		send_error(c, code, 0);
+		return;
+	}
+	head_start(c, 204);
+	head_end(c);
+}
+
+static void send_options(struct conn *c)
+{
+	head_start(c, 200);
+	allow_header(c);
+	buf_str(&c->out, "Content-Length: 0\r\n");
+	head_end(c);
+}
+
+/* Build the response to the request whose head hp holds, or start
+ * taking its body in (c->up). */
+static void respond(struct conn *c)
+{
+	struct http_parser *hp = c->hp;
+	const struct hs_cfg *g = c->w->cfg;
+	const char *conn = http_field(hp, "Connection"), *m = hp->method;
+	char urlpath[URL_MAX + 2], fs[PATH_MAX + URL_MAX];
+	int head_only = !strcmp(m, "HEAD"), get = head_only || !strcmp(m, "GET");
+	int slash_end, st_code;
+
+	c->keep = hp->minor >= 1 ? !http_has_token(conn, "close") : http_has_token(conn, "keep-alive");
+	if (!host_ok(hp)) {
+		send_error(c, 400, head_only);
+		return;
+	}
+	if (!get && !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
+				     (g->allow_delete && !strcmp(m, "DELETE")))) &&
+	    strcmp(m, "OPTIONS")) {
+		send_error(c, is_known_method(m) ? 405 : 501, 0);
+		return;
+	}
+	if (!strcmp(m, "OPTIONS") && !strcmp(hp->target, "*")) {
+		send_options(c);
+		return;
+	}
+	st_code = url_map_path(g->root.path, hp->target, urlpath, sizeof urlpath, fs,
+			       sizeof fs, &slash_end);
+	if (st_code)
+		send_error(c, st_code, head_only);
+	else if (!strcmp(m, "OPTIONS"))
+		send_options(c);
+	else if (get)
+		serve_get(c, fs, urlpath, slash_end, head_only);
+	else if (!strcmp(m, "PUT"))
+		start_put(c, fs, urlpath, slash_end);
+	else if (!strcmp(m, "POST"))
+		start_form(c, fs, urlpath);
+	else
+		do_delete(c, fs, urlpath);
 }
 
 /* ---- connections ---- */
@@ -499,9 +665,12 @@ static void access_log(struct conn *c)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%d/%b/%Y:%H:%M:%S +0000", &tm);
 	log_escape(c->line, line, sizeof line);
-	fprintf(g->log, "%.*s - - [%s] \"%s\" %d %llu\n", (int)strcspn(peer, "]:") +
+	/* the Common Log Format (the size is the body's), then the request
+	 * body's size, as Apache's %I */
+	fprintf(g->log, "%.*s - - [%s] \"%s\" %d %llu %llu\n", (int)strcspn(peer, "]:") +
 		(peer[0] == '[' ? 1 : 0), peer, date, line, c->status,
-		(unsigned long long)c->sent);
+		(unsigned long long)(c->sent > c->head_sent ? c->sent - c->head_sent : 0),
+		(unsigned long long)c->body_in);
 	fflush(g->log);
 	c->status = 0;
 }
@@ -578,9 +747,9 @@ static int response_done(struct conn *c)
 	c->out.len = c->out_off = 0;
 	if (!c->keep || c->base.draining)
 		return -1; /* c->sent stays: the close lingers */
-	c->sent = 0;
+	c->sent = c->head_sent = c->interim = 0;
 	c->head_started = 0;
-	c->discarded = 0;
+	c->body_in = 0;
 	server_deadline(&c->base, SERVER_IDLE);
 	if (!c->in_len) { /* idle: give back what only a request needs */
 		release_buffers(c);
@@ -601,43 +770,124 @@ static int status_for(const struct http_parser *hp)
 	}
 }
 
+/* An upload cannot go on: answer st and close. */
+static void upload_fail(struct conn *c, int st)
+{
+	hu_free(c->up);
+	c->up = NULL;
+	c->keep = 0;
+	c->reading_body = 0;
+	send_error(c, st, 0);
+}
+
+/* The whole body is stored: put it in place and answer. */
+static void upload_done(struct conn *c)
+{
+	struct buf page = { NULL, 0, 0 };
+	char dir_url[URL_MAX + 2];
+	size_t n = strcspn(c->hp->target, "?");
+	int st;
+
+	snprintf(dir_url, sizeof dir_url, "%.*s", (int)n, c->hp->target);
+	st = hu_finish(c->up, dir_url, &page);
+	hu_free(c->up);
+	c->up = NULL;
+	if (st == 201 && page.len) {
+		send_html(c, 201, &page, 0);
+	} else if (st == 201 || st == 204) {
+		buf_free(&page);
+		head_start(c, st);
+		if (st == 201)
+			buf_str(&c->out, "Content-Length: 0\r\n");
+		head_end(c);
+	} else {
+		buf_free(&page);
+		c->keep = 0;
+		send_error(c, st, 0);
+	}
+}
+
+/* "100 Continue" before an accepted body, in one write to a socket that
+ * has nothing else queued (responses are whole before the next request
+ * is parsed). Returns -1 when it could not go whole. */
+static int send_continue(struct conn *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	ssize_t n = send(c->base.io.fd, cont, sizeof cont - 1, 0);
+
+	if (n != (ssize_t)sizeof cont - 1)
+		return -1;
+	sent(c, (size_t)n);
+	c->interim += (size_t)n;
+	return 0;
+}
+
+static int on_head(struct conn *c)
+{
+	struct http_parser *hp = c->hp;
+	int has_body = hp->body == HTTP_BODY_CHUNKED || (hp->body == HTTP_BODY_LENGTH && hp->length);
+	const char *expect = http_field(hp, "Expect");
+
+	if (!c->w->cfg->quiet)
+		snprintf(c->line, sizeof c->line, "%s %s HTTP/1.%d", hp->method, hp->target,
+			 hp->minor);
+	c->body_in = 0;
+	if (hp->body == HTTP_BODY_LENGTH && hp->length > c->w->cfg->max_body) {
+		c->keep = 0;
+		send_error(c, 413, 0);
+		return 1;
+	}
+	respond(c);
+	if (has_body && expect && hp->minor >= 1 && http_has_token(expect, "100-continue")) {
+		/* 100 only for a body that will be taken; else the answer now,
+		 * the body unread and the connection closed after it */
+		if (!c->up || send_continue(c) < 0) {
+			if (c->up)
+				upload_fail(c, 500);
+			c->keep = 0;
+			return 1;
+		}
+	}
+	/* an error that closes the connection is sent without reading on */
+	c->reading_body = has_body && !(writing(c) && !c->keep);
+	if (c->up && !has_body)
+		upload_done(c); /* an empty file */
+	return !c->reading_body && writing(c);
+}
+
 /* One parser event; 1 when parsing stops here (a response to send). */
 static int on_event(struct conn *c, enum http_event ev)
 {
 	struct http_parser *hp = c->hp;
+	int st;
 
 	if (ev == HTTP_EV_ERROR) {
 		snprintf(c->line, sizeof c->line, "(bad request: %s)", hp->err);
+		hu_free(c->up);
+		c->up = NULL;
 		c->keep = 0;
 		c->reading_body = 0;
 		send_error(c, status_for(hp), 0);
 		return 1;
 	}
 	if (ev == HTTP_EV_BODY) {
-		c->discarded += hp->ev_len;
-		if (c->discarded <= BODY_DISCARD_MAX)
-			return 0;
-		c->keep = 0;
-		c->reading_body = 0;
-		send_error(c, 413, 0);
-		return 1;
-	}
-	if (ev == HTTP_EV_HEAD) {
-		if (!c->w->cfg->quiet)
-			snprintf(c->line, sizeof c->line, "%s %s HTTP/1.%d", hp->method, hp->target,
-				 hp->minor);
-		if (hp->body == HTTP_BODY_LENGTH && hp->length > BODY_DISCARD_MAX) {
-			c->keep = 0;
-			send_error(c, 413, 0);
+		c->body_in += hp->ev_len;
+		if (c->body_in > c->w->cfg->max_body) {
+			upload_fail(c, 413);
 			return 1;
 		}
-		respond(c);
-		c->reading_body = hp->body == HTTP_BODY_CHUNKED ||
-				  (hp->body == HTTP_BODY_LENGTH && hp->length);
+		if (c->up && (st = hu_data(c->up, hp->ev_data, hp->ev_len)) != 0) {
+			upload_fail(c, st);
+			return 1;
+		}
 		return 0;
 	}
+	if (ev == HTTP_EV_HEAD)
+		return on_head(c);
 	if (ev == HTTP_EV_DONE) {
 		c->reading_body = 0;
+		if (c->up)
+			upload_done(c);
 		return 1;
 	}
 	return 0;
@@ -666,7 +916,7 @@ static int parse_input(struct conn *c)
 
 		/* the body may have ended exactly with the buffer */
 		if (http_parse(c->hp, c->in + off, 0, &none) == HTTP_EV_DONE)
-			c->reading_body = 0;
+			on_event(c, HTTP_EV_DONE);
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
@@ -676,6 +926,10 @@ static int parse_input(struct conn *c)
 		if (!writing(c))
 			return response_done(c);
 		server_deadline(&c->base, SERVER_SEND);
+	} else if (c->reading_body) {
+		/* a body may take long, but not stall: send_ms without a byte */
+		if (c->base.kind != SERVER_SEND)
+			server_deadline(&c->base, SERVER_SEND);
 	} else if (c->head_started && c->base.kind != SERVER_HEAD) {
 		server_deadline(&c->base, SERVER_HEAD);
 	}
@@ -759,6 +1013,8 @@ static void conn_close(struct server_conn *sc, const char *why)
 	(void)why;
 	access_log(c); /* a response cut short */
 	sc->linger = c->sent != 0;
+	hu_free(c->up); /* an upload cut short leaves nothing */
+	c->up = NULL;
 	drop_file(c);
 	release_buffers(c);
 	buf_free(&c->out);

@@ -357,6 +357,11 @@ static int step(struct mp_parser *p, const char *d, size_t len, size_t *i)
 	}
 }
 
+int mp_finished(const struct mp_parser *p)
+{
+	return p->state == ST_DONE;
+}
+
 enum mp_event mp_parse(struct mp_parser *p, const char *d, size_t len, size_t *used)
 {
 	size_t i = 0;

@@ -50,6 +50,9 @@ struct fcache {
 /* Open dir as the root. Returns 0, or -1 with err filled. */
 int fcache_root_open(struct fcache_root *r, const char *dir, int follow, char *err);
 void fcache_root_close(struct fcache_root *r);
+/* Whether fs, after symlinks, is inside the root (whatever follow says);
+ * -1 with errno set when that cannot be told (it does not exist...). */
+int fcache_inside(const struct fcache_root *r, const char *fs);
 
 /*
  * Look up fs (a path that url_map_path made under the root) at time now
@@ -66,10 +69,11 @@ int fcache_lookup(struct fcache *c, uint64_t now, const char *fs, struct stat *s
 void fcache_free(struct fcache *c);
 
 struct buf;
-/* Append an HTML listing of directory fs, titled by urlpath: each name
- * escaped, with its size and time, sorted. Returns 0, or -1 when the
- * directory cannot be read. */
-int fcache_listing(struct buf *body, const char *fs, const char *urlpath);
+/* Append an HTML listing of directory fs, titled by urlpath: a link to
+ * the parent, each name escaped with its size (exact in a title) and
+ * time, sorted; with upload, a form to send files. Returns 0, or -1 when
+ * the directory cannot be read. */
+int fcache_listing(struct buf *body, const char *fs, const char *urlpath, int upload);
 
 /* The Content-Type for path's extension. */
 const char *fcache_mime(const char *path);

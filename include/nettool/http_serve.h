@@ -4,6 +4,7 @@
 #include "nettool/buf.h"
 #include "nettool/fcache.h"
 #include "nettool/http.h"
+#include "nettool/http_upload.h"
 #include "nettool/server.h"
 #include "nettool/util.h"
 
@@ -27,6 +28,9 @@ struct hs_cfg {
 	struct acl acl;
 	struct fcache_root root;
 	int no_list, quiet, header_ms, keepalive_ms, send_ms, no_affinity, follow;
+	int upload, allow_delete;
+	struct hu_opts hu;      /* --overwrite, --dotfiles */
+	uint64_t max_body;      /* a larger request body is 413 */
 	unsigned long max_clients, threads;
 	atomic_ulong nclients;  /* connections open, over all workers */
 	FILE *log;

@@ -88,6 +88,8 @@ struct mp_parser {
  */
 int mp_content_boundary(const char *content_type, char *out, size_t len);
 void mp_parser_init(struct mp_parser *p, const char *boundary);
+/* Whether the close delimiter has been seen. */
+int mp_finished(const struct mp_parser *p);
 /* As http_parse: call again with the rest after each event but MP_NEED. */
 enum mp_event mp_parse(struct mp_parser *p, const char *d, size_t len, size_t *used);
 
