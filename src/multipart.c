@@ -261,12 +261,11 @@ static int param(const char *v, const char *key, char *out, size_t len)
 			continue;
 		s += kl + 1;
 		if (*s == '"') {
-			for (s++; *s && *s != '"'; s++) {
-				if (*s == '\\' && s[1])
-					s++;
+			/* no backslash escapes: browsers send a '"' as %22 (HTML's
+			 * form encoding) and a Windows path as it is */
+			for (s++; *s && *s != '"'; s++)
 				if (n + 1 < len)
 					out[n++] = *s;
-			}
 			if (*s != '"')
 				return -1;
 		} else {

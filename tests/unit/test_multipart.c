@@ -104,7 +104,7 @@ static void arg_errors(void)
 static void browser_body(void)
 {
 	const char *b = "preamble\r\n------WebKitFormBoundaryAb\r\n"
-			"Content-Disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".txt\"\r\n"
+			"Content-Disposition: form-data; name=\"file\"; filename=\"C:\\a %22b%22.txt\"\r\n"
 			"Content-Type: text/plain\r\n\r\nline1\nline2\r\n"
 			"------WebKitFormBoundaryAb  \r\n"
 			"Content-Disposition: form-data; name=file; filename=\"\"\r\n\r\n\r\n"
@@ -120,7 +120,7 @@ static void browser_body(void)
 	CHECK(mp_content_boundary("multipart/form-data", boundary, sizeof boundary) < 0);
 	CHECK(mp_content_boundary("multipart/form-data; boundary=a\r", boundary, sizeof boundary) < 0);
 	CHECK(parse_all("----WebKitFormBoundaryAb", b, strlen(b), 3, out, sizeof out) == 0);
-	CHECK(!strcmp(out, "file[a \"b\".txt]=line1\nline2|file[]=|"));
+	CHECK(!strcmp(out, "file[C:\\a %22b%22.txt]=line1\nline2|file[]=|"));
 	/* cut short: no close delimiter */
 	CHECK(parse_all("----WebKitFormBoundaryAb", b, 120, 7, out, sizeof out) == 1);
 	/* a part without a name */
