@@ -168,6 +168,8 @@ static int content_length(struct http_parser *p, uint64_t *out)
 
 		if (strcasecmp(p->fields[i].name, "Content-Length"))
 			continue;
+		if (!*v)
+			return -1; /* empty */
 		while (*v) {
 			uint64_t n = 0;
 			int digits = 0;
@@ -363,6 +365,57 @@ static enum http_event head_bytes(struct http_parser *p, const char *d, size_t l
 	}
 }
 
+static int tchar(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static size_t bws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* What follows a chunk size (RFC 9112 7.1.1): nothing, or extensions
+ * *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] ). */
+static int chunk_ext_ok(const char *s, size_t n)
+{
+	size_t i = 0, start;
+
+	while (i < n) {
+		i = bws(s, i, n);
+		if (i == n || s[i++] != ';')
+			return 0;
+		i = bws(s, i, n);
+		for (start = i; i < n && tchar(s[i]); i++)
+			;
+		if (i == start)
+			return 0; /* an empty name */
+		i = bws(s, i, n);
+		if (i == n || s[i] != '=')
+			continue;
+		i = bws(s, i + 1, n);
+		if (i < n && s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\' && ++i == n)
+					return 0;
+				else if ((unsigned char)s[i] < 32 && s[i] != '\t')
+					return 0;
+			if (i++ == n)
+				return 0;
+		} else {
+			for (start = i; i < n && tchar(s[i]); i++)
+				;
+			if (i == start)
+				return 0;
+		}
+		i = bws(s, i, n);
+	}
+	return 1;
+}
+
 static enum http_event chunk_size(struct http_parser *p)
 {
 	const char *s;
@@ -380,9 +433,7 @@ static enum http_event chunk_size(struct http_parser *p)
 			return fail(p, HTTP_E_CHUNK, "bad chunk size");
 		v = v * 16 + (uint64_t)d;
 	}
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (!i || (i < n && s[i] != ';') || (i == 0))
+	if (!i || !chunk_ext_ok(s + i, n - i))
 		return fail(p, HTTP_E_CHUNK, "bad chunk size");
 	p->head_len = p->line_start = 0;
 	p->remaining = v;

@@ -307,6 +307,18 @@ static int answered_early(struct conn *c, const char *etag, const char *lm,
 	return 1;
 }
 
+/* RFC 9110 13.1.5: a Range counts only when If-Range, if any, names the
+ * current strong entity tag or Last-Modified exactly; else the whole
+ * file goes, so a resumed download never joins two versions. */
+static int if_range_ok(const char *ir, const char *etag, const char *lm)
+{
+	if (!ir)
+		return 1;
+	if (ir[0] == '"')
+		return !strcmp(ir, etag);
+	return strncmp(ir, "W/", 2) && !strcmp(ir, lm);
+}
+
 /* e: the file's cache entry (its descriptor, validators and, when small,
  * its bytes), or NULL */
 static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only,
@@ -324,7 +336,7 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 	} else {
 		fcache_validators(st, etag_buf, sizeof etag_buf, lm_buf, sizeof lm_buf);
 	}
-	if (range)
+	if (range && if_range_ok(http_field(c->hp, "If-Range"), etag, lm))
 		r = http_parse_range(range, size, &from, &to);
 	if (answered_early(c, etag, lm, st, r))
 		return;
@@ -762,7 +774,12 @@ static int response_done(struct conn *c)
 static int status_for(const struct http_parser *hp)
 {
 	switch (hp->error) {
-	case HTTP_E_LINE: return hp->nlines == 0 ? 414 : 431;
+	case HTTP_E_LINE:
+		if (hp->body == HTTP_BODY_CHUNKED)
+			return 400; /* a chunk line: a bad body, not a long URI */
+		if (hp->nlines == 0) /* the method alone is too long: none we know */
+			return memchr(hp->head, ' ', hp->head_len) ? 414 : 501;
+		return 431;
 	case HTTP_E_HEAD:
 	case HTTP_E_COUNT: return 431;
 	case HTTP_E_VERSION: return 505;

@@ -83,6 +83,16 @@ def test_hostile_catalogue(t):
     check(status_of(exchange(srv.port, long_line)) == 414)
     many = b"GET / HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(10000)) + b"\r\n"
     check(status_of(exchange(srv.port, many)) == 431)
+    # a long method is no URI: 501; a long chunk extension is a bad body: 400
+    check(status_of(exchange(srv.port, b"A" * 9000 + b" / HTTP/1.1\r\nHost: a\r\n\r\n")) == 501)
+    ext = (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;"
+           + b"e" * 9000 + b"\r\nhello\r\n0\r\n\r\n")
+    check(status_of(exchange(srv.port, ext)) == 400)
+    # without Host the answer comes at once, not after the announced body
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10 * harness.SLOW)
+    t.socks.append(s)
+    s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n")
+    check(status_of(s.recv(4096)) == 400)
     normal_request_works(srv.port)
     check(srv.stop() == 0)
 
@@ -659,4 +669,53 @@ def test_steering_by_cpu_gives_way_when_one_cpu_takes_all(t):
     last_even = max(n for n, line in enumerate(lines) if "?even" in line)
     check(len(at) == 1 and at[0] > last_even, (at, last_even))
     normal_request_works(srv.port)
+    srv.stop()
+
+
+@deadline(30)
+def test_if_range_never_joins_two_versions(t):
+    root = make_root(t)
+    path = os.path.join(root, "v.txt")
+    with open(path, "wb") as f:
+        f.write(b"version one\n")
+    srv = t.server("http-serve", "-d", root, "-q")
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10 * harness.SLOW)
+    c.request("HEAD", "/v.txt")
+    r = c.getresponse()
+    r.read()
+    etag, lm = r.getheader("ETag"), r.getheader("Last-Modified")
+    for validator in (etag, lm):
+        c.request("GET", "/v.txt", headers={"Range": "bytes=8-", "If-Range": validator})
+        r = c.getresponse()
+        check(r.status == 206 and r.read() == b"one\n", validator)
+    with open(path + ".new", "wb") as f:
+        f.write(b"the second version\n")
+    os.utime(path + ".new", (1e9, 1e9))
+    os.rename(path + ".new", path)
+    for validator in (etag, lm, "W/" + etag):
+        c.request("GET", "/v.txt", headers={"Range": "bytes=8-", "If-Range": validator})
+        r = c.getresponse()
+        check(r.status == 200 and r.read() == b"the second version\n", validator)
+    c.close()
+    srv.stop()
+
+
+@deadline(30)
+def test_listing_reads_as_a_person_expects(t):
+    root = make_root(t)
+    random_file(root, "sub/big.bin", 1536 * 1024)
+    os.mkdir(os.path.join(root, "sub", "inner"))
+    srv = t.server("http-serve", "-d", root, "-q")
+    _, page, _ = t.run("http-get", f"http://127.0.0.1:{srv.port}/sub/")
+    check(b'<meta charset="utf-8">' in page and b"<th>Name</th><th>Size</th>" in page, page)
+    check(b'<a href="../">../</a>' in page, page)
+    check(b'<td title="1572864 bytes">1.5M</td>' in page, page)
+    check(b'<td title="9 bytes">9</td>' in page, page)  # a.txt
+    check(re.search(rb'<a href="inner/">inner/</a></td><td>-</td>', page), page)
+    check(b"<form" not in page, page)
+    os.mkdir(os.path.join(root, "empty"))
+    with open(os.path.join(root, "index.html"), "wb"):
+        pass
+    _, page, _ = t.run("http-get", f"http://127.0.0.1:{srv.port}/empty/")
+    check(b"../" in page, page)
     srv.stop()
