@@ -531,6 +531,18 @@ enum http_event http_parse(struct http_parser *p, const char *data, size_t len,
 	return ev;
 }
 
+int http_body_skip(struct http_parser *p, uint64_t n)
+{
+	if (p->state != S_BODY_LEN || n > p->remaining)
+		return -1;
+	p->remaining -= n;
+	p->offset += n;
+	p->line_off = p->offset;
+	if (!p->remaining)
+		p->state = S_DONE;
+	return 0;
+}
+
 enum http_event http_parse_eof(struct http_parser *p)
 {
 	char msg[96];

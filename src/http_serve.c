@@ -32,6 +32,8 @@
 #define OUT_START 2048            /* a head and a small body */
 #define OUT_POOLED (16 * 1024)    /* larger output buffers are not kept */
 #define BULK_MIN (1u << 20) /* a body larger is sent from any CPU */
+#define UPLOAD_BUDGET (1u << 20) /* of a body taken in per readiness event */
+#define BODY_READ (256u << 10)
 
 struct conn {
 	struct server_conn base;
@@ -953,6 +955,59 @@ static int parse_input(struct conn *c)
 	return 0;
 }
 
+/* A form's body, known to be Content-Length long: read in large pieces
+ * (never past its end, so no next request lands here) and parsed. */
+static int read_body_large(struct conn *c)
+{
+	static _Thread_local char big[BODY_READ];
+	uint64_t left = c->hp->remaining;
+	size_t off = 0;
+	ssize_t n;
+
+	do
+		n = read(c->base.io.fd, big, left < BODY_READ ? (size_t)left : BODY_READ);
+	while (n < 0 && errno == EINTR);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+		return -1;
+	if (n < 0)
+		return 0;
+	server_progress(&c->base);
+	while (off < (size_t)n) {
+		size_t used = 0;
+		enum http_event ev = http_parse(c->hp, big + off, (size_t)n - off, &used);
+
+		off += used;
+		if (on_event(c, ev))
+			break;
+	}
+	return parse_input(c);
+}
+
+/* A PUT's body, once the buffered part is parsed: socket to file with no
+ * parsing, UPLOAD_BUDGET per readiness so the worker's other connections
+ * get their turn. */
+static int read_body_direct(struct conn *c)
+{
+	int st = 0;
+	uint64_t left = c->hp->remaining;
+	ssize_t n;
+
+	if (!hu_direct(c->up))
+		return read_body_large(c);
+	n = hu_from_socket(c->up, c->base.io.fd, left < UPLOAD_BUDGET ? left : UPLOAD_BUDGET, &st);
+
+	if (n < 0 && !st)
+		return -1; /* gone: conn_close removes the temporary */
+	if (n < 0) {
+		upload_fail(c, st);
+	} else if (n > 0) {
+		server_progress(&c->base);
+		c->body_in += (uint64_t)n;
+		http_body_skip(c->hp, (uint64_t)n);
+	}
+	return parse_input(c); /* the end of the body, or the answer to send */
+}
+
 /* Read what the client sent. Returns -1 to close. */
 static int conn_read(struct conn *c)
 {
@@ -960,6 +1015,9 @@ static int conn_read(struct conn *c)
 
 	if (take_buffers(c) < 0)
 		return -1;
+	if (c->up && c->reading_body && !c->in_len && c->hp->body == HTTP_BODY_LENGTH &&
+	    hu_direct(c->up))
+		return read_body_direct(c);
 	if (c->in_len == IN_BUF) {
 		/* a full buffer without a whole head: the parser's limits
 		 * decide, so give it the bytes it has */

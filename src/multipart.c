@@ -201,6 +201,23 @@ static int delimiter(struct mp_parser *p)
 	return was_data ? MP_PART_END : NO_EVENT;
 }
 
+/* Where in d[0..n) a delimiter starts, whole or cut off by the end (then
+ * it is held for more input); d + n when nowhere. Content runs in large
+ * pieces: a CR that begins no delimiter does not end one. */
+static const char *find_delim(const struct mp_parser *p, const char *d, size_t n)
+{
+	const char *s = d, *end = d + n;
+
+	while ((s = memchr(s, '\r', (size_t)(end - s)))) {
+		size_t avail = (size_t)(end - s), k = avail < p->dlen ? avail : p->dlen;
+
+		if (!memcmp(s, p->delim, k))
+			return s;
+		s++;
+	}
+	return end;
+}
+
 /* Content up to the next delimiter. */
 static int scan(struct mp_parser *p, const char *d, size_t len, size_t *i)
 {
@@ -223,12 +240,8 @@ static int scan(struct mp_parser *p, const char *d, size_t len, size_t *i)
 		p->hold_len = 0;
 		return content(p, p->emit, k);
 	}
-	cr = memchr(rest, '\r', n);
-	if (!cr) {
-		*i = len;
-		return content(p, rest, n);
-	}
-	if (cr > rest) {
+	cr = find_delim(p, rest, n);
+	if (cr > rest) { /* content up to a delimiter, or one's beginning */
 		*i += (size_t)(cr - rest);
 		return content(p, rest, (size_t)(cr - rest));
 	}

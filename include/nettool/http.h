@@ -74,6 +74,10 @@ void http_parser_init(struct http_parser *p, int request);
  */
 enum http_event http_parse(struct http_parser *p, const char *data, size_t len,
 			   size_t *used);
+/* n bytes of a Content-Length body were taken past the parser (spliced
+ * to a file): count them as parsed. -1 when not in such a body or n is
+ * more than it has left (p->remaining). */
+int http_body_skip(struct http_parser *p, uint64_t n);
 /* The stream ended: HTTP_EV_DONE for a body read until close, else an
  * error naming what was missing. */
 enum http_event http_parse_eof(struct http_parser *p);

@@ -45,6 +45,19 @@ int hu_data(struct hs_upload *up, const char *p, size_t n);
  */
 int hu_finish(struct hs_upload *up, const char *dir_url, struct buf *page);
 
+/* Whether body bytes may go to the file straight from the socket (a
+ * PUT: they need no parsing). */
+int hu_direct(const struct hs_upload *up);
+
+/*
+ * Move up to max body bytes from the non-blocking socket sock into the
+ * file: on Linux by splice() through a pipe, never through user space;
+ * else by read and write. Returns the bytes moved (0: none waiting), or
+ * -1: *st is the status for a disk error, or 0 when the socket failed or
+ * the peer closed.
+ */
+ssize_t hu_from_socket(struct hs_upload *up, int sock, uint64_t max, int *st);
+
 /* Remove any temporary and free up (NULL is fine). */
 void hu_free(struct hs_upload *up);
 
