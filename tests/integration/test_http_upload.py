@@ -311,3 +311,21 @@ def test_full_disk_is_507_with_nothing_left(t):
     check(os.listdir(mnt) == [], os.listdir(mnt))
     check(put(srv.port, "/small.txt", b"fits")[0] == 201)
     srv.stop()
+
+
+@deadline(30)
+def test_access_log_and_upload_progress(t):
+    root = make_root(t)
+    log = t.path("access.log")
+    srv = t.server("http-serve", "-d", root, "--log", log, "--upload")
+    src = t.path("five")
+    with open(src, "wb") as f:
+        f.write(os.urandom(300000))
+    rc, out, err = t.run("http-get", "--progress", "-T", src, f"http://127.0.0.1:{srv.port}/up")
+    check(rc == 0 and "sent " in err and "300000/300000" in err, (rc, err))
+    check(status_of(exchange(srv.port, b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\n"
+                                       b"Connection: close\r\n\r\n")) == 200)
+    check(srv.stop() == 0)
+    text = read(log)
+    check(re.search(rb'"PUT /up HTTP/1\.1" 201 0 300000$', text, re.M), text)
+    check(re.search(rb'"GET /sub/a\.txt HTTP/1\.1" 200 9 0$', text, re.M), text)
