@@ -984,8 +984,8 @@ static int read_body_large(struct conn *c)
 }
 
 /* A PUT's body, once the buffered part is parsed: socket to file with no
- * parsing, UPLOAD_BUDGET per readiness so the worker's other connections
- * get their turn. */
+ * parsing, in large pieces, UPLOAD_BUDGET per readiness so the worker's
+ * other connections get their turn. */
 static int read_body_direct(struct conn *c)
 {
 	int st = 0;

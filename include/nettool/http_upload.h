@@ -51,8 +51,7 @@ int hu_direct(const struct hs_upload *up);
 
 /*
  * Move up to max body bytes from the non-blocking socket sock into the
- * file: on Linux by splice() through a pipe, never through user space;
- * else by read and write. Returns the bytes moved (0: none waiting), or
+ * file, in pieces of 256 KiB. Returns the bytes moved (0: none waiting), or
  * -1: *st is the status for a disk error, or 0 when the socket failed or
  * the peer closed.
  */
