@@ -47,6 +47,7 @@ struct userver {
 	struct pack_printf *pf;
 	struct pack_value *vals;
 	struct buf line;
+	struct buf reply_bytes; /* --reply, escapes decoded */
 	unsigned long long received, accepted, rejected, replied;
 	struct peer *peers[PEER_BUCKETS];
 	size_t npeers, held_total;
@@ -283,7 +284,7 @@ static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_
 	if (s->echo)
 		send_to(s, s->dgram, n, a, alen);
 	if (s->reply)
-		send_to(s, s->reply, strlen(s->reply), a, alen);
+		send_to(s, s->reply_bytes.data ? s->reply_bytes.data : "", s->reply_bytes.len, a, alen);
 }
 
 static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
@@ -335,7 +336,7 @@ static const struct opt userver_opts[] = {
 	{ 'o', "output", OPT_STRING, O(out_path), 0, "FILE", "append the lines to FILE", 0, 0, NULL },
 	{ 0, "sync", OPT_FLAG, O(sync), 0, NULL, "fsync FILE after each line", 0, 0, NULL },
 	{ 0, "echo", OPT_FLAG, O(echo), 0, NULL, "send each datagram back to its sender", 0, 0, NULL },
-	{ 0, "reply", OPT_STRING, O(reply), 0, "TEXT", "send TEXT to each sender", 0, 0, NULL },
+	{ 0, "reply", OPT_STRING, O(reply), 0, "TEXT", "send TEXT (escapes as in --printf) to each sender", 0, 0, NULL },
 	{ 0, "count", OPT_COUNT, O(count), 0, "N", "exit after N accepted datagrams", 1, ~0UL, NULL },
 	{ 0, "reliable", OPT_FLAG, O(reliable), 0, NULL, "acknowledged delivery (see nettool(1))",
 	  0, 0, NULL },
@@ -378,6 +379,10 @@ static int setup_output(struct userver *s)
 			nt_warn(CMD, "out of memory");
 			return NT_EXIT_FAIL;
 		}
+	}
+	if (s->reply && pack_unescape(&s->reply_bytes, s->reply) < 0) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
 	}
 	s->out_fd = STDOUT_FILENO;
 	if (s->out_path) {
@@ -423,6 +428,7 @@ static void userver_free(struct userver *s)
 	pack_free(&s->fmt);
 	free(s->vals);
 	buf_free(&s->line);
+	buf_free(&s->reply_bytes);
 	free(s);
 }
 

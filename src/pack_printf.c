@@ -48,6 +48,23 @@ static void pf_escape(const char **pp, struct buf *out)
 	*pp = p;
 }
 
+int pack_unescape(struct buf *out, const char *s)
+{
+	while (*s) {
+		const char *bs = strchr(s, '\\');
+		size_t n = bs ? (size_t)(bs - s) : strlen(s);
+
+		if (buf_append(out, s, n) < 0)
+			return -1;
+		s += n;
+		if (bs) {
+			s++;
+			pf_escape(&s, out);
+		}
+	}
+	return 0;
+}
+
 static int pf_fits(char conv, char code)
 {
 	int bytes = code == 'c' || code == 's' || code == 'p';
@@ -206,6 +223,39 @@ static const char *pf_spec(char *fmt, const struct pf_piece *pc, const char *len
 	return fmt;
 }
 
+/* %s of valid UTF-8: width and precision count characters, as Python's
+ * % formatting does for a str (invalid UTF-8 counts bytes, as C does). */
+static int pf_chars(struct buf *out, const char *spec, const char *s, size_t n)
+{
+	long width = 0, prec = -1, chars;
+	int left = 0;
+	size_t cut = n;
+
+	for (spec++; *spec && strchr("-+ #0", *spec); spec++)
+		left |= *spec == '-';
+	width = strtol(spec, (char **)&spec, 10);
+	if (*spec == '.')
+		prec = strtol(spec + 1, NULL, 10);
+	chars = util_utf8_len(s, n);
+	if (prec >= 0 && chars > prec) {
+		long k = 0;
+
+		for (cut = 0; cut < n; cut++) /* the byte where character prec starts */
+			if (((unsigned char)s[cut] & 0xc0) != 0x80 && k++ == prec)
+				break;
+		chars = prec;
+	}
+	for (; !left && chars < width; width--)
+		if (buf_putc(out, ' ') < 0)
+			return -1;
+	if (buf_append(out, s, cut) < 0)
+		return -1;
+	for (; left && chars < width; width--)
+		if (buf_putc(out, ' ') < 0)
+			return -1;
+	return 0;
+}
+
 static int pf_one(struct buf *out, const struct pf_piece *pc,
 		  const struct pack_value *v)
 {
@@ -223,7 +273,9 @@ static int pf_one(struct buf *out, const struct pf_piece *pc,
 			pack_format_value(&tmp, v);
 		}
 		buf_putc(&tmp, '\0');
-		rc = tmp.data ? buf_printf(out, pf_spec(fmt, pc, "", 's'), tmp.data) : -1;
+		rc = !tmp.data ? -1 : util_utf8_len(tmp.data, tmp.len - 1) >= 0
+			? pf_chars(out, pc->spec, tmp.data, tmp.len - 1)
+			: buf_printf(out, pf_spec(fmt, pc, "", 's'), tmp.data);
 		buf_free(&tmp);
 		return rc;
 	}

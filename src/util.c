@@ -331,3 +331,40 @@ void util_random(void *out, size_t n)
 		p[i] = (unsigned char)(x * 0xbf58476d1ce4e5b9u >> 56);
 	}
 }
+
+long util_utf8_len(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	long chars = 0;
+
+	while (i < n) {
+		unsigned c = s[i], need, cp, min, k;
+
+		if (c < 0x80) {
+			i++;
+			chars++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return -1;
+		if (n - i <= need)
+			return -1;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return -1;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return -1;
+		i += need + 1;
+		chars++;
+	}
+	return chars;
+}

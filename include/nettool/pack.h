@@ -107,5 +107,8 @@ struct pack_printf *pack_printf_compile(const char *tmpl,
 int pack_printf_record(struct buf *out, const struct pack_printf *pf,
 		       const struct pack_value *vals);
 void pack_printf_free(struct pack_printf *pf);
+/* Append s with the template's printf(1) escapes decoded (\\ \n \t \NNN
+ * \xHH...; an unknown one stays as it is). Returns 0, or -1. */
+int pack_unescape(struct buf *out, const char *s);
 
 #endif

@@ -49,6 +49,30 @@ def test_student_records_end_to_end(t):
     check("stopped: 5 received, 4 accepted, 1 rejected, 4 replied" in srv.stderr(), srv.stderr())
 
 
+def test_printf_widths_count_characters_and_reply_escapes(t):
+    """The tutorial's server: '%-10s' pads a UTF-8 name by characters, as
+    Python's % does; --reply takes the same escapes as --printf."""
+    out = t.path("students.txt")
+    srv = t.server("udp-server", "--unpack", "i16sif", "--printf", STUDENT_TMPL, "-o", out,
+                   "--reply", "Thanks\\n\\x41\\101\\t")
+    s = udp_sock(t)
+    names = ["学生", "Zoë", "plain", "\u00e9t\u00e9 \u20ac"]
+    for i, name in enumerate(names):
+        s.sendto(struct.pack("i16sif", i, name.encode(), 20, 1.5), ("127.0.0.1", srv.port))
+        check(s.recv(100) == b"Thanks\nAA\t")
+    s.sendto(struct.pack("i16sif", 9, b"\xff\xfeab", 20, 1.5), ("127.0.0.1", srv.port))
+    check(s.recv(100) == b"Thanks\nAA\t")
+    check(srv.stop() == 0)
+    want = "".join("%d %-10s %d %.2f\n" % (i, n, 20, 1.5) for i, n in enumerate(names))
+    # invalid UTF-8 is padded by bytes, as C's printf does
+    want = want.encode() + b"9 \xff\xfeab       20 1.50\n"
+    check(read_file(out) == want, (read_file(out), want))
+    # precision counts characters too
+    rc, got, err = t.run("unpack", "--printf", "[%.1s][%5s][%-4.2s]\\n", "16s16s16s",
+                         input=b"".join(n.encode().ljust(16, b"\0") for n in ("学生", "Zoë", "a学b")))
+    check(rc == 0 and got.decode() == "[%.1s][%5s][%-4.2s]\n" % ("学生", "Zoë", "a学b"), (got, err))
+
+
 def test_sizes_zero_one_and_maximum(t):
     out = t.path("out.txt")
     srv = t.server("udp-server", "-x", "--echo", "-o", out)
