@@ -97,8 +97,23 @@ static void plain_argv(void)
 	CHECK(!util_plain_argv("   "));
 }
 
+static void utf8_lengths(void)
+{
+	CHECK(util_utf8_len("", 0) == 0);
+	CHECK(util_utf8_len("abc", 3) == 3);
+	CHECK(util_utf8_len("\xe5\xad\xa6\xe7\x94\x9f", 6) == 2); /* two CJK */
+	CHECK(util_utf8_len("Zo\xc3\xab", 4) == 3);
+	CHECK(util_utf8_len("\xf0\x9f\x98\x80", 4) == 1);       /* U+1F600 */
+	CHECK(util_utf8_len("\xc3", 1) == -1);                     /* cut short */
+	CHECK(util_utf8_len("\xc0\x80", 2) == -1);                 /* overlong */
+	CHECK(util_utf8_len("\xed\xa0\x80", 3) == -1);            /* a surrogate */
+	CHECK(util_utf8_len("\xf4\x90\x80\x80", 4) == -1);       /* past U+10FFFF */
+	CHECK(util_utf8_len("\xff", 1) == -1);
+}
+
 int main(void)
 {
+	RUN(utf8_lengths);
 	RUN(parse_ulong_strict);
 	RUN(parse_port_range);
 	RUN(parse_secs);
