@@ -18,8 +18,6 @@
 
 #define CMD "udp-client"
 #define MAX_DGRAM 65507
-#define RTO_START_MS 50
-#define RTO_MAX_MS 1000
 
 struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt;
@@ -27,13 +25,11 @@ struct uopts {
 	unsigned long size, retries, window;
 };
 
-/* A record in flight (--reliable). */
+/* A record not yet acknowledged in whole (--reliable). */
 struct flight {
 	unsigned char *dgram; /* header and payload; NULL when acknowledged */
 	size_t len;
 	unsigned long long line;
-	uint64_t deadline;
-	unsigned rto, tries;
 };
 
 struct uclient {
@@ -47,7 +43,8 @@ struct uclient {
 	struct buf out;
 	uint64_t last_activity;
 	/* --reliable */
-	uint32_t session, base, next;
+	uint32_t session;
+	struct rd_send rs;
 	struct flight *fl;
 	unsigned char reply[MAX_DGRAM + 1];
 };
@@ -140,28 +137,11 @@ static struct flight *flight_of(struct uclient *c, uint32_t seq)
 	return &c->fl[seq % c->o->window];
 }
 
-static void mark_acked(struct uclient *c, uint32_t seq)
-{
-	struct flight *f;
-
-	if (rd_seq_diff(seq, c->base) < 0 || rd_seq_diff(seq, c->next) >= 0)
-		return;
-	f = flight_of(c, seq);
-	free(f->dgram);
-	f->dgram = NULL;
-}
-
-static void advance_base(struct uclient *c)
-{
-	while (c->base != c->next && !flight_of(c, c->base)->dgram)
-		c->base++;
-}
-
 /* Put the current base in a datagram's header and send it. */
 static int flight_send(struct uclient *c, uint32_t seq)
 {
 	struct flight *f = flight_of(c, seq);
-	struct rd_hdr h = { RD_DATA, c->session, seq, c->base };
+	struct rd_hdr h = { f->dgram[3], c->session, seq, c->rs.base, 2, 0, { { 0, 0 } } };
 
 	rd_encode(f->dgram, &h);
 	if (send_dgram(c->fd, f->dgram, f->len) < 0 && net_connect_status(errno) == NT_EXIT_REFUSED)
@@ -169,9 +149,10 @@ static int flight_send(struct uclient *c, uint32_t seq)
 	return 0; /* any other loss is for the retransmission to repair */
 }
 
-static int reliable_queue(struct uclient *c, const unsigned char *p, size_t n)
+static int reliable_queue(struct uclient *c, unsigned type, const unsigned char *p, size_t n)
 {
-	struct flight *f = flight_of(c, c->next);
+	uint32_t seq = c->rs.next;
+	struct flight *f = flight_of(c, seq);
 
 	f->dgram = malloc(RD_HDR + n);
 	if (!f->dgram) {
@@ -179,14 +160,12 @@ static int reliable_queue(struct uclient *c, const unsigned char *p, size_t n)
 		return NT_EXIT_FAIL;
 	}
 	memcpy(f->dgram + RD_HDR, p, n);
+	f->dgram[3] = (unsigned char)type;
 	f->len = RD_HDR + n;
 	f->line = c->lineno;
-	f->tries = 0;
-	f->rto = RTO_START_MS;
-	f->deadline = util_now_ms() + RTO_START_MS;
-	c->next++;
+	rd_send_new(&c->rs, util_now_us());
 	c->sent++;
-	if (flight_send(c, c->next - 1) < 0)
+	if (flight_send(c, seq) < 0)
 		return sock_fail(c, "send to");
 	return 0;
 }
@@ -195,65 +174,84 @@ static int reliable_reply(struct uclient *c, size_t n)
 {
 	char err[NT_ERR_LEN];
 	struct rd_hdr h;
+	uint32_t old = c->rs.base;
 
-	if (rd_decode(c->reply, n, &h, err) < 0 || h.type == RD_DATA ||
+	if (rd_decode(c->reply, n, &h, err) < 0 || (h.type != RD_ACK && h.type != RD_REJECT) ||
 	    h.session != c->session) {
 		if (c->o->verbose)
 			nt_warn(CMD, "ignored a datagram that is no acknowledgement of ours");
 		return 0;
 	}
-	if (h.type == RD_REJECT && rd_seq_diff(h.seq, c->base) >= 0 &&
-	    rd_seq_diff(h.seq, c->next) < 0 && flight_of(c, h.seq)->dgram) {
-		nt_warn(CMD, "record %u (stdin line %llu) rejected by the server",
-			h.seq, flight_of(c, h.seq)->line);
+	if (h.type == RD_REJECT && rd_send_pending(&c->rs, h.seq) && flight_of(c, h.seq)->dgram) {
+		if (flight_of(c, h.seq)->dgram[3] == RD_FEND)
+			nt_warn(CMD, "the server found the file's size or SHA-256 wrong");
+		else
+			nt_warn(CMD, "record %u (stdin line %llu) rejected by the server",
+				h.seq, flight_of(c, h.seq)->line);
 		return NT_EXIT_PROTO;
 	}
 	c->replies++;
-	mark_acked(c, h.seq);
-	while (rd_seq_diff(h.base, c->base) > 0 && c->base != c->next) {
-		mark_acked(c, c->base); /* the server wrote all below its base */
-		advance_base(c);
+	if (h.type != RD_ACK)
+		return 0;
+	rd_send_ack(&c->rs, &h, util_now_us());
+	for (; old != c->rs.base; old++) { /* the server wrote all below its base */
+		free(flight_of(c, old)->dgram);
+		flight_of(c, old)->dgram = NULL;
 	}
-	advance_base(c);
 	return 0;
 }
 
-/* Resend what is due; returns an exit status when a record gives up. */
-static int reliable_timers(struct uclient *c, uint64_t now, int *wait)
+/* The timer, then what is lost, sent again; an exit status when the
+ * path looks dead. */
+static int reliable_timers(struct uclient *c)
 {
-	uint32_t s;
+	uint64_t now = util_now_us();
+	uint32_t seq;
 
-	*wait = -1;
-	for (s = c->base; s != c->next; s++) {
-		struct flight *f = flight_of(c, s);
-		int left;
+	if (rd_send_timer(&c->rs, now) >= c->o->retries) {
+		struct flight *f = flight_of(c, c->rs.base);
 
-		if (!f->dgram)
-			continue;
-		if (f->deadline <= now) {
-			if (f->tries >= c->o->retries) {
-				nt_warn(CMD, "record %u (stdin line %llu) not acknowledged after %u retries",
-					s, f->line, f->tries);
-				return NT_EXIT_TIMEOUT;
-			}
-			f->tries++;
-			f->rto = f->rto * 2 > RTO_MAX_MS ? RTO_MAX_MS : f->rto * 2;
-			f->deadline = now + f->rto;
-			if (flight_send(c, s) < 0)
-				return sock_fail(c, "send to");
-		}
-		left = (int)(f->deadline - now);
-		if (*wait < 0 || left < *wait)
-			*wait = left;
+		nt_warn(CMD, "record %u (stdin line %llu) not acknowledged after %lu timeouts in a row",
+			c->rs.base, f->line, c->o->retries);
+		return NT_EXIT_TIMEOUT;
 	}
+	while (rd_send_retransmit(&c->rs, now, &seq))
+		if (flight_send(c, seq) < 0)
+			return sock_fail(c, "send to");
 	return 0;
+}
+
+/* Milliseconds until the timer or pacing needs a look (-1: none). */
+static int reliable_wait(const struct uclient *c)
+{
+	const struct rd_send *rs = &c->rs;
+	uint64_t now = util_now_us(), at = rd_send_deadline(rs);
+	int ms = at ? (at > now ? (int)((at - now + 999) / 1000) : 0) : -1;
+
+	if (rs->tokens < 1 && rs->have_rtt && (c->in.len || rs->lost_from != rs->next) &&
+	    (ms < 0 || ms > 1))
+		ms = 1; /* pacing: a token is on its way */
+	return ms;
+}
+
+static void reliable_summary(const struct uclient *c)
+{
+	const struct rd_send *rs = &c->rs;
+	uint64_t all = rs->sent + rs->retransmitted;
+
+	nt_warn(CMD, "%llu records sent, %llu acknowledged; %llu retransmitted (%llu found lost "
+		"by later acknowledgements, %llu timeouts); RTT %.3f ms +- %.3f; loss seen %.1f%%",
+		(unsigned long long)rs->sent, (unsigned long long)rs->acked,
+		(unsigned long long)rs->retransmitted, (unsigned long long)rs->fast,
+		(unsigned long long)rs->expired, (double)rs->srtt / 1000, (double)rs->rttvar / 1000,
+		all ? 100.0 * (double)rs->retransmitted / (double)all : 0.0);
 }
 
 /* ---- the loop ---- */
 
-static int window_room(const struct uclient *c)
+static int window_room(struct uclient *c)
 {
-	return !c->o->reliable || (uint32_t)(c->next - c->base) < c->o->window;
+	return !c->o->reliable || rd_send_room(&c->rs, util_now_us());
 }
 
 /* Send the complete lines (or --raw chunks) of c->in while there is room. */
@@ -282,7 +280,7 @@ static int send_pending(struct uclient *c)
 			break;
 		start += len + (nl ? 1 : 0);
 		if (c->o->reliable) {
-			if ((rc = reliable_queue(c, p, n)) != 0)
+			if ((rc = reliable_queue(c, RD_DATA, p, n)) != 0)
 				break;
 		} else {
 			if (send_dgram(c->fd, p, n) < 0) {
@@ -357,14 +355,12 @@ static int read_replies(struct uclient *c)
 /* Whether everything is done; *timeout gets how long to wait otherwise. */
 static int finished(struct uclient *c, uint64_t now, int *timeout, int *status)
 {
-	int rwait = -1;
-
 	*timeout = -1;
 	if (c->o->reliable) {
-		if ((*status = reliable_timers(c, now, &rwait)) != 0)
+		if ((*status = reliable_timers(c)) != 0)
 			return 1;
-		*timeout = rwait;
-		return !c->in_open && c->in.len == 0 && c->base == c->next;
+		*timeout = reliable_wait(c);
+		return !c->in_open && c->in.len == 0 && c->rs.base == c->rs.next;
 	}
 	if (c->in_open || c->in.len)
 		return 0;
@@ -398,7 +394,8 @@ static int client_run(struct uclient *c)
 			continue;
 		if (pfd[1].revents && (status = read_replies(c)) != 0)
 			return status < 0 ? 0 : status;
-		if (c->o->reliable && (status = send_pending(c)) != 0)
+		if (c->o->reliable && ((status = reliable_timers(c)) != 0 ||
+				       (status = send_pending(c)) != 0))
 			return status;
 		if (pfd[0].revents && (status = read_stdin(c)) != 0)
 			return status;
@@ -504,6 +501,7 @@ static int client_setup(struct uclient *c)
 	}
 	if (o->reliable) {
 		c->session = random_session();
+		rd_send_init(&c->rs, (uint32_t)o->window);
 		if (!(c->fl = calloc(o->window, sizeof *c->fl)))
 			return NT_EXIT_FAIL;
 	}
@@ -534,7 +532,9 @@ static int run(int argc, char **argv)
 	rc = client_setup(&c);
 	if (rc == 0)
 		rc = client_run(&c);
-	if (o.verbose)
+	if (o.verbose && o.reliable)
+		reliable_summary(&c);
+	else if (o.verbose)
 		nt_warn(CMD, "%llu sent, %llu replies", c.sent, c.replies);
 	if (c.fd >= 0)
 		close(c.fd);

@@ -29,6 +29,7 @@ struct peer {
 	struct sockaddr_storage addr;
 	socklen_t len;
 	uint32_t session;
+	unsigned version;       /* of its datagrams: acks answer in kind */
 	uint64_t last;
 	struct rd_recv rx;
 	struct peer *next;
@@ -130,13 +131,21 @@ static void send_to(struct userver *s, const void *p, size_t n,
 		s->replied++;
 }
 
+/* An ack in the peer's version: with v2, the ranges held beyond base. */
 static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t seq)
 {
-	unsigned char h[RD_HDR];
-	struct rd_hdr hdr = { type, pe->session, seq, pe->rx.expected };
+	unsigned char h[RD_HDR + 8 * RD_MAX_RANGES];
+	struct rd_hdr hdr;
 
-	rd_encode(h, &hdr);
-	send_to(s, h, sizeof h, &pe->addr, pe->len);
+	memset(&hdr, 0, sizeof hdr);
+	hdr.type = type;
+	hdr.session = pe->session;
+	hdr.seq = seq;
+	hdr.base = pe->rx.expected;
+	hdr.version = pe->version;
+	if (type == RD_ACK && pe->version >= 2)
+		hdr.nranges = rd_recv_ranges(&pe->rx, hdr.ranges, RD_MAX_RANGES);
+	send_to(s, h, rd_encode(h, &hdr), &pe->addr, pe->len);
 }
 
 /* ---- peers of --reliable, by address and session ---- */
@@ -250,6 +259,7 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 	if (!(pe = peer_find(s, a, alen, &h)))
 		return; /* no room for another peer: it will retry */
 	pe->last = loop_now(s->lp);
+	pe->version = h.version;
 	before = pe->rx.held_bytes;
 	rd_recv_base(&pe->rx, h.base);
 	/* out-of-order room: this peer's share, within the total */
@@ -258,8 +268,8 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 		pe->rx.max_bytes = PEER_HELD_MAX;
 	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR, n - RD_HDR);
 	s->held_total = s->held_total - before + pe->rx.held_bytes;
-	if (v == RD_DUP)
-		send_ack(s, pe, RD_ACK, h.seq);
+	if (v == RD_DUP || (v == RD_HELD && h.version >= 2))
+		send_ack(s, pe, RD_ACK, h.seq); /* v2: its ranges tell what is held */
 	else if (v == RD_RELEASE)
 		release(s, pe, from, h.seq, s->dgram + RD_HDR, n - RD_HDR);
 }

@@ -9,28 +9,42 @@
  *
  * Every datagram starts with a 16-byte header, integers big-endian:
  *   0  'N' 'T'   magic
- *   2  1         version
- *   3  type      1 data, 2 ack, 3 reject
+ *   2  version   2 (1 is still understood: types 1-3, acks without ranges)
+ *   3  type      1 data, 2 ack, 3 reject, 4 file data, 5 file end
  *   4  session   random per client run
- *   8  seq       the record's sequence number, from 0
+ *   8  seq       data: the record's sequence number, from 0; ack: the
+ *                seq of the datagram that caused it (for RTT samples)
  *   12 base      data: every seq below it is acknowledged (the client's
  *                lowest unacknowledged); ack/reject: every seq below it
  *                is written (the server's next expected)
- * A data datagram carries the record after the header; acks carry nothing.
+ * After the header: data and file data carry the record; a version 2 ack
+ * carries up to RD_MAX_RANGES ranges of seqs received beyond base, each
+ * start and end (exclusive), ascending; file end carries the stream's
+ * size (8 bytes) and SHA-256 (32 bytes); reject carries nothing.
  */
 #define RD_HDR 16
 #define RD_MAX_PAYLOAD (65507 - RD_HDR)
+#define RD_MAX_RANGES 16
+#define RD_FEND_LEN 40
 
-enum rd_type { RD_DATA = 1, RD_ACK = 2, RD_REJECT = 3 };
+enum rd_type { RD_DATA = 1, RD_ACK = 2, RD_REJECT = 3, RD_FDATA = 4, RD_FEND = 5 };
+
+struct rd_range {
+	uint32_t start, end;
+};
 
 struct rd_hdr {
 	unsigned type;
 	uint32_t session, seq, base;
+	unsigned version;      /* 2, or 1 */
+	unsigned nranges;      /* ack: ranges beyond base */
+	struct rd_range ranges[RD_MAX_RANGES];
 };
 
-void rd_encode(unsigned char *out, const struct rd_hdr *h);
-/* Returns 0, or -1 with err filled (short, magic, version, type, ack with
- * a payload). */
+/* Encode h (and an ack's ranges) at out; returns the bytes written. */
+size_t rd_encode(unsigned char *out, const struct rd_hdr *h);
+/* Returns 0, or -1 with err filled (short, magic, version, type, a
+ * payload where none belongs, bad ranges). */
 int rd_decode(const unsigned char *p, size_t n, struct rd_hdr *h, char *err);
 
 /* a - b as a signed distance in sequence space */
@@ -45,6 +59,7 @@ int32_t rd_seq_diff(uint32_t a, uint32_t b);
 
 struct rd_recv {
 	uint32_t expected;       /* next seq to release */
+	uint32_t top;            /* one past the highest seq held */
 	unsigned char *held[RD_WINDOW];
 	size_t held_len[RD_WINDOW];
 	size_t held_bytes, max_bytes;
@@ -66,5 +81,69 @@ enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
 /* Mark expected released (after RD_RELEASE) and return the next held
  * record if it is now in order: 1 with *p (to free) and *n, else 0. */
 int rd_recv_next(struct rd_recv *r, unsigned char **p, size_t *n);
+/* The held seqs as ranges, lowest first, at most max; returns how many. */
+unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned max);
+
+/*
+ * The sending side: which records are in flight, acknowledged or lost;
+ * RTT estimation (RFC 6298), loss detection by acknowledgements of later
+ * records (a packet threshold of 3, as QUIC's) and by a retransmission
+ * timeout, a congestion window (AIMD: slow start, halving once per round
+ * of losses) and pacing. Times in microseconds.
+ */
+#define RD_PKT_THRESHOLD 3
+#define RD_MIN_RTO_US 5000       /* loopback and LANs */
+#define RD_MAX_RTO_US 1000000
+#define RD_INIT_CWND 32
+#define RD_MIN_CWND 2
+#define RD_BURST 16              /* records sent back to back at most */
+
+enum rd_state { RD_S_FREE, RD_S_FLIGHT, RD_S_SACKED, RD_S_LOST, RD_S_ACKED };
+
+struct rd_send {
+	uint32_t base, next;     /* [base, next): sent and not cumulatively acked */
+	uint32_t window;         /* most records in [base, next) */
+	struct rd_slot {
+		uint64_t sent_us;
+		uint64_t order;  /* of transmissions, retransmissions included */
+		unsigned char state, retx;
+	} slot[RD_WINDOW];
+	uint64_t order;          /* transmissions so far */
+	uint64_t acked_order;    /* the latest transmission acknowledged, plus 1 */
+	uint64_t recovery;       /* a loss of a transmission below this is of a
+	                          * round already cut */
+	uint32_t lost_from;      /* no lost record below this */
+	uint32_t inflight;       /* RD_S_FLIGHT records */
+	double cwnd, ssthresh;
+	uint64_t srtt, rttvar, rto; /* us */
+	int have_rtt;
+	uint64_t rto_at;         /* when the timer fires, 0: not armed */
+	unsigned timeouts;       /* RTO expiries in a row, without progress */
+	double tokens;           /* pacing */
+	uint64_t paced_at;
+	/* counts, for -v */
+	uint64_t sent, retransmitted, fast, expired, acked;
+};
+
+void rd_send_init(struct rd_send *s, uint32_t window);
+/* Whether a new record may go now (window, congestion window, pacing). */
+int rd_send_room(struct rd_send *s, uint64_t now);
+/* The next seq went out for the first time. */
+void rd_send_new(struct rd_send *s, uint64_t now);
+/* A lost record to send again, lowest first, when the congestion window
+ * and pacing allow: 1 with *seq (marked as sent), else 0. */
+int rd_send_retransmit(struct rd_send *s, uint64_t now, uint32_t *seq);
+/* An acknowledgement (h of type RD_ACK). Returns the number of records
+ * newly acknowledged in whole (below the new base). */
+uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now);
+/* When the timer (the RTO, or pacing) next needs a call to rd_send_timer,
+ * or 0 for none. */
+uint64_t rd_send_deadline(const struct rd_send *s);
+/* Let time pass: an RTO that expired marks every record not acknowledged
+ * lost (a server may have forgotten what it held) and backs off. Returns
+ * the expiries in a row without progress. */
+unsigned rd_send_timer(struct rd_send *s, uint64_t now);
+/* Whether seq (in [base, next)) still needs its datagram kept. */
+int rd_send_pending(const struct rd_send *s, uint32_t seq);
 
 #endif

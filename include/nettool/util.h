@@ -70,6 +70,8 @@ char **util_plain_argv(const char *cmd);
 
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
+/* The same clock in microseconds. */
+uint64_t util_now_us(void);
 /* The characters of s[0..n) when it is valid UTF-8 (no overlong forms,
  * surrogates or code points past U+10FFFF), else -1. */
 long util_utf8_len(const char *s, size_t n);

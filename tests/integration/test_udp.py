@@ -170,7 +170,7 @@ def test_reliable_without_server_answer_exit_5(t):
     s.bind(("127.0.0.1", 0))  # takes datagrams, never acknowledges
     rc, out, err = t.run("udp-client", "--reliable", "--retries", "3", "127.0.0.1",
                          str(s.getsockname()[1]), input=b"one\ntwo\n")
-    check(rc == 5 and "record 0 (stdin line 1) not acknowledged after 3 retries" in err,
+    check(rc == 5 and "record 0 (stdin line 1) not acknowledged after 3 timeouts in a row" in err,
           (rc, err))
 
 
@@ -179,7 +179,7 @@ def test_garbage_to_reliable_server_is_logged_and_dropped(t):
     srv = t.server("udp-server", "--reliable", "-o", out)
     s = udp_sock(t)
     hdr = lambda typ, ver=1: b"NT" + bytes([ver, typ]) + struct.pack(">III", 7, 0, 0)  # noqa: E731
-    garbage = [b"", b"N", b"XX" + b"\0" * 14, hdr(1, ver=2) + b"x", hdr(9) + b"x",
+    garbage = [b"", b"N", b"XX" + b"\0" * 14, hdr(1, ver=3) + b"x", hdr(9) + b"x",
                hdr(2) + b"payload", hdr(2), os.urandom(100)]
     for g in garbage:
         s.sendto(g, ("127.0.0.1", srv.port))
@@ -188,7 +188,7 @@ def test_garbage_to_reliable_server_is_logged_and_dropped(t):
     check(srv.stop() == 0)
     check(read_file(out) == b"fine\n", read_file(out))
     text = srv.stderr()
-    for why in ["shorter than the 16-byte header", "bad magic", "unknown version 2",
+    for why in ["shorter than the 16-byte header", "bad magic", "unknown version 3",
                 "unknown type 9", "acknowledgement with 7 bytes", "acknowledgement sent to"]:
         check(why in text, (why, text))
 
@@ -341,3 +341,81 @@ def test_sync_output_and_count(t):
     check(rc == 0, err)
     check(srv.wait(10) == 0, srv.stderr())  # --count ends it
     check(read_file(out) == b"one\ntwo\nthree\n", read_file(out))
+
+
+class DropOne:
+    """Forwards datagrams between one client and a server, dropping the
+    first data datagram of a chosen sequence number; records when each
+    datagram passed."""
+
+    def __init__(self, t, server_port, seq):
+        self.front = udp_sock(t)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = self.front.getsockname()[1]
+        self.back = udp_sock(t)
+        self.back.connect(("127.0.0.1", server_port))
+        self.seq, self.dropped, self.client = seq, 0, None
+        self.passed = []  # (time, direction, type, seq)
+        self.stop = threading.Event()
+        self.th = threading.Thread(target=self.run, daemon=True)
+        self.th.start()
+        t.cleanups.append(lambda: (self.stop.set(), self.th.join(10)))
+
+    def run(self):
+        sel = selectors.DefaultSelector()
+        sel.register(self.front, selectors.EVENT_READ)
+        sel.register(self.back, selectors.EVENT_READ)
+        while not self.stop.is_set():
+            for key, _ in sel.select(timeout=0.01):
+                try:
+                    if key.fileobj is self.front:
+                        data, self.client = self.front.recvfrom(70000)
+                        typ, seq = data[3], struct.unpack(">I", data[8:12])[0]
+                        self.passed.append((time.monotonic(), "up", typ, seq))
+                        if typ == 1 and seq == self.seq and not self.dropped:
+                            self.dropped = 1
+                            continue
+                        self.back.send(data)
+                    else:
+                        data = self.back.recv(70000)
+                        self.passed.append((time.monotonic(), "down", data[3],
+                                            struct.unpack(">I", data[8:12])[0]))
+                        self.front.sendto(data, self.client)
+                except OSError:
+                    pass
+
+
+@deadline(30)
+def test_fast_retransmit_before_any_timer(t):
+    """One data datagram lost: the acknowledgements of later ones (their
+    ranges) get it sent again, not the retransmission timer."""
+    out = t.path("out.txt")
+    srv = t.server("udp-server", "--reliable", "-o", out)
+    relay = DropOne(t, srv.port, 5)
+    rc, _, err = t.run("udp-client", "-v", "--reliable", "127.0.0.1", str(relay.port),
+                       input=b"".join(b"r%d\n" % i for i in range(40)))
+    check(rc == 0 and relay.dropped == 1, (rc, err))
+    check("1 retransmitted (1 found lost by later acknowledgements, 0 timeouts)" in err, err)
+    ups = [(when, seq) for when, d, typ, seq in relay.passed if d == "up" and seq == 5]
+    check(len(ups) == 2, ups)
+    # acknowledgements of later records carried ranges beyond the gap
+    ranged = [p for p in relay.passed if p[1] == "down" and p[2] == 2]
+    check(ranged, relay.passed)
+    check(srv.stop() == 0)
+    check(read_file(out) == b"".join(b"r%d\n" % i for i in range(40)))
+
+
+@deadline(30)
+def test_a_version_1_peer_is_still_understood(t):
+    out = t.path("out.txt")
+    srv = t.server("udp-server", "--reliable", "-o", out)
+    s = udp_sock(t)
+    hdr = lambda typ, seq, base: b"NT\x01" + bytes([typ]) + struct.pack(">III", 77, seq, base)  # noqa: E731
+    s.sendto(hdr(1, 1, 0) + b"second", ("127.0.0.1", srv.port))  # ahead of a gap: held
+    s.sendto(hdr(1, 0, 0) + b"first", ("127.0.0.1", srv.port))
+    acks = [s.recv(100) for _ in range(2)]
+    # version 1 acknowledgements: 16 bytes, no ranges, base = written
+    check(all(len(a) == 16 and a[:4] == b"NT\x01\x02" for a in acks), acks)
+    check(struct.unpack(">III", acks[-1][4:16]) == (77, 1, 2), acks)
+    check(srv.stop() == 0)
+    check(read_file(out) == b"first\nsecond\n", read_file(out))
