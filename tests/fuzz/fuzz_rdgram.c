@@ -1,22 +1,29 @@
-/* Fuzz the reliable-datagram header parser and the receive window: the
- * input is a run of datagrams, each a length byte then its bytes. Each
- * seq must come out of the window at most once, in increasing order. */
+/* Fuzz the reliable-datagram parser, the receive window and the sender:
+ * the input is a run of datagrams, each a length byte then its bytes.
+ * Each seq must come out of the window at most once, in increasing order;
+ * the window's ranges must encode to an ack that decodes the same; acks
+ * fed to a sender must keep its counts consistent. */
 #include "nettool/rdgram.h"
 #include "nettool/util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	static struct rd_recv r;
+	static struct rd_send snd;
+	unsigned char ack[RD_HDR + 8 * RD_MAX_RANGES];
+	uint64_t now = 1000;
 	char err[NT_ERR_LEN];
 	size_t i = 0;
 	uint32_t last = 0;
 	int any = 0;
 
 	rd_recv_init(&r, 0, 4096);
+	rd_send_init(&snd, 64);
 	while (i < size) {
 		size_t n = data[i++];
 		struct rd_hdr h;
@@ -25,7 +32,18 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 		if (n > size - i)
 			n = size - i;
-		if (rd_decode(data + i, n, &h, err) == 0 && h.type == RD_DATA) {
+		if (rd_decode(data + i, n, &h, err) == 0 && h.type == RD_ACK) {
+			/* the sender keeps records going, then takes the ack */
+			while (rd_send_room(&snd, now))
+				rd_send_new(&snd, now);
+			rd_send_ack(&snd, &h, now += 100);
+			rd_send_timer(&snd, now += (h.seq & 0xffff));
+			while (rd_send_retransmit(&snd, now, &h.seq))
+				;
+			if (snd.inflight > snd.next - snd.base || snd.next - snd.base > snd.window)
+				abort();
+		}
+		if (rd_decode(data + i, n, &h, err) == 0 && (h.type == RD_DATA || h.type == RD_FDATA)) {
 			h.seq %= 2 * RD_WINDOW; /* keep the sequence numbers close */
 			h.base %= 2 * RD_WINDOW;
 			rd_recv_base(&r, h.base);
@@ -42,6 +60,20 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 					free(p);
 					s++;
 				}
+			}
+			{ /* the ranges make an ack that reads back the same */
+				struct rd_hdr a, b;
+				unsigned k;
+
+				memset(&a, 0, sizeof a);
+				a.type = RD_ACK;
+				a.base = r.expected;
+				a.nranges = rd_recv_ranges(&r, a.ranges, RD_MAX_RANGES);
+				if (rd_decode(ack, rd_encode(ack, &a), &b, err) < 0 || b.nranges != a.nranges)
+					abort();
+				for (k = 0; k < a.nranges; k++)
+					if (b.ranges[k].start != a.ranges[k].start || b.ranges[k].end != a.ranges[k].end)
+						abort();
 			}
 		}
 		i += n;

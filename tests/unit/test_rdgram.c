@@ -8,13 +8,36 @@
 static void header_roundtrip(void)
 {
 	unsigned char b[RD_HDR + 3];
-	struct rd_hdr h = { RD_DATA, 0xdeadbeef, 0xfffffffe, 7 }, g;
+	unsigned char a[RD_HDR + 8 * RD_MAX_RANGES];
+	struct rd_hdr h, g;
 	char err[NT_ERR_LEN];
 
-	rd_encode(b, &h);
-	CHECK(!memcmp(b, "NT\1\1\xde\xad\xbe\xef\xff\xff\xff\xfe\0\0\0\7", RD_HDR));
+	memset(&h, 0, sizeof h);
+	h.type = RD_DATA;
+	h.session = 0xdeadbeef;
+	h.seq = 0xfffffffe;
+	h.base = 7;
+	CHECK(rd_encode(b, &h) == RD_HDR);
+	CHECK(!memcmp(b, "NT\2\1\xde\xad\xbe\xef\xff\xff\xff\xfe\0\0\0\7", RD_HDR));
 	CHECK(rd_decode(b, RD_HDR + 3, &g, err) == 0);
-	CHECK(g.type == RD_DATA && g.session == h.session && g.seq == h.seq && g.base == 7);
+	CHECK(g.type == RD_DATA && g.session == h.session && g.seq == h.seq && g.base == 7 &&
+	      g.version == 2);
+	/* a version 1 header is still read */
+	b[2] = 1;
+	CHECK(rd_decode(b, RD_HDR + 3, &g, err) == 0 && g.version == 1);
+	/* an ack with ranges, across the wrap of sequence numbers */
+	h.type = RD_ACK;
+	h.base = 0xfffffffe;
+	h.nranges = 2;
+	h.ranges[0].start = 0xffffffff;
+	h.ranges[0].end = 1;
+	h.ranges[1].start = 3;
+	h.ranges[1].end = 9;
+	CHECK(rd_encode(a, &h) == RD_HDR + 16);
+	CHECK(rd_decode(a, RD_HDR + 16, &g, err) == 0 && g.nranges == 2 &&
+	      g.ranges[0].start == 0xffffffff && g.ranges[0].end == 1 && g.ranges[1].end == 9);
+	h.version = 1; /* a version 1 ack carries none */
+	CHECK(rd_encode(a, &h) == RD_HDR);
 }
 
 /* Garbage of every kind is refused, each with its own reason. */
@@ -28,7 +51,16 @@ static void header_garbage(void)
 		{ "", 0, "shorter" },
 		{ "NT\1\1\0\0\0\0\0\0\0\0\0\0\0", 15, "shorter" },
 		{ "XT\1\1\0\0\0\0\0\0\0\0\0\0\0\0", 16, "bad magic" },
-		{ "NT\2\1\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown version 2" },
+		{ "NT\3\1\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown version 3" },
+		{ "NT\2\6\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown type 6" },
+		{ "NT\2\2\0\0\0\0\0\0\0\0\0\0\0\0xxxx", 20, "acknowledgement with 4" },
+		/* a range not beyond base, empty, or out of order */
+		{ "NT\2\2\0\0\0\0\0\0\0\0\0\0\0\5\0\0\0\5\0\0\0\7", 24, "bad range" },
+		{ "NT\2\2\0\0\0\0\0\0\0\0\0\0\0\5\0\0\0\7\0\0\0\7", 24, "bad range" },
+		{ "NT\2\2\0\0\0\0\0\0\0\0\0\0\0\5\0\0\0\7\0\0\0\11"
+		  "\0\0\0\10\0\0\0\12", 32, "bad range" },
+		{ "NT\2\3\0\0\0\0\0\0\0\0\0\0\0\0x", 17, "acknowledgement with 1" },
+		{ "NT\2\5\0\0\0\0\0\0\0\0\0\0\0\0x", 17, "file end with 1" },
 		{ "NT\1\0\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown type 0" },
 		{ "NT\1\4\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown type 4" },
 		{ "NT\1\2\0\0\0\0\0\0\0\0\0\0\0\0x", 17, "acknowledgement with 1" },
@@ -85,11 +117,116 @@ static void window_releases_in_order(void)
 	free(r);
 }
 
+/* The receiver's ranges: what is held beyond expected, lowest first. */
+static void ranges_of_held(void)
+{
+	struct rd_recv *r = malloc(sizeof *r);
+	struct rd_range g[RD_MAX_RANGES];
+	uint32_t s;
+
+	rd_recv_init(r, 100, 1 << 20);
+	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == 0);
+	rd_recv_offer(r, 102, (const unsigned char *)"x", 1);
+	rd_recv_offer(r, 103, (const unsigned char *)"x", 1);
+	rd_recv_offer(r, 110, (const unsigned char *)"x", 1);
+	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == 2 && g[0].start == 102 && g[0].end == 104 &&
+	      g[1].start == 110 && g[1].end == 111);
+	CHECK(rd_recv_ranges(r, g, 1) == 1 && g[0].end == 104);
+	for (s = 120; s < 200; s += 2)
+		rd_recv_offer(r, s, (const unsigned char *)"x", 1);
+	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == RD_MAX_RANGES);
+	rd_recv_free(r);
+	free(r);
+}
+
+/* Send n records at t; the server acks as ack() says. */
+static void sender_basics(void)
+{
+	struct rd_send *s = malloc(sizeof *s);
+	struct rd_hdr h;
+	uint64_t t = 1000000;
+	uint32_t q, seq;
+
+	rd_send_init(s, 64);
+	memset(&h, 0, sizeof h);
+	h.type = RD_ACK;
+	for (q = 0; q < 10; q++) {
+		CHECK(rd_send_room(s, t));
+		rd_send_new(s, t);
+	}
+	CHECK(s->inflight == 10 && rd_send_deadline(s) == t + 50000);
+	/* 0-3 arrive; 4 is lost; 5-9 arrive out of order: ranges */
+	t += 800;
+	h.seq = 0;
+	h.base = 4;
+	CHECK(rd_send_ack(s, &h, t) == 4);
+	CHECK(s->have_rtt && s->srtt == 800 && s->rto == RD_MIN_RTO_US);
+	h.seq = 5;
+	h.nranges = 1;
+	h.ranges[0].start = 5;
+	h.ranges[0].end = 10;
+	CHECK(rd_send_ack(s, &h, t) == 0);
+	CHECK(s->fast == 1 && s->inflight == 0);
+	CHECK(rd_send_retransmit(s, t, &seq) == 1 && seq == 4 && s->retransmitted == 1);
+	CHECK(rd_send_retransmit(s, t, &seq) == 0);
+	/* the retransmission is no RTT sample (Karn) */
+	h.seq = 4;
+	h.base = 10;
+	h.nranges = 0;
+	t += 100000;
+	CHECK(rd_send_ack(s, &h, t) == 6 && s->srtt == 800);
+	CHECK(rd_send_deadline(s) == 0 && s->base == 10 && s->next == 10);
+	/* silence: the timer marks all lost and backs off, each time */
+	rd_send_new(s, t);
+	rd_send_new(s, t);
+	CHECK(rd_send_timer(s, t + RD_MIN_RTO_US - 1) == 0);
+	CHECK(rd_send_timer(s, t + RD_MIN_RTO_US) == 1 && s->cwnd == RD_MIN_CWND);
+	CHECK(rd_send_retransmit(s, t + RD_MIN_RTO_US, &seq) == 1 && seq == 10);
+	CHECK(rd_send_timer(s, t + 3 * RD_MIN_RTO_US) == 2);
+	h.seq = 11;
+	h.base = 12;
+	rd_send_ack(s, &h, t + 4 * RD_MIN_RTO_US);
+	CHECK(s->timeouts == 0 && s->base == 12);
+	free(s);
+}
+
+/* Under steady loss the window halves once per round, not per loss. */
+static void sender_halves_once_per_round(void)
+{
+	struct rd_send *s = malloc(sizeof *s);
+	struct rd_hdr h;
+	uint64_t t = 1;
+	uint32_t q;
+	double before;
+
+	rd_send_init(s, 256);
+	memset(&h, 0, sizeof h);
+	h.type = RD_ACK;
+	for (q = 0; q < 32; q++)
+		rd_send_new(s, t);
+	before = s->cwnd;
+	/* 0 and 2 lost; 1 and 3..31 selectively acknowledged */
+	h.seq = 31;
+	h.base = 0;
+	h.nranges = 2;
+	h.ranges[0].start = 1;
+	h.ranges[0].end = 2;
+	h.ranges[1].start = 3;
+	h.ranges[1].end = 32;
+	rd_send_ack(s, &h, t + 1000);
+	CHECK(s->fast == 2);
+	CHECK(s->cwnd < before && s->cwnd >= (before + 30) / 2 - 1);
+	free(s);
+}
+
 int main(void)
 {
 	RUN(header_roundtrip);
 	RUN(header_garbage);
 	RUN(seq_wraps);
 	RUN(window_releases_in_order);
+	RUN(ranges_of_held);
+	RUN(sender_basics);
+	RUN(sender_halves_once_per_round);
 	return CHECK_DONE();
 }
