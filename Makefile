@@ -12,7 +12,7 @@ LIBS = -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
-LIB_OBJ = src/cmd.o src/server.o src/acl.o src/pump.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/pack_printf.o src/frame.o src/rdgram.o src/url.o src/http.o src/multipart.o src/fcache.o
+LIB_OBJ = src/cmd.o src/server.o src/acl.o src/pump.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/pack_printf.o src/frame.o src/rdgram.o src/url.o src/http.o src/multipart.o src/sha256.o src/fcache.o
 CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_server.o src/cmd_tcp_echo_server.o \
 	src/cmd_pack.o src/cmd_unpack.o src/cmd_udp_server.o src/cmd_udp_client.o \
 	src/cmd_http_get.o src/cmd_http_serve.o src/http_serve.o src/http_upload.o src/tcp_exec.o src/tcp_chat.o
@@ -85,7 +85,7 @@ tsan:
 FUZZ_CC = clang
 FUZZ_SECONDS = 10
 FUZZ_TARGETS = pack unpack frame rdgram http_request http_response url map_path multipart
-FUZZ_SRC = src/pack.c src/pack_text.c src/pack_printf.c src/frame.c src/rdgram.c src/http.c src/url.c src/multipart.c \
+FUZZ_SRC = src/pack.c src/pack_text.c src/pack_printf.c src/frame.c src/rdgram.c src/sha256.c src/http.c src/url.c src/multipart.c \
 	src/buf.c src/util.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 fuzz:

@@ -1,4 +1,5 @@
 #include "check.h"
+#include "nettool/sha256.h"
 #include "nettool/util.h"
 
 #include <stdlib.h>
@@ -111,8 +112,43 @@ static void utf8_lengths(void)
 	CHECK(util_utf8_len("\xff", 1) == -1);
 }
 
+/* FIPS 180-4 examples, and one fed in uneven pieces. */
+static void sha256_vectors(void)
+{
+	static const char *const in[] = { "", "abc",
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq" };
+	static const char *const want[] = {
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" };
+	unsigned char d[32];
+	char hex[65];
+	struct sha256 c;
+	size_t i, j;
+
+	for (i = 0; i < 3; i++) {
+		sha256_init(&c);
+		for (j = 0; j < strlen(in[i]); j += i + 1)
+			sha256_update(&c, in[i] + j, strlen(in[i]) - j < i + 1 ? strlen(in[i]) - j : i + 1);
+		sha256_final(&c, d);
+		sha256_hex(d, hex);
+		CHECK(!strcmp(hex, want[i]));
+	}
+	sha256_init(&c);
+	for (i = 0; i < 1000000; i += 1000) {
+		char a[1000];
+
+		memset(a, 'a', sizeof a);
+		sha256_update(&c, a, sizeof a);
+	}
+	sha256_final(&c, d);
+	sha256_hex(d, hex);
+	CHECK(!strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+}
+
 int main(void)
 {
+	RUN(sha256_vectors);
 	RUN(utf8_lengths);
 	RUN(parse_ulong_strict);
 	RUN(parse_port_range);
