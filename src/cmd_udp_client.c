@@ -3,6 +3,7 @@
 #include "nettool/net.h"
 #include "nettool/pack.h"
 #include "nettool/rdgram.h"
+#include "nettool/sha256.h"
 #include "nettool/util.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,9 +22,9 @@
 #define MAX_DGRAM 65507
 
 struct uopts {
-	const char *host, *port, *pack_fmt, *unpack_fmt;
+	const char *host, *port, *pack_fmt, *unpack_fmt, *file;
 	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose;
-	unsigned long size, retries, window;
+	unsigned long size, retries, window, mtu;
 };
 
 /* A record not yet acknowledged in whole (--reliable). */
@@ -45,6 +47,12 @@ struct uclient {
 	/* --reliable */
 	uint32_t session;
 	struct rd_send rs;
+	/* --file */
+	int in_fd;
+	struct sha256 sha;
+	uint64_t file_bytes, file_total; /* read so far; the size when known */
+	int fend_queued, bar;
+	uint64_t started, drawn;
 	struct flight *fl;
 	unsigned char reply[MAX_DGRAM + 1];
 };
@@ -132,6 +140,8 @@ write:
 
 /* ---- --reliable ---- */
 
+static void file_progress(struct uclient *c, int done);
+
 static struct flight *flight_of(struct uclient *c, uint32_t seq)
 {
 	return &c->fl[seq % c->o->window];
@@ -211,8 +221,14 @@ static int reliable_timers(struct uclient *c)
 	if (rd_send_timer(&c->rs, now) >= c->o->retries) {
 		struct flight *f = flight_of(c, c->rs.base);
 
-		nt_warn(CMD, "record %u (stdin line %llu) not acknowledged after %lu timeouts in a row",
-			c->rs.base, f->line, c->o->retries);
+		file_progress(c, 1);
+		if (c->o->file)
+			nt_warn(CMD, "transfer stopped at byte %llu: nothing acknowledged after %lu "
+				"timeouts in a row", (unsigned long long)c->rs.base * c->o->size,
+				c->o->retries);
+		else
+			nt_warn(CMD, "record %u (stdin line %llu) not acknowledged after %lu timeouts "
+				"in a row", c->rs.base, f->line, c->o->retries);
 		return NT_EXIT_TIMEOUT;
 	}
 	while (rd_send_retransmit(&c->rs, now, &seq))
@@ -232,6 +248,30 @@ static int reliable_wait(const struct uclient *c)
 	    (ms < 0 || ms > 1))
 		ms = 1; /* pacing: a token is on its way */
 	return ms;
+}
+
+/* --file: the bytes the server has acknowledged, on a terminal. */
+static void file_progress(struct uclient *c, int done)
+{
+	uint64_t now = util_now_ms(), acked = (uint64_t)c->rs.base * c->o->size;
+	double secs = (double)(now - c->started) / 1000.0;
+
+	if (!c->bar || (!done && now - c->drawn < 100))
+		return;
+	c->drawn = now;
+	if (done) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	if (acked > c->file_bytes)
+		acked = c->file_bytes;
+	fprintf(stderr, "\r\033[Ksent %llu", (unsigned long long)acked);
+	if (c->file_total)
+		fprintf(stderr, "/%llu bytes %3d%%", (unsigned long long)c->file_total,
+			(int)(100.0 * (double)acked / (double)c->file_total));
+	else
+		fprintf(stderr, " bytes");
+	fprintf(stderr, " %.1f MB/s", secs > 0 ? (double)acked / secs / 1e6 : 0.0);
 }
 
 static void reliable_summary(const struct uclient *c)
@@ -254,6 +294,21 @@ static int window_room(struct uclient *c)
 	return !c->o->reliable || rd_send_room(&c->rs, util_now_us());
 }
 
+/* After the last byte: the size and SHA-256, for the server to check. */
+static int queue_file_end(struct uclient *c)
+{
+	unsigned char end[RD_FEND_LEN], d[32];
+	struct sha256 copy = c->sha;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		end[i] = (unsigned char)(c->file_bytes >> (56 - 8 * i));
+	sha256_final(&copy, d);
+	memcpy(end + 8, d, 32);
+	c->fend_queued = 1;
+	return reliable_queue(c, RD_FEND, end, sizeof end);
+}
+
 /* Send the complete lines (or --raw chunks) of c->in while there is room. */
 static int send_pending(struct uclient *c)
 {
@@ -265,7 +320,7 @@ static int send_pending(struct uclient *c)
 		size_t len, n;
 		char *nl = NULL;
 
-		if (c->o->raw) {
+		if (c->o->raw || c->o->file) {
 			len = c->in.len - start < c->o->size ? c->in.len - start : c->o->size;
 			if (len < c->o->size && c->in_open)
 				break; /* wait for a full datagram until stdin ends */
@@ -279,7 +334,12 @@ static int send_pending(struct uclient *c)
 		if ((rc = make_payload(c, c->in.data + start, len, &p, &n)) != 0)
 			break;
 		start += len + (nl ? 1 : 0);
-		if (c->o->reliable) {
+		if (c->o->file) {
+			sha256_update(&c->sha, p, n);
+			c->file_bytes += n;
+			if ((rc = reliable_queue(c, RD_FDATA, p, n)) != 0)
+				break;
+		} else if (c->o->reliable) {
 			if ((rc = reliable_queue(c, RD_DATA, p, n)) != 0)
 				break;
 		} else {
@@ -295,6 +355,9 @@ static int send_pending(struct uclient *c)
 		memmove(c->in.data, c->in.data + start, c->in.len - start);
 		c->in.len -= start;
 	}
+	if (rc == 0 && c->o->file && !c->in_open && !c->in.len && !c->fend_queued &&
+	    window_room(c))
+		rc = queue_file_end(c);
 	return rc;
 }
 
@@ -307,16 +370,18 @@ static int read_stdin(struct uclient *c)
 		return NT_EXIT_FAIL;
 	}
 	do
-		n = read(STDIN_FILENO, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
+		n = read(c->in_fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		nt_warn(CMD, "read stdin: %s", strerror(errno));
+		nt_warn(CMD, "read %s: %s", c->o->file && strcmp(c->o->file, "-") ? c->o->file : "stdin",
+			strerror(errno));
 		return NT_EXIT_FAIL;
 	}
 	if (n == 0)
 		c->in_open = 0;
 	c->in.len += (size_t)n;
-	if (c->in.len > MAX_DGRAM * 2 && !c->o->raw && !memchr(c->in.data, '\n', c->in.len)) {
+	if (c->in.len > MAX_DGRAM * 2 && !c->o->raw && !c->o->file &&
+	    !memchr(c->in.data, '\n', c->in.len)) {
 		nt_warn(CMD, "stdin line %llu: too long for a datagram", c->lineno + 1);
 		return NT_EXIT_FAIL;
 	}
@@ -360,7 +425,9 @@ static int finished(struct uclient *c, uint64_t now, int *timeout, int *status)
 		if ((*status = reliable_timers(c)) != 0)
 			return 1;
 		*timeout = reliable_wait(c);
-		return !c->in_open && c->in.len == 0 && c->rs.base == c->rs.next;
+		file_progress(c, 0);
+		return !c->in_open && c->in.len == 0 && (!c->o->file || c->fend_queued) &&
+		       c->rs.base == c->rs.next;
 	}
 	if (c->in_open || c->in.len)
 		return 0;
@@ -381,7 +448,7 @@ static int client_run(struct uclient *c)
 		if (finished(c, util_now_ms(), &timeout, &status))
 			return status;
 		/* read stdin only when what it gave is all sent */
-		pfd[0].fd = c->in_open && window_room(c) ? STDIN_FILENO : -1;
+		pfd[0].fd = c->in_open && window_room(c) ? c->in_fd : -1;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = c->o->no_wait && !c->o->reliable ? -1 : c->fd;
 		pfd[1].events = POLLIN;
@@ -426,6 +493,10 @@ static const struct opt uopts_table[] = {
 	  "acknowledged delivery, each record exactly once", 0, 0, NULL },
 	{ 0, "retries", OPT_COUNT, O(retries), 0, "N",
 	  "--reliable: resends before giving up (default 8)", 0, 100, NULL },
+	{ 0, "file", OPT_STRING, O(file), 0, "PATH",
+	  "--reliable: send a file (- for stdin) as bytes,\nchecked by SHA-256", 0, 0, NULL },
+	{ 0, "mtu", OPT_COUNT, O(mtu), 0, "N",
+	  "--file: datagrams sized for a path of N bytes\n(default 1500)", 200, 65535, NULL },
 	{ 0, "window", OPT_COUNT, O(window), 0, "N",
 	  "--reliable: records in flight (default 256, at most 1024)", 1, RD_WINDOW, NULL },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "report the destination and a summary",
@@ -445,6 +516,10 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		return -1;
 	if (o->raw && o->pack_fmt)
 		nt_seterr(err, "--raw and --pack exclude each other");
+	else if (o->file && !o->reliable)
+		nt_seterr(err, "--file needs --reliable");
+	else if (o->file && (o->raw || o->pack_fmt))
+		nt_seterr(err, "--file sends bytes: it excludes --raw and --pack");
 	else if (o->reliable && o->raw && o->size > RD_MAX_PAYLOAD)
 		nt_seterr(err, "--size: at most %d with --reliable", RD_MAX_PAYLOAD);
 	else
@@ -508,6 +583,41 @@ static int client_setup(struct uclient *c)
 	return client_open(c);
 }
 
+/* --file: open it, and learn its size when it has one. */
+static int file_setup(struct uclient *c, const struct uopts *o)
+{
+	struct stat st;
+
+	if (strcmp(o->file, "-")) {
+		c->in_fd = open(o->file, O_RDONLY | O_CLOEXEC);
+		if (c->in_fd < 0) {
+			nt_warn(CMD, "%s: %s", o->file, strerror(errno));
+			c->in_fd = STDIN_FILENO;
+			return NT_EXIT_FAIL;
+		}
+		c->in_open = 1;
+	}
+	if (fstat(c->in_fd, &st) == 0 && S_ISREG(st.st_mode))
+		c->file_total = (uint64_t)st.st_size;
+	sha256_init(&c->sha);
+	c->bar = isatty(STDERR_FILENO);
+	c->started = util_now_ms();
+	return 0;
+}
+
+/* Bytes of the file per datagram: what an MTU-sized IP packet holds
+ * after the IP (20 or 40 bytes), UDP (8) and our (16) headers. */
+static unsigned long file_chunk(const struct uclient *c)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof a;
+	unsigned long over = 20 + 8 + RD_HDR;
+
+	if (getsockname(c->fd, (struct sockaddr *)&a, &len) == 0 && a.ss_family == AF_INET6)
+		over += 20;
+	return c->o->mtu - over;
+}
+
 static int run(int argc, char **argv)
 {
 	struct uopts o;
@@ -521,17 +631,34 @@ static int run(int argc, char **argv)
 	o.size = 1024;
 	o.retries = 8;
 	o.window = 256;
+	o.mtu = 1500;
 	rc = cmd_parse(&cmd_udp_client, argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	memset(&c, 0, sizeof c);
 	c.o = &o;
 	c.fd = -1;
+	c.in_fd = STDIN_FILENO;
 	c.in_open = fcntl(STDIN_FILENO, F_GETFL) >= 0;
 	c.last_activity = util_now_ms();
-	rc = client_setup(&c);
+	rc = o.file ? file_setup(&c, &o) : 0;
+	if (rc == 0)
+		rc = client_setup(&c);
+	if (rc == 0 && o.file)
+		o.size = file_chunk(&c);
 	if (rc == 0)
 		rc = client_run(&c);
+	file_progress(&c, 1);
+	if (rc == 0 && o.file) {
+		unsigned char d[32];
+		char hex[65];
+
+		sha256_final(&c.sha, d);
+		sha256_hex(d, hex);
+		nt_warn(CMD, "sent %llu bytes, sha256 %s", (unsigned long long)c.file_bytes, hex);
+	}
+	if (c.in_fd != STDIN_FILENO)
+		close(c.in_fd);
 	if (o.verbose && o.reliable)
 		reliable_summary(&c);
 	else if (o.verbose)

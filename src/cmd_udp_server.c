@@ -5,15 +5,18 @@
 #include "nettool/server.h"
 #include "nettool/pack.h"
 #include "nettool/rdgram.h"
+#include "nettool/sha256.h"
 #include "nettool/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CMD "udp-server"
@@ -25,6 +28,16 @@
 #define HELD_TOTAL_MAX ((size_t)64 << 20) /* and for all peers */
 #define SWEEP_MS 1000
 
+/* A file coming in (--reliable, file data): a temporary beside -o FILE
+ * until its end checks out, or stdout. */
+struct rfile {
+	int fd;
+	char tmp[PATH_MAX];
+	struct sha256 sha;
+	uint64_t bytes;
+	int done;
+};
+
 struct peer {
 	struct sockaddr_storage addr;
 	socklen_t len;
@@ -32,6 +45,7 @@ struct peer {
 	unsigned version;       /* of its datagrams: acks answer in kind */
 	uint64_t last;
 	struct rd_recv rx;
+	struct rfile *file;     /* or NULL */
 	struct peer *next;
 };
 
@@ -183,8 +197,29 @@ static struct peer *peer_find(struct userver *s, const struct sockaddr_storage *
 	return pe;
 }
 
+static void file_drop(struct peer *pe)
+{
+	struct rfile *f = pe->file;
+	char from[NET_ADDR_LEN];
+
+	if (!f)
+		return;
+	if (!f->done) {
+		net_format_addr((const struct sockaddr *)&pe->addr, pe->len, from);
+		nt_warn(CMD, "%s: file transfer cut short after %llu bytes; %s", from,
+			(unsigned long long)f->bytes, f->tmp[0] ? "nothing kept" : "output incomplete");
+	}
+	if (f->fd >= 0 && f->fd != STDOUT_FILENO)
+		close(f->fd);
+	if (f->tmp[0])
+		unlink(f->tmp);
+	free(f);
+	pe->file = NULL;
+}
+
 static void peer_free(struct userver *s, struct peer *pe)
 {
+	file_drop(pe);
 	s->held_total -= pe->rx.held_bytes;
 	rd_recv_free(&pe->rx);
 	free(pe);
@@ -213,6 +248,95 @@ static void sweep_cb(struct loop *lp, struct loop_timer *t)
 	loop_timer_set(lp, t, SWEEP_MS);
 }
 
+/* File data, in order: to the temporary (made on the first). 0, or -1:
+ * output failed. */
+static int file_data(struct userver *s, struct peer *pe, const unsigned char *p, size_t n)
+{
+	struct rfile *f = pe->file;
+
+	if (!f) {
+		if (!(f = pe->file = calloc(1, sizeof *f)))
+			return -1;
+		sha256_init(&f->sha);
+		f->fd = STDOUT_FILENO;
+		if (s->out_path) {
+			snprintf(f->tmp, sizeof f->tmp, "%s.nettool-XXXXXX", s->out_path);
+			if ((f->fd = mkstemp(f->tmp)) < 0) {
+				nt_warn(CMD, "cannot create a file beside %s: %s", s->out_path,
+					strerror(errno));
+				f->tmp[0] = '\0';
+				return -1;
+			}
+			fchmod(f->fd, 0644);
+		}
+	}
+	if (f->done || net_write_full(f->fd, p, n) < 0) {
+		if (!f->done)
+			nt_warn(CMD, "write output: %s", strerror(errno));
+		return -1;
+	}
+	sha256_update(&f->sha, p, n);
+	f->bytes += n;
+	return 0;
+}
+
+/* The file's end: its size and SHA-256 must match, then it is renamed
+ * into place. 0 done, 1 rejected (nothing kept). */
+static int file_end(struct userver *s, struct peer *pe, const char *from,
+		    const unsigned char *p)
+{
+	struct rfile *f = pe->file;
+	unsigned char d[32];
+	char hex[65];
+	uint64_t size = 0;
+	int i;
+
+	if (!f && file_data(s, pe, p, 0) < 0) /* an empty file */
+		return 1;
+	f = pe->file;
+	for (i = 0; i < 8; i++)
+		size = size << 8 | p[i];
+	sha256_final(&f->sha, d);
+	sha256_hex(d, hex);
+	if (size != f->bytes || memcmp(d, p + 8, 32)) {
+		nt_warn(CMD, "%s: file of %llu bytes, sha256 %s: the sender's size or SHA-256 "
+			"differs; nothing kept", from, (unsigned long long)f->bytes, hex);
+		file_drop(pe);
+		return 1;
+	}
+	if (f->tmp[0] && ((s->sync && fsync(f->fd) < 0) || close(f->fd) < 0 ||
+			  rename(f->tmp, s->out_path) < 0)) {
+		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+		f->fd = -1;
+		file_drop(pe);
+		return 1;
+	}
+	f->fd = -1;
+	f->tmp[0] = '\0';
+	f->done = 1;
+	nt_warn(CMD, "%s: received %llu bytes%s%s, sha256 %s", from, (unsigned long long)f->bytes,
+		s->out_path ? " into " : "", s->out_path ? s->out_path : "", hex);
+	s->accepted++;
+	return 0;
+}
+
+/* One released record, its type in p[0]: 0 written, 1 rejected, -1
+ * output failed. */
+static int deliver(struct userver *s, struct peer *pe, const char *from,
+		   const unsigned char *p, size_t n)
+{
+	if (p[0] == RD_FDATA && file_data(s, pe, p + 1, n - 1) < 0) {
+		s->stop_status = NT_EXIT_FAIL;
+		loop_stop(s->lp);
+		return -1;
+	}
+	if (p[0] == RD_FDATA)
+		return 0;
+	if (p[0] == RD_FEND)
+		return file_end(s, pe, from, p + 1);
+	return write_record(s, from, p + 1, n - 1);
+}
+
 /* Write a released record and those held behind it, acknowledging each. */
 static void release(struct userver *s, struct peer *pe, const char *from,
 		    uint32_t seq, const unsigned char *p, size_t n)
@@ -221,9 +345,9 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 	size_t nn;
 
 	for (;;) {
-		int rc = write_record(s, from, p, n);
+		int rc = deliver(s, pe, from, p, n);
 
-		if (p != s->dgram + RD_HDR)
+		if (p != s->dgram + RD_HDR - 1)
 			free((void *)p);
 		if (rc < 0)
 			return; /* output failed: unacknowledged; the server stops */
@@ -252,7 +376,7 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 		reject(s, from, "%s: bad reliable datagram: %s; dropped", err);
 		return;
 	}
-	if (h.type != RD_DATA) {
+	if (h.type == RD_ACK || h.type == RD_REJECT) {
 		reject(s, from, "%s: %s; dropped", "acknowledgement sent to the server");
 		return;
 	}
@@ -266,12 +390,15 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 	pe->rx.max_bytes = pe->rx.held_bytes + (HELD_TOTAL_MAX - s->held_total);
 	if (pe->rx.max_bytes > PEER_HELD_MAX)
 		pe->rx.max_bytes = PEER_HELD_MAX;
-	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR, n - RD_HDR);
+	/* the record is kept with its type before it (over the header's
+	 * last byte, read already) */
+	s->dgram[RD_HDR - 1] = (unsigned char)h.type;
+	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
 	s->held_total = s->held_total - before + pe->rx.held_bytes;
 	if (v == RD_DUP || (v == RD_HELD && h.version >= 2))
 		send_ack(s, pe, RD_ACK, h.seq); /* v2: its ranges tell what is held */
 	else if (v == RD_RELEASE)
-		release(s, pe, from, h.seq, s->dgram + RD_HDR, n - RD_HDR);
+		release(s, pe, from, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
 }
 
 static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_t alen,

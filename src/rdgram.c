@@ -298,6 +298,16 @@ int rd_send_retransmit(struct rd_send *s, uint64_t now, uint32_t *seq)
 	return 0;
 }
 
+/* RFC 6298 2.3, with a clock granularity of 1 ms. */
+static void rto_set(struct rd_send *s)
+{
+	s->rto = s->srtt + (4 * s->rttvar > 1000 ? 4 * s->rttvar : 1000);
+	if (s->rto < RD_MIN_RTO_US)
+		s->rto = RD_MIN_RTO_US;
+	if (s->rto > RD_MAX_RTO_US)
+		s->rto = RD_MAX_RTO_US;
+}
+
 static void rtt_sample(struct rd_send *s, uint64_t r)
 {
 	uint64_t d;
@@ -311,11 +321,7 @@ static void rtt_sample(struct rd_send *s, uint64_t r)
 		s->rttvar = (3 * s->rttvar + d) / 4;
 		s->srtt = (7 * s->srtt + r) / 8;
 	}
-	s->rto = s->srtt + (4 * s->rttvar > 1000 ? 4 * s->rttvar : 1000);
-	if (s->rto < RD_MIN_RTO_US)
-		s->rto = RD_MIN_RTO_US;
-	if (s->rto > RD_MAX_RTO_US)
-		s->rto = RD_MAX_RTO_US;
+	rto_set(s);
 }
 
 /* One record acknowledged, in whole or selectively: the window grows. */
@@ -347,7 +353,7 @@ static void detect_losses(struct rd_send *s)
 		if (rd_seq_diff(q, s->lost_from) < 0)
 			s->lost_from = q;
 		if (sl->order >= s->recovery) {
-			s->cwnd = s->cwnd / 2 > RD_MIN_CWND ? s->cwnd / 2 : RD_MIN_CWND;
+			s->cwnd = s->cwnd * RD_BETA > RD_MIN_CWND ? s->cwnd * RD_BETA : RD_MIN_CWND;
 			s->ssthresh = s->cwnd;
 			s->recovery = s->order;
 		}
@@ -392,6 +398,8 @@ uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
 		}
 	if (progress) {
 		detect_losses(s);
+		if (s->timeouts && s->have_rtt)
+			rto_set(s); /* the backed-off timer returns to the estimate */
 		s->timeouts = 0;
 		s->rto_at = s->base != s->next ? now + s->rto : 0;
 	}
@@ -404,27 +412,45 @@ uint64_t rd_send_deadline(const struct rd_send *s)
 	return s->base != s->next ? s->rto_at : 0;
 }
 
+/*
+ * The timer, as QUIC's probe timeout: with nothing acknowledged for a
+ * while, the oldest records not acknowledged are sent again (a probe)
+ * without cutting the window, since on a lossy path a lost tail is far
+ * likelier than congestion. Only a second expiry in a row counts as
+ * persistent congestion: the window falls to its minimum, and everything
+ * not acknowledged in whole is sent again (a server may have forgotten
+ * what it held).
+ */
 unsigned rd_send_timer(struct rd_send *s, uint64_t now)
 {
 	uint32_t q;
+	unsigned probes = 0;
 
 	if (s->base == s->next || !s->rto_at || now < s->rto_at)
 		return 0;
+	s->timeouts++;
+	s->expired++;
 	for (q = s->base; q != s->next; q++) {
 		struct rd_slot *sl = slot_of(s, q);
 
+		if (s->timeouts < 2 && (sl->state == RD_S_SACKED || sl->state == RD_S_LOST))
+			continue;
+		if (s->timeouts < 2 && probes == 2)
+			break;
 		if (sl->state == RD_S_FLIGHT)
 			s->inflight--;
 		sl->state = RD_S_LOST;
+		probes++;
 	}
 	s->lost_from = s->base;
-	s->expired++;
-	s->ssthresh = s->cwnd / 2 > RD_MIN_CWND ? s->cwnd / 2 : RD_MIN_CWND;
-	s->cwnd = RD_MIN_CWND;
-	s->recovery = s->order;
+	if (s->timeouts >= 2) {
+		s->ssthresh = s->cwnd / 2 > RD_MIN_CWND ? s->cwnd / 2 : RD_MIN_CWND;
+		s->cwnd = RD_MIN_CWND;
+		s->recovery = s->order;
+	}
 	s->rto = s->rto * 2 > RD_MAX_RTO_US ? RD_MAX_RTO_US : s->rto * 2;
 	s->rto_at = now + s->rto;
-	return ++s->timeouts;
+	return s->timeouts;
 }
 
 int rd_send_pending(const struct rd_send *s, uint32_t seq)

@@ -92,10 +92,11 @@ unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned 
  * of losses) and pacing. Times in microseconds.
  */
 #define RD_PKT_THRESHOLD 3
-#define RD_MIN_RTO_US 5000       /* loopback and LANs */
+#define RD_MIN_RTO_US 1000       /* loopback and LANs */
 #define RD_MAX_RTO_US 1000000
 #define RD_INIT_CWND 32
-#define RD_MIN_CWND 2
+#define RD_MIN_CWND 16
+#define RD_BETA 0.8              /* the window after a round with losses */
 #define RD_BURST 16              /* records sent back to back at most */
 
 enum rd_state { RD_S_FREE, RD_S_FLIGHT, RD_S_SACKED, RD_S_LOST, RD_S_ACKED };
@@ -139,9 +140,10 @@ uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now);
 /* When the timer (the RTO, or pacing) next needs a call to rd_send_timer,
  * or 0 for none. */
 uint64_t rd_send_deadline(const struct rd_send *s);
-/* Let time pass: an RTO that expired marks every record not acknowledged
- * lost (a server may have forgotten what it held) and backs off. Returns
- * the expiries in a row without progress. */
+/* Let time pass: when the timer expires, the oldest records not
+ * acknowledged are marked lost (all of them, and the window cut, from the
+ * second expiry in a row: a server may have forgotten what it held), and
+ * it backs off. Returns the expiries in a row without progress, or 0. */
 unsigned rd_send_timer(struct rd_send *s, uint64_t now);
 /* Whether seq (in [base, next)) still needs its datagram kept. */
 int rd_send_pending(const struct rd_send *s, uint32_t seq);
