@@ -113,12 +113,19 @@ static int format_line(struct userver *s, const char *from, const unsigned char 
 	return buf_putc(&s->line, '\n') < 0 ? 1 : 0;
 }
 
+static int open_output(struct userver *s);
+
 /* Write one record's line whole. 0 written, 1 rejected, -1 output failed. */
 static int write_record(struct userver *s, const char *from, const unsigned char *p,
 			size_t n)
 {
 	if (format_line(s, from, p, n))
 		return 1;
+	if (s->out_fd == STDOUT_FILENO && s->out_path && open_output(s)) {
+		s->stop_status = NT_EXIT_FAIL;
+		loop_stop(s->lp);
+		return -1;
+	}
 	if (net_write_full(s->out_fd, s->line.data, s->line.len) < 0 ||
 	    (s->sync && fsync(s->out_fd) < 0 && errno != EINVAL)) {
 		if (errno != EPIPE)
@@ -500,6 +507,16 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	return -1;
 }
 
+static int open_output(struct userver *s)
+{
+	s->out_fd = open(s->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (s->out_fd < 0) {
+		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* Compile --unpack/--printf and open -o. Returns 0 or an exit status. */
 static int setup_output(struct userver *s)
 {
@@ -522,14 +539,9 @@ static int setup_output(struct userver *s)
 		return NT_EXIT_FAIL;
 	}
 	s->out_fd = STDOUT_FILENO;
-	if (s->out_path) {
-		s->out_fd = open(s->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (s->out_fd < 0) {
-			nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
-			return NT_EXIT_FAIL;
-		}
-	}
-	return 0;
+	/* with --reliable a file may come instead: FILE is made by the first
+	 * record, so a transfer that fails leaves none */
+	return s->out_path && !s->reliable ? open_output(s) : 0;
 }
 
 static int userver_open(struct userver *s, char *err)
@@ -557,7 +569,7 @@ static void userver_free(struct userver *s)
 		}
 	if (s->fd >= 0)
 		close(s->fd);
-	if (s->out_path && s->out_fd >= 0)
+	if (s->out_path && s->out_fd > STDERR_FILENO)
 		close(s->out_fd);
 	util_signal_pipe_close(s->sio.fd);
 	loop_free(s->lp);

@@ -2,6 +2,7 @@
 lossy relay that drops, duplicates and reorders datagrams."""
 import os
 import random
+import re
 import selectors
 import signal
 import socket
@@ -419,3 +420,85 @@ def test_a_version_1_peer_is_still_understood(t):
     check(struct.unpack(">III", acks[-1][4:16]) == (77, 1, 2), acks)
     check(srv.stop() == 0)
     check(read_file(out) == b"first\nsecond\n", read_file(out))
+
+
+@deadline(120)
+def test_file_through_loss_checked_by_sha256(t):
+    import hashlib
+    data = os.urandom(3 << 20)
+    src = t.path("src.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    out = t.path("got.bin")
+    srv = t.server("udp-server", "--reliable", "-o", out)
+    relay = LossyRelay(t, srv.port, drop=0.20, dup=0.05, reorder=0.25, seed=7)
+    rc, _, err = t.run("udp-client", "-v", "--reliable", "--file", src, "127.0.0.1",
+                       str(relay.port), timeout=100)
+    digest = hashlib.sha256(data).hexdigest()
+    check(rc == 0 and f"sent {len(data)} bytes, sha256 {digest}" in err, (rc, err))
+    check(re.search(r"records sent, \d+ acknowledged; [1-9]\d* retransmitted", err), err)
+    srv.wait_line(f"received {len(data)} bytes into {re.escape(out)}, sha256 {digest}$")
+    with open(out, "rb") as f:
+        check(f.read() == data)
+    check(relay.stats["dropped"] > 100, relay.stats)
+    # stdin as a byte stream, into stdout of another server
+    srv2 = t.server("udp-server", "--reliable", "-o", t.path("two.bin"))
+    rc, _, err = t.run("udp-client", "--reliable", "--file", "-", "--mtu", "9000", "127.0.0.1",
+                       str(srv2.port), input=data[:100000])
+    check(rc == 0 and hashlib.sha256(data[:100000]).hexdigest() in err, err)
+    srv2.wait_line("received 100000 bytes")
+    with open(t.path("two.bin"), "rb") as f:
+        check(f.read() == data[:100000])
+    check(srv.stop() == 0 and srv2.stop() == 0)
+    check([n for n in os.listdir(t.tmp) if ".nettool-" in n] == [], os.listdir(t.tmp))
+
+
+class CutAfter(DropOne):
+    """Passes the first n datagrams from the client, then nothing."""
+
+    def __init__(self, t, server_port, n):
+        self.limit = n
+        super().__init__(t, server_port, -1)
+
+    def run(self):
+        sel = selectors.DefaultSelector()
+        sel.register(self.front, selectors.EVENT_READ)
+        sel.register(self.back, selectors.EVENT_READ)
+        up = 0
+        while not self.stop.is_set():
+            for key, _ in sel.select(timeout=0.01):
+                try:
+                    if key.fileobj is self.front:
+                        data, self.client = self.front.recvfrom(70000)
+                        up += 1
+                        if up <= self.limit:
+                            self.back.send(data)
+                    elif up <= self.limit:
+                        self.front.sendto(self.back.recv(70000), self.client)
+                    else:
+                        self.back.recv(70000)
+                except OSError:
+                    pass
+
+
+@deadline(60)
+def test_file_path_dies_halfway(t):
+    src = t.path("src.bin")
+    with open(src, "wb") as f:
+        f.write(os.urandom(1 << 20))
+    out = t.path("never.bin")
+    srv = t.server("udp-server", "--reliable", "-o", out, "--forget", "1")
+    relay = CutAfter(t, srv.port, 300)
+    rc, _, err = t.run("udp-client", "--reliable", "--retries", "4", "--file", src, "127.0.0.1",
+                       str(relay.port))
+    m = re.search(r"transfer stopped at byte (\d+): nothing acknowledged after 4 timeouts", err)
+    check(rc == 5 and m and 0 < int(m.group(1)) < 1 << 20, (rc, err))
+    check(not os.path.exists(out))
+    # the server forgets the session and removes what it had
+    srv.wait_line(r"file transfer cut short after \d+ bytes; nothing kept", timeout=10)
+    check([n for n in os.listdir(t.tmp) if ".nettool-" in n] == [], os.listdir(t.tmp))
+    check(srv.stop() == 0)
+    rc, _, err = t.run("udp-client", "--file", src, "127.0.0.1", "9")
+    check(rc == 2 and "--file needs --reliable" in err, err)
+    rc, _, err = t.run("udp-client", "--reliable", "--file", t.path("missing"), "127.0.0.1", "9")
+    check(rc == 1 and "No such file" in err, err)
