@@ -255,6 +255,14 @@ static void sweep_cb(struct loop *lp, struct loop_timer *t)
 	loop_timer_set(lp, t, SWEEP_MS);
 }
 
+/* Whether path may be replaced by a rename: absent, or a regular file. */
+static int replaceable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
+
 /* File data, in order: to the temporary (made on the first). 0, or -1:
  * output failed. */
 static int file_data(struct userver *s, struct peer *pe, const unsigned char *p, size_t n)
@@ -266,7 +274,13 @@ static int file_data(struct userver *s, struct peer *pe, const unsigned char *p,
 			return -1;
 		sha256_init(&f->sha);
 		f->fd = STDOUT_FILENO;
-		if (s->out_path) {
+		if (s->out_path && !replaceable(s->out_path)) {
+			/* a device or FIFO (-o /dev/null) is written in place */
+			if ((f->fd = open(s->out_path, O_WRONLY | O_CLOEXEC)) < 0) {
+				nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+				return -1;
+			}
+		} else if (s->out_path) {
 			snprintf(f->tmp, sizeof f->tmp, "%s.nettool-XXXXXX", s->out_path);
 			if ((f->fd = mkstemp(f->tmp)) < 0) {
 				nt_warn(CMD, "cannot create a file beside %s: %s", s->out_path,
@@ -308,6 +322,12 @@ static int file_end(struct userver *s, struct peer *pe, const char *from,
 	if (size != f->bytes || memcmp(d, p + 8, 32)) {
 		nt_warn(CMD, "%s: file of %llu bytes, sha256 %s: the sender's size or SHA-256 "
 			"differs; nothing kept", from, (unsigned long long)f->bytes, hex);
+		file_drop(pe);
+		return 1;
+	}
+	if (f->fd != STDOUT_FILENO && !f->tmp[0] && close(f->fd) < 0) {
+		f->fd = -1;
+		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
 		file_drop(pe);
 		return 1;
 	}

@@ -502,3 +502,28 @@ def test_file_path_dies_halfway(t):
     check(rc == 2 and "--file needs --reliable" in err, err)
     rc, _, err = t.run("udp-client", "--reliable", "--file", t.path("missing"), "127.0.0.1", "9")
     check(rc == 1 and "No such file" in err, err)
+
+
+@deadline(30)
+def test_file_into_a_fifo_is_written_in_place(t):
+    """-o naming a FIFO (or a device, like /dev/null) is written to, never
+    replaced by a rename."""
+    import stat
+    fifo = t.path("pipe")
+    os.mkfifo(fifo)
+    got = bytearray()
+
+    def reader():
+        with open(fifo, "rb") as f:
+            got.extend(f.read())
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    data = os.urandom(200000)
+    srv = t.server("udp-server", "--reliable", "-o", fifo)
+    rc, _, err = t.run("udp-client", "--reliable", "--file", "-", "127.0.0.1", str(srv.port),
+                       input=data)
+    check(rc == 0, err)
+    srv.wait_line("received 200000 bytes")
+    th.join(10)
+    check(bytes(got) == data and stat.S_ISFIFO(os.stat(fifo).st_mode))
+    check(srv.stop() == 0)
