@@ -12,14 +12,14 @@ LIBS = -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
-LIB_OBJ = src/cmd.o src/server.o src/acl.o src/pump.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/pack_printf.o src/frame.o src/rdgram.o src/url.o src/http.o src/multipart.o src/sha256.o src/fcache.o
+LIB_OBJ = src/cmd.o src/server.o src/acl.o src/pump.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/pack_printf.o src/frame.o src/rdgram.o src/url.o src/http.o src/multipart.o src/sha256.o src/proxy.o src/fcache.o
 CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_server.o src/cmd_tcp_echo_server.o \
 	src/cmd_pack.o src/cmd_unpack.o src/cmd_udp_server.o src/cmd_udp_client.o \
 	src/cmd_http_get.o src/cmd_http_serve.o src/http_serve.o src/http_upload.o src/tcp_exec.o src/tcp_chat.o
 HDR = include/nettool/*.h
 UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
-	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart
+	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart tests/unit/test_proxy
 
 all: nettool
 
@@ -50,6 +50,8 @@ tests/unit/test_http: tests/unit/test_http.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_http.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_multipart: tests/unit/test_multipart.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_multipart.c $(LIB_OBJ) $(LIBS)
+tests/unit/test_proxy: tests/unit/test_proxy.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_proxy.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_fwatch: tests/unit/test_fwatch.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_fwatch.c $(LIB_OBJ) $(LIBS)
 # the same loop tests against the portable poll(2) backend

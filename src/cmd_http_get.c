@@ -4,6 +4,7 @@
 #include "nettool/http.h"
 #include "nettool/multipart.h"
 #include "nettool/net.h"
+#include "nettool/proxy.h"
 #include "nettool/url.h"
 #include "nettool/util.h"
 
@@ -49,6 +50,8 @@ enum body_kind { BK_NONE, BK_MEM, BK_FILE, BK_STREAM, BK_FORM };
 
 struct get_opts {
 	const char *url, *out_path, *method, *user, *upload;
+	const char *proxy_url, *noproxy, *unix_path;
+	struct proxy proxy;     /* from -x or http_proxy; type PROXY_NONE: none */
 	struct headers {
 		const char *v[MAX_EXTRA];
 		int n;
@@ -58,6 +61,13 @@ struct get_opts {
 	unsigned long max_redirs;
 	int head, include, verbose, fail, follow, timeout_ms;
 	int family, silent, progress, resume, remote_name, get_query;
+};
+
+/* How this request goes: straight, or through the proxy (an HTTP proxy
+ * gets the absolute URL). */
+struct route {
+	int via;          /* the proxy is used */
+	int absolute;     /* an HTTP proxy: absolute-form target, Proxy-Authorization */
 };
 
 /* What one request sends: redirects may change the method and drop the
@@ -83,6 +93,7 @@ struct fetch {
 	size_t pre_len;
 	int uploading;
 	struct http_parser *hp;
+	struct route route;
 	int fd, out_fd;
 	char final_path[4096], tmp_path[4200];
 	unsigned long long got, total;
@@ -191,11 +202,22 @@ static int build_request(struct fetch *f, const struct req_state *rs,
 	size_t k;
 
 	url_host_header(u, host, sizeof host);
-	buf_printf(b, "%s %s HTTP/1.1\r\n", rs->method, u->target);
+	if (f->route.absolute)
+		buf_printf(b, "%s http://%s%s HTTP/1.1\r\n", rs->method, host, u->target);
+	else
+		buf_printf(b, "%s %s HTTP/1.1\r\n", rs->method, u->target);
 	add_header(b, o, "Host", host);
 	add_header(b, o, "User-Agent", "nettool/" NT_VERSION);
 	add_header(b, o, "Accept", o->body.json && rs->send_body ? "application/json" : "*/*");
 	add_header(b, o, "Connection", "close");
+	if (f->route.absolute && o->proxy.auth) {
+		char cred[520], b64[800];
+
+		snprintf(cred, sizeof cred, "%s:%s", o->proxy.user, o->proxy.pass);
+		memcpy(b64, "Basic ", 6);
+		proxy_base64((unsigned char *)cred, strlen(cred), b64 + 6);
+		add_header(b, o, "Proxy-Authorization", b64);
+	}
 	if (o->user && rs->send_auth) {
 		char *a = malloc(6 + 4 * (strlen(o->user) / 3 + 1) + 1);
 
@@ -505,14 +527,62 @@ static int transfer(struct fetch *f, char *buf, int *what)
 
 /* ---- one request ---- */
 
-static int connect_url(const struct get_opts *o, const struct url *u, char *err)
+/* Whether no_proxy (or --noproxy) says host goes straight: "*", or an
+ * entry that is the host, or a domain it ends in (".example.com" and
+ * "example.com" both match "a.example.com"). */
+static int no_proxy_for(const char *list, const char *host)
 {
+	size_t hl = strlen(host);
+
+	while (list && *list) {
+		size_t n = strcspn(list, ", ");
+		const char *e = list;
+
+		if (n == 1 && *e == '*')
+			return 1;
+		if (n && *e == '.') {
+			e++;
+			n--;
+		}
+		if (n && (hl == n || (hl > n && host[hl - n - 1] == '.')) &&
+		    !strncasecmp(host + hl - n, e, n))
+			return 1;
+		list += n ? (size_t)(e - list) + n : 0;
+		list += strspn(list, ", ");
+	}
+	return 0;
+}
+
+static int connect_url(struct fetch *f, const struct url *u, char *err)
+{
+	const struct get_opts *o = f->o;
+	const char *np = o->noproxy ? o->noproxy
+			 : getenv("no_proxy") ? getenv("no_proxy") : getenv("NO_PROXY");
 	char port[8];
 	int fd, status;
 
 	snprintf(port, sizeof port, "%u", u->port);
-	fd = net_dial(u->host, port, o->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0, NULL,
-		      o->timeout_ms > 0 ? o->timeout_ms : -1, &status, err);
+	memset(&f->route, 0, sizeof f->route);
+	if (o->unix_path) {
+		fd = net_dial_unix(o->unix_path, &status, err);
+	} else if (o->proxy.type != PROXY_NONE && !no_proxy_for(np, u->host)) {
+		f->route.via = 1;
+		f->route.absolute = o->proxy.type == PROXY_HTTP;
+		fd = f->route.absolute
+		     ? net_dial(o->proxy.host, o->proxy.port, o->family, SOCK_STREAM, 0, NULL,
+				o->timeout_ms > 0 ? o->timeout_ms : -1, &status, err)
+		     : proxy_dial(&o->proxy, u->host, port, o->family,
+				  o->timeout_ms > 0 ? o->timeout_ms : -1, &status, err);
+		if (fd < 0 && f->route.absolute) {
+			char e2[NT_ERR_LEN];
+
+			memcpy(e2, err, NT_ERR_LEN);
+			nt_seterr(err, "proxy port %s: %.200s", o->proxy.port, e2);
+		}
+	} else {
+		fd = net_dial(u->host, port, o->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0, NULL,
+			      o->timeout_ms > 0 ? o->timeout_ms : -1, &status, err);
+	}
 	if (fd < 0)
 		return -status;
 	if (o->timeout_ms > 0) {
@@ -814,7 +884,7 @@ static int request_once(struct fetch *f, const struct req_state *rs, const struc
 	struct buf req = { NULL, 0, 0 };
 	int rc;
 
-	f->fd = connect_url(f->o, u, err);
+	f->fd = connect_url(f, u, err);
 	if (f->fd < 0) {
 		nt_warn(CMD, "%s", err);
 		return -f->fd;
@@ -1169,6 +1239,13 @@ static const struct opt get_opts_table[] = {
 	{ 'T', "upload-file", OPT_FUNC, O(upload), 0, "FILE",
 	  "PUT FILE (- for stdin, chunked when a pipe); a URL ending in / gets its name", 0, 0,
 	  opt_upload },
+	{ 'x', "proxy", OPT_STRING, O(proxy_url), 0, "URL",
+	  "through a proxy: http://, socks5://, socks5h://,\nsocks4://, socks4a:// [USER:PASS@]HOST[:PORT]", 0, 0,
+	  NULL },
+	{ 0, "noproxy", OPT_STRING, O(noproxy), 0, "LIST",
+	  "hosts (or domains, or *) reached without the proxy", 0, 0, NULL },
+	{ 0, "unix-socket", OPT_STRING, O(unix_path), 0, "PATH",
+	  "send the request over the Unix socket at PATH", 0, 0, NULL },
 	{ 'G', "get", OPT_FLAG, O(get_query), 0, NULL, "send the data as the URL's query in a GET",
 	  0, 0, NULL },
 	{ 'u', "user", OPT_STRING, O(user), 0, "USER:PASS", "Basic authentication (to the first host only)",
@@ -1207,6 +1284,12 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "-u needs USER:PASS");
 	else if (o->head && (o->body.fields || o->body.json) && !o->get_query)
 		nt_seterr(err, "-I sends no body: use -X HEAD or -G with data");
+	else if (o->proxy_url && *o->proxy_url &&
+		 proxy_parse_url(o->proxy_url, &o->proxy, err) < 0)
+		return -1;
+	else if (!o->proxy_url && getenv("http_proxy") && *getenv("http_proxy") &&
+		 proxy_parse_url(getenv("http_proxy"), &o->proxy, err) < 0)
+		return -1;
 	else if (o->upload && (o->body.fields || o->body.json || o->form.n))
 		nt_seterr(err, "-T sends a file: it excludes -d, --json and -F");
 	else if (o->form.n && (o->body.fields || o->body.json))

@@ -1,6 +1,7 @@
 #include "nettool/cmd.h"
 #include "nettool/frame.h"
 #include "nettool/net.h"
+#include "nettool/proxy.h"
 #include "nettool/pump.h"
 #include "nettool/util.h"
 
@@ -13,7 +14,9 @@
 #define CMD "tcp-client"
 
 struct client_opts {
-	const char *host, *port, *src, *unix_path;
+	const char *host, *port, *src, *unix_path, *proxy_addr, *proxy_auth;
+	enum proxy_type proxy_type;
+	struct proxy proxy;
 	int family, flags, scan, verbose, nc_n;
 	unsigned port_lo, port_hi;
 	struct pump_opts p; /* the connection's options */
@@ -47,6 +50,24 @@ static int parse_ports(struct client_opts *o, char *err)
 	return 0;
 }
 
+/* --proxy-type: socks5, socks4 (4a when the proxy resolves) or http. */
+static int opt_proxy_type(void *field, const char *arg, char *err)
+{
+	enum proxy_type *t = field;
+
+	if (!strcmp(arg, "socks5"))
+		*t = PROXY_SOCKS5;
+	else if (!strcmp(arg, "socks4"))
+		*t = PROXY_SOCKS4;
+	else if (!strcmp(arg, "http"))
+		*t = PROXY_HTTP;
+	else {
+		nt_seterr(err, "unknown proxy type '%s' (socks5, socks4 or http)", arg);
+		return -1;
+	}
+	return 0;
+}
+
 #define O(field) offsetof(struct client_opts, field)
 static const struct opt client_opts[] = {
 	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
@@ -57,6 +78,12 @@ static const struct opt client_opts[] = {
 	{ 's', NULL, OPT_STRING, O(src), 0, "ADDR", "source address", 0, 0, NULL },
 	{ 'U', "unix", OPT_STRING, O(unix_path), 0, "PATH",
 	  "connect to the Unix stream socket at PATH instead\nof HOST PORT", 0, 0, NULL },
+	{ 0, "proxy", OPT_STRING, O(proxy_addr), 0, "HOST:PORT",
+	  "connect through the proxy at HOST:PORT", 0, 0, NULL },
+	{ 0, "proxy-type", OPT_FUNC, O(proxy_type), 0, "TYPE",
+	  "socks5 (default), socks4 (4a) or http (CONNECT)", 0, 0, opt_proxy_type },
+	{ 0, "proxy-auth", OPT_STRING, O(proxy_auth), 0, "USER:PASS",
+	  "credentials for the proxy (SOCKS5 or HTTP Basic)", 0, 0, NULL },
 	{ 'N', NULL, OPT_FLAG, O(nc_n), 0, NULL,
 	  "accepted for OpenBSD nc scripts (always half-closes)", 0, 0, NULL },
 	{ 'z', NULL, OPT_FLAG, O(scan), 0, NULL,
@@ -74,6 +101,21 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 
 	if (o->unix_path && (nargs || o->scan || o->src)) {
 		nt_seterr(err, "-U PATH takes the place of HOST PORT (and of -z and -s)");
+		return -1;
+	}
+	if (o->unix_path && o->proxy_addr) {
+		nt_seterr(err, "-U PATH and --proxy exclude each other");
+		return -1;
+	}
+	if ((o->proxy_type || o->proxy_auth) && !o->proxy_addr) {
+		nt_seterr(err, "--proxy-type and --proxy-auth need --proxy HOST:PORT");
+		return -1;
+	}
+	if (o->proxy_addr && (o->src ||
+			      proxy_set(&o->proxy, o->proxy_addr, o->proxy_type ? o->proxy_type
+					: PROXY_SOCKS5, o->proxy_auth, err) < 0)) {
+		if (o->src)
+			nt_seterr(err, "-s does not go with --proxy (the proxy makes the connection)");
 		return -1;
 	}
 	if (o->unix_path)
@@ -95,8 +137,12 @@ static int dial(const struct client_opts *o, unsigned port,
 	int fd, status;
 
 	snprintf(ps, sizeof ps, "%u", port);
-	fd = net_dial(o->host, ps, o->family, SOCK_STREAM, o->flags, src,
-		      o->p.timeout_ms > 0 ? o->p.timeout_ms : -1, &status, err);
+	if (o->proxy_addr)
+		fd = proxy_dial(&o->proxy, o->host, ps, o->family,
+				o->p.timeout_ms > 0 ? o->p.timeout_ms : -1, &status, err);
+	else
+		fd = net_dial(o->host, ps, o->family, SOCK_STREAM, o->flags, src,
+			      o->p.timeout_ms > 0 ? o->p.timeout_ms : -1, &status, err);
 	if (fd < 0 && (!quiet || status == NT_EXIT_RESOLVE))
 		nt_warn(CMD, "%s", err);
 	return fd < 0 ? -status : fd;
