@@ -15,7 +15,7 @@ PYTHON = python3
 LIB_OBJ = src/cmd.o src/server.o src/acl.o src/pump.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/pack_printf.o src/frame.o src/rdgram.o src/url.o src/http.o src/multipart.o src/sha256.o src/proxy.o src/fcache.o
 CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_server.o src/cmd_tcp_echo_server.o \
 	src/cmd_pack.o src/cmd_unpack.o src/cmd_udp_server.o src/cmd_udp_client.o \
-	src/cmd_http_get.o src/cmd_http_serve.o src/http_serve.o src/http_upload.o src/tcp_exec.o src/tcp_chat.o
+	src/cmd_http_get.o src/cmd_http_serve.o src/cmd_relay.o src/http_serve.o src/http_upload.o src/tcp_exec.o src/tcp_chat.o
 HDR = include/nettool/*.h
 UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \

@@ -10,7 +10,7 @@
 
 static const struct cmd *const commands[] = {
 	&cmd_tcp_client, &cmd_tcp_server, &cmd_tcp_echo_server, &cmd_udp_server, &cmd_udp_client,
-	&cmd_http_get, &cmd_http_serve, &cmd_pack, &cmd_unpack,
+	&cmd_http_get, &cmd_http_serve, &cmd_relay, &cmd_pack, &cmd_unpack,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

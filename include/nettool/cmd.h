@@ -45,7 +45,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_tcp_client, cmd_tcp_server, cmd_tcp_echo_server, cmd_pack, cmd_unpack,
-	cmd_udp_server, cmd_udp_client, cmd_http_get, cmd_http_serve;
+	cmd_udp_server, cmd_udp_client, cmd_http_get, cmd_http_serve, cmd_relay;
 
 /*
  * Read argv's options into opts by c's table (-h and --help are added:

@@ -1,0 +1,456 @@
+#include "nettool/cmd.h"
+#include "nettool/loop.h"
+#include "nettool/net.h"
+#include "nettool/server.h"
+#include "nettool/util.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CMD "relay"
+#define RELAY_BUF (64 * 1024) /* per direction, only while bytes wait in it */
+#define RELAY_READS 4         /* reads per wake-up and direction, for fairness */
+
+struct relay {
+	struct server srv;
+	struct server_addr addr;
+	struct acl acl;
+	const char *host, *port, *to_unix;
+	unsigned long max_clients;
+	int connect_ms, idle_ms, verbose;
+	struct addrinfo *targets; /* resolved once */
+	unsigned long long conns, failed, bytes_up, bytes_down;
+};
+
+/* One direction: bytes read from src wait in buf until dst takes them. */
+struct dir {
+	char *buf;
+	size_t off, len;
+	int eof;       /* src ended: dst is shut for writing once buf is empty */
+	int shut;      /* and it was */
+	unsigned long long bytes;
+};
+
+struct rconn {
+	struct server_conn base; /* the client's side */
+	struct relay *r;
+	struct loop_io tio;      /* the target's side */
+	const struct addrinfo *ai; /* the address being tried */
+	int connecting;
+	struct dir up, down;     /* client to target, target to client */
+};
+
+/* ---- the target ---- */
+
+static int try_connect(struct rconn *c);
+
+static int target_fd(const struct rconn *c)
+{
+	return c->tio.fd;
+}
+
+/* A connection to the next address, or the Unix socket; the loop says
+ * when it is made. 0, or -1 when no address is left. */
+static int try_connect(struct rconn *c)
+{
+	struct relay *r = c->r;
+	struct sockaddr_un un;
+	const struct sockaddr *sa;
+	socklen_t len;
+	int fd, family;
+
+	if (r->to_unix) {
+		memset(&un, 0, sizeof un);
+		un.sun_family = AF_UNIX;
+		snprintf(un.sun_path, sizeof un.sun_path, "%s", r->to_unix);
+		sa = (const struct sockaddr *)&un;
+		len = sizeof un;
+		family = AF_UNIX;
+	} else {
+		if (!c->ai)
+			return -1;
+		sa = c->ai->ai_addr;
+		len = c->ai->ai_addrlen;
+		family = c->ai->ai_family;
+	}
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	net_set_cloexec(fd);
+	net_set_nonblock(fd, 1);
+	if (family != AF_UNIX) {
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	if (connect(fd, sa, len) < 0 && errno != EINPROGRESS && errno != EAGAIN) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		if (!r->to_unix && (c->ai = c->ai->ai_next))
+			return try_connect(c);
+		return -1;
+	}
+	c->tio.fd = fd;
+	c->tio.events = LOOP_WRITE;
+	c->connecting = 1;
+	if (loop_io_add(r->srv.lp, &c->tio, NULL) < 0) {
+		close(fd);
+		c->tio.fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- moving bytes ---- */
+
+/* Send what dir holds to dst. -1 on an error (errno set). */
+static int flush(struct rconn *c, struct dir *d, int dst)
+{
+	ssize_t n;
+
+	if (d->len == d->off)
+		return 0;
+	n = net_send_some(dst, d->buf + d->off, d->len - d->off);
+	if (n < 0)
+		return -1;
+	d->off += (size_t)n;
+	if (n)
+		server_progress(&c->base);
+	if (d->off == d->len) { /* an idle connection holds no buffer */
+		free(d->buf);
+		d->buf = NULL;
+		d->off = d->len = 0;
+	}
+	return 0;
+}
+
+/* Read from src and pass it on while dst takes it. -1 on an error. */
+static int pump(struct rconn *c, struct dir *d, int src, int dst)
+{
+	int i;
+
+	for (i = 0; i < RELAY_READS && !d->eof && d->len == 0; i++) {
+		ssize_t n;
+
+		if (!d->buf && !(d->buf = malloc(RELAY_BUF)))
+			return -1;
+		do
+			n = read(src, d->buf, RELAY_BUF);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		if (n == 0) {
+			d->eof = 1;
+			break;
+		}
+		d->len = (size_t)n;
+		d->bytes += (unsigned long long)n;
+		server_progress(&c->base);
+		if (flush(c, d, dst) < 0)
+			return -1;
+	}
+	if (d->eof && d->len == 0 && !d->shut) { /* a half-close, passed on */
+		shutdown(dst, SHUT_WR);
+		d->shut = 1;
+	}
+	return 0;
+}
+
+static void rearm(struct rconn *c)
+{
+	struct loop *lp = c->r->srv.lp;
+	int cl = 0, tg = 0;
+
+	if (c->up.len == 0 && !c->up.eof)
+		cl |= LOOP_READ;
+	if (c->down.len)
+		cl |= LOOP_WRITE;
+	if (c->down.len == 0 && !c->down.eof)
+		tg |= LOOP_READ;
+	if (c->up.len)
+		tg |= LOOP_WRITE;
+	loop_io_set(lp, &c->base.io, cl);
+	loop_io_set(lp, &c->tio, tg);
+}
+
+/* A reset on one side is passed on as a reset on the other. */
+static void reset_both(struct rconn *c, const char *why)
+{
+	struct linger lg = { 1, 0 };
+
+	setsockopt(c->base.io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	if (target_fd(c) >= 0)
+		setsockopt(target_fd(c), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	c->base.linger = 0;
+	server_close(&c->base, why);
+}
+
+/* Both directions moved one step: close when both have ended. */
+static void step(struct rconn *c, int cl_ev, int tg_ev)
+{
+	int cfd = c->base.io.fd, tfd = target_fd(c);
+
+	if ((cl_ev & LOOP_WRITE) && flush(c, &c->down, cfd) < 0)
+		goto fail;
+	if ((tg_ev & LOOP_WRITE) && flush(c, &c->up, tfd) < 0)
+		goto fail;
+	if ((cl_ev & (LOOP_READ | LOOP_HUP)) && pump(c, &c->up, cfd, tfd) < 0)
+		goto fail;
+	if ((tg_ev & (LOOP_READ | LOOP_HUP)) && pump(c, &c->down, tfd, cfd) < 0)
+		goto fail;
+	if (c->up.eof && c->down.eof && !c->up.len && !c->down.len) {
+		c->base.linger = 1;
+		server_close(&c->base, NULL);
+		return;
+	}
+	rearm(c);
+	return;
+fail:
+	if (errno == ECONNRESET || errno == EPIPE)
+		reset_both(c, "reset");
+	else
+		server_close(&c->base, strerror(errno));
+}
+
+static void client_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	(void)lp;
+	step(io->data, ev, 0);
+}
+
+static void connected(struct rconn *c)
+{
+	struct relay *r = c->r;
+
+	c->connecting = 0;
+	server_deadline(&c->base, r->idle_ms ? SERVER_IDLE : SERVER_NONE);
+	if (r->verbose)
+		nt_warn(CMD, "%s: connected to %s", c->base.peer, r->to_unix ? r->to_unix : r->host);
+	step(c, LOOP_READ, LOOP_READ);
+}
+
+static void target_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct rconn *c = io->data;
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	if (!c->connecting) {
+		step(c, 0, ev);
+		return;
+	}
+	getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err == 0 && !(ev & LOOP_HUP)) {
+		connected(c);
+		return;
+	}
+	loop_io_del(lp, io);
+	close(io->fd);
+	io->fd = -1;
+	c->connecting = 0;
+	if (!c->r->to_unix && c->ai && (c->ai = c->ai->ai_next) && try_connect(c) == 0)
+		return;
+	c->r->failed++;
+	nt_warn(CMD, "%s: cannot reach %s%s%s: %s", c->base.peer,
+			c->r->to_unix ? c->r->to_unix : c->r->host, c->r->to_unix ? "" : " port ",
+			c->r->to_unix ? "" : c->r->port, strerror(err ? err : ECONNREFUSED));
+	server_close(&c->base, "target unreachable");
+}
+
+/* ---- the server's connections ---- */
+
+static int conn_open(struct server_conn *sc)
+{
+	struct rconn *c = (struct rconn *)sc;
+	int one = 1;
+
+	c->r = sc->srv->data;
+	c->r->conns++;
+	sc->io.cb = client_cb;
+	sc->io.events = 0; /* nothing is read until the target answers */
+	c->tio.fd = -1;
+	c->tio.cb = target_cb;
+	c->tio.data = c;
+	c->ai = c->r->targets;
+	setsockopt(sc->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (try_connect(c) < 0) {
+		c->r->failed++;
+		nt_warn(CMD, "%s: cannot reach %s: %s", sc->peer, c->r->to_unix ? c->r->to_unix
+			: c->r->host, strerror(errno));
+		return -1;
+	}
+	/* the connect timeout runs from the accept, as a head deadline */
+	sc->start = loop_now(sc->srv->lp);
+	server_deadline(sc, SERVER_HEAD);
+	return 0;
+}
+
+static void conn_close(struct server_conn *sc, const char *why)
+{
+	struct rconn *c = (struct rconn *)sc;
+	struct relay *r = c->r;
+
+	r->bytes_up += c->up.bytes;
+	r->bytes_down += c->down.bytes;
+	if (r->verbose)
+		nt_warn(CMD, "%s: closed, %llu bytes to the target, %llu back%s%s", sc->peer,
+			c->up.bytes, c->down.bytes, why ? "; " : "", why ? why : "");
+	if (c->tio.fd >= 0) {
+		loop_io_del(r->srv.lp, &c->tio);
+		close(c->tio.fd);
+		c->tio.fd = -1;
+	}
+	free(c->up.buf);
+	free(c->down.buf);
+}
+
+static void conn_timeout(struct server_conn *sc, enum server_deadline kind)
+{
+	struct rconn *c = (struct rconn *)sc;
+
+	if (c->connecting) {
+		c->r->failed++;
+		nt_warn(CMD, "%s: %s did not answer within %d ms", sc->peer,
+			c->r->to_unix ? c->r->to_unix : c->r->host, c->r->connect_ms);
+		server_close(sc, "connect timeout");
+		return;
+	}
+	server_close(sc, kind == SERVER_IDLE ? "idle timeout" : "timeout");
+}
+
+/* Stopping: what is relayed already goes on; nothing new is read. */
+static int conn_drain(struct server_conn *sc)
+{
+	(void)sc;
+	return 0;
+}
+
+static const struct server_class relay_class = {
+	sizeof(struct rconn), conn_open, conn_close, conn_timeout, conn_drain
+};
+
+/* ---- the command ---- */
+
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	struct relay *r = opts;
+	unsigned port;
+
+	if (r->to_unix && nargs) {
+		nt_seterr(err, "--to-unix PATH takes the place of HOST PORT");
+		return -1;
+	}
+	if (!r->to_unix && nargs != 2) {
+		nt_seterr(err, "expected HOST PORT (or --to-unix PATH)");
+		return -1;
+	}
+	if (r->to_unix && strlen(r->to_unix) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		nt_seterr(err, "--to-unix: path too long");
+		return -1;
+	}
+	if (!r->to_unix) {
+		r->host = args[0];
+		r->port = args[1];
+		if (!*r->host || util_parse_port(r->port, 0, &port, err) < 0 || port == 0) {
+			if (!*r->host || port == 0)
+				nt_seterr(err, "bad target '%s' port '%s'", r->host, r->port);
+			return -1;
+		}
+	}
+	return server_addr_check(&r->addr, err);
+}
+
+#define O(field) offsetof(struct relay, field)
+static const struct opt relay_opts[] = {
+	SERVER_ADDR_OPTS(struct relay, addr, "port to listen on (0 picks a free one)"),
+	SERVER_UNIX_OPT(struct relay, addr),
+	SERVER_ACL_OPTS(struct relay, acl),
+	{ 0, "to-unix", OPT_STRING, O(to_unix), 0, "PATH",
+	  "connect each client to the Unix socket at PATH", 0, 0, NULL },
+	{ 0, "connect-timeout", OPT_SECS, O(connect_ms), 0, "SECS",
+	  "give up on a target that does not answer (default 10)", 1, 0, NULL },
+	{ 0, "idle-timeout", OPT_SECS, O(idle_ms), 0, "SECS",
+	  "close a connection idle that long both ways", 1, 0, NULL },
+	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
+	  "connections at once (default: what the descriptor\nlimit allows)", 1, 10000000, NULL },
+	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL,
+	  "log each connection, with the bytes each way", 0, 0, NULL },
+	OPT_END
+};
+#undef O
+
+static int serve(struct relay *r, char *err)
+{
+	struct loop *lp = loop_new(err);
+	int status = NT_EXIT_FAIL, lfd = -1, sfd = -1;
+
+	if (!lp)
+		return NT_EXIT_FAIL;
+	if (!r->to_unix && net_resolve(r->host, r->port, AF_UNSPEC, SOCK_STREAM, 0, &r->targets,
+				       err) < 0) {
+		loop_free(lp);
+		return NT_EXIT_RESOLVE;
+	}
+	lfd = server_listen(&r->addr, SOCK_STREAM, 0, &status, err);
+	r->srv.max_clients = r->max_clients ? r->max_clients
+				: server_default_max(server_raise_nofile(), 2);
+	r->srv.head_ms = r->connect_ms;
+	r->srv.idle_ms = r->idle_ms;
+	r->srv.data = r;
+	r->srv.acl = &r->acl;
+	r->srv.reserve_fd = -1;
+	if (lfd >= 0)
+		r->srv.unix_path = r->addr.unix_path;
+	if (lfd >= 0 && server_init(&r->srv, CMD, &relay_class, lp, lfd, 1, NULL, err) == 0 &&
+	    (sfd = util_signal_pipe(err)) >= 0 && server_stop_on(&r->srv, sfd, err) == 0) {
+		server_announce(CMD, lfd);
+		status = loop_run(lp, err) < 0 ? NT_EXIT_FAIL : 0;
+		if (status == 0)
+			nt_warn(CMD, "stopped: %llu connections, %llu could not reach the target, "
+				"%llu bytes to it, %llu back", r->conns, r->failed, r->bytes_up,
+				r->bytes_down);
+	}
+	server_free(&r->srv);
+	util_signal_pipe_close(sfd);
+	loop_free(lp);
+	if (r->targets)
+		freeaddrinfo(r->targets);
+	return status;
+}
+
+static int run(int argc, char **argv)
+{
+	struct relay *r = calloc(1, sizeof *r);
+	char err[NT_ERR_LEN];
+	int rc;
+
+	if (!r) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	r->addr = (struct server_addr){ NULL, NULL, NULL, 8080, AF_UNSPEC, 511 };
+	r->connect_ms = 10000;
+	rc = cmd_parse(&cmd_relay, argc, argv, r);
+	if (rc == 0 && (rc = serve(r, err)) != 0)
+		nt_warn(CMD, "%s", err);
+	free(r);
+	return rc < 0 ? 0 : rc;
+}
+
+const struct cmd cmd_relay = {
+	CMD, run, "forward each connection to HOST PORT (a TCP port forwarder)",
+	"[OPTIONS] HOST PORT\n       nettool relay [OPTIONS] --to-unix PATH",
+	"Accept connections and connect each to HOST PORT (or a Unix socket);\n"
+	"bytes flow both ways, a half-close and a reset are passed on.",
+	relay_opts, NULL, 0, 0, 2, check_args
+};
