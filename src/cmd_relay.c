@@ -1,3 +1,7 @@
+#ifdef __linux__
+#define _GNU_SOURCE /* splice */
+#include <fcntl.h>
+#endif
 #include "nettool/cmd.h"
 #include "nettool/loop.h"
 #include "nettool/net.h"
@@ -18,6 +22,8 @@
 #define CMD "relay"
 #define RELAY_BUF (64 * 1024) /* per direction, only while bytes wait in it */
 #define RELAY_READS 4         /* reads per wake-up and direction, for fairness */
+#define SPLICE_AFTER (256 * 1024) /* a direction that moved this much goes by splice */
+#define SPLICE_CHUNK (256 * 1024)
 
 struct relay {
 	struct server srv;
@@ -33,6 +39,7 @@ struct relay {
 /* One direction: bytes read from src wait in buf until dst takes them. */
 struct dir {
 	char *buf;
+	int pipe[2];   /* with splice: the bytes wait in it; -1 until needed */
 	size_t off, len;
 	int eof;       /* src ended: dst is shut for writing once buf is empty */
 	int shut;      /* and it was */
@@ -113,6 +120,46 @@ static int try_connect(struct rconn *c)
 
 /* ---- moving bytes ---- */
 
+#ifdef __linux__
+static int no_splice; /* the system refused it once: read and write */
+
+/* A bulk direction: a pipe, so bytes go from socket to socket in the
+ * kernel (splice), never through user space. */
+static void want_pipe(struct dir *d)
+{
+	if (d->pipe[0] >= 0 || no_splice || d->bytes < SPLICE_AFTER || d->len)
+		return;
+	if (pipe(d->pipe) < 0) {
+		d->pipe[0] = d->pipe[1] = -1;
+		return;
+	}
+	fcntl(d->pipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(d->pipe[1], F_SETFD, FD_CLOEXEC);
+	fcntl(d->pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(d->pipe[1], F_SETFL, O_NONBLOCK);
+	fcntl(d->pipe[1], F_SETPIPE_SZ, SPLICE_CHUNK);
+}
+
+static ssize_t splice_some(int from, int to, size_t n)
+{
+	ssize_t got;
+
+	do
+		got = splice(from, NULL, to, NULL, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+#endif
+
+static void drop_pipe(struct dir *d)
+{
+	if (d->pipe[0] >= 0) {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+}
+
 /* Send what dir holds to dst. -1 on an error (errno set). */
 static int flush(struct rconn *c, struct dir *d, int dst)
 {
@@ -120,6 +167,20 @@ static int flush(struct rconn *c, struct dir *d, int dst)
 
 	if (d->len == d->off)
 		return 0;
+#ifdef __linux__
+	if (d->pipe[0] >= 0) {
+		n = splice_some(d->pipe[0], dst, d->len - d->off);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return -1;
+		d->off += (size_t)n;
+		server_progress(&c->base);
+		if (d->off == d->len)
+			d->off = d->len = 0;
+		return 0;
+	}
+#endif
 	n = net_send_some(dst, d->buf + d->off, d->len - d->off);
 	if (n < 0)
 		return -1;
@@ -142,6 +203,30 @@ static int pump(struct rconn *c, struct dir *d, int src, int dst)
 	for (i = 0; i < RELAY_READS && !d->eof && d->len == 0; i++) {
 		ssize_t n;
 
+#ifdef __linux__
+		want_pipe(d);
+		if (d->pipe[0] >= 0) {
+			n = splice_some(src, d->pipe[1], SPLICE_CHUNK);
+			if (n < 0 && errno == EINVAL && !d->len) { /* not for this kind of socket */
+				no_splice = 1;
+				drop_pipe(d);
+				i--;
+				continue;
+			}
+			if (n < 0)
+				return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+			if (n == 0) {
+				d->eof = 1;
+				break;
+			}
+			d->len = (size_t)n;
+			d->bytes += (unsigned long long)n;
+			server_progress(&c->base);
+			if (flush(c, d, dst) < 0)
+				return -1;
+			continue;
+		}
+#endif
 		if (!d->buf && !(d->buf = malloc(RELAY_BUF)))
 			return -1;
 		do
@@ -279,6 +364,7 @@ static int conn_open(struct server_conn *sc)
 	sc->io.cb = client_cb;
 	sc->io.events = 0; /* nothing is read until the target answers */
 	c->tio.fd = -1;
+	c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
 	c->tio.cb = target_cb;
 	c->tio.data = c;
 	c->ai = c->r->targets;
@@ -312,6 +398,8 @@ static void conn_close(struct server_conn *sc, const char *why)
 	}
 	free(c->up.buf);
 	free(c->down.buf);
+	drop_pipe(&c->up);
+	drop_pipe(&c->down);
 }
 
 static void conn_timeout(struct server_conn *sc, enum server_deadline kind)
