@@ -9,6 +9,9 @@
 #include "nettool/util.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -25,15 +28,31 @@
 #define SPLICE_AFTER (256 * 1024) /* a direction that moved this much goes by splice */
 #define SPLICE_CHUNK (256 * 1024)
 
+#define MAX_THREADS 256
+
+/* The stop, for every worker: closing stop_wr wakes them all. */
+struct relay_shared {
+	atomic_ulong nclients;
+	int stop_rd;
+	atomic_int stop_wr;
+};
+
+/* The options, and a worker: each thread has a copy, with its own loop,
+ * listener (SO_REUSEPORT) and connections. */
 struct relay {
 	struct server srv;
 	struct server_addr addr;
 	struct acl acl;
 	const char *host, *port, *to_unix;
-	unsigned long max_clients;
+	unsigned long max_clients, threads;
 	int connect_ms, idle_ms, verbose;
-	struct addrinfo *targets; /* resolved once */
+	struct addrinfo *targets; /* resolved once, shared */
 	unsigned long long conns, failed, bytes_up, bytes_down;
+	struct relay_shared *sh;
+	struct loop_io sio;       /* worker 0: SIGINT and SIGTERM */
+	pthread_t tid;
+	int rc;
+	char err[NT_ERR_LEN];
 };
 
 /* One direction: bytes read from src wait in buf until dst takes them. */
@@ -121,13 +140,13 @@ static int try_connect(struct rconn *c)
 /* ---- moving bytes ---- */
 
 #ifdef __linux__
-static int no_splice; /* the system refused it once: read and write */
+static atomic_int no_splice; /* the system refused it once: read and write */
 
 /* A bulk direction: a pipe, so bytes go from socket to socket in the
  * kernel (splice), never through user space. */
 static void want_pipe(struct dir *d)
 {
-	if (d->pipe[0] >= 0 || no_splice || d->bytes < SPLICE_AFTER || d->len)
+	if (d->pipe[0] >= 0 || atomic_load(&no_splice) || d->bytes < SPLICE_AFTER || d->len)
 		return;
 	if (pipe(d->pipe) < 0) {
 		d->pipe[0] = d->pipe[1] = -1;
@@ -208,7 +227,7 @@ static int pump(struct rconn *c, struct dir *d, int src, int dst)
 		if (d->pipe[0] >= 0) {
 			n = splice_some(src, d->pipe[1], SPLICE_CHUNK);
 			if (n < 0 && errno == EINVAL && !d->len) { /* not for this kind of socket */
-				no_splice = 1;
+				atomic_store(&no_splice, 1);
 				drop_pipe(d);
 				i--;
 				continue;
@@ -471,46 +490,161 @@ static const struct opt relay_opts[] = {
 	  "close a connection idle that long both ways", 1, 0, NULL },
 	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
 	  "connections at once (default: what the descriptor\nlimit allows)", 1, 10000000, NULL },
+	{ 't', "threads", OPT_COUNT, O(threads), 0, "N",
+	  "event-loop threads, each with its own listener\n(default 1)", 1, MAX_THREADS, NULL },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL,
 	  "log each connection, with the bytes each way", 0, 0, NULL },
 	OPT_END
 };
 #undef O
 
-static int serve(struct relay *r, char *err)
+/* Tell every worker to stop (once, from any thread). */
+static void stop_all(struct relay_shared *sh)
+{
+	int fd = atomic_exchange(&sh->stop_wr, -1);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct relay *r = io->data;
+
+	(void)ev;
+	loop_io_del(lp, io);
+	stop_all(r->sh);
+}
+
+static void *worker_run(void *arg)
+{
+	struct relay *r = arg;
+
+	if (loop_run(r->srv.lp, r->err) < 0) {
+		r->rc = NT_EXIT_FAIL;
+		stop_all(r->sh);
+	}
+	return NULL;
+}
+
+/* A worker on listener lfd (own: it closes it). 0, or -1 with err. */
+static int worker_init(struct relay *r, int lfd, int own, char *err)
 {
 	struct loop *lp = loop_new(err);
-	int status = NT_EXIT_FAIL, lfd = -1, sfd = -1;
 
-	if (!lp)
-		return NT_EXIT_FAIL;
-	if (!r->to_unix && net_resolve(r->host, r->port, AF_UNSPEC, SOCK_STREAM, 0, &r->targets,
-				       err) < 0) {
-		loop_free(lp);
-		return NT_EXIT_RESOLVE;
-	}
-	lfd = server_listen(&r->addr, SOCK_STREAM, 0, &status, err);
-	r->srv.max_clients = r->max_clients ? r->max_clients
-				: server_default_max(server_raise_nofile(), 2);
 	r->srv.head_ms = r->connect_ms;
 	r->srv.idle_ms = r->idle_ms;
 	r->srv.data = r;
 	r->srv.acl = &r->acl;
 	r->srv.reserve_fd = -1;
-	if (lfd >= 0)
-		r->srv.unix_path = r->addr.unix_path;
-	if (lfd >= 0 && server_init(&r->srv, CMD, &relay_class, lp, lfd, 1, NULL, err) == 0 &&
-	    (sfd = util_signal_pipe(err)) >= 0 && server_stop_on(&r->srv, sfd, err) == 0) {
-		server_announce(CMD, lfd);
-		status = loop_run(lp, err) < 0 ? NT_EXIT_FAIL : 0;
-		if (status == 0)
-			nt_warn(CMD, "stopped: %llu connections, %llu could not reach the target, "
-				"%llu bytes to it, %llu back", r->conns, r->failed, r->bytes_up,
-				r->bytes_down);
-	}
+	r->srv.lio.fd = -1;
+	r->sio.fd = -1;
+	if (!lp)
+		return -1;
+	if (server_init(&r->srv, CMD, &relay_class, lp, lfd, own, &r->sh->nclients, err) < 0 ||
+	    server_stop_on(&r->srv, r->sh->stop_rd, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void worker_free(struct relay *r)
+{
+	struct loop *lp = r->srv.lp;
+
 	server_free(&r->srv);
-	util_signal_pipe_close(sfd);
+	if (r->sio.fd >= 0)
+		util_signal_pipe_close(r->sio.fd);
 	loop_free(lp);
+	r->srv.lp = NULL;
+}
+
+/* Workers 1..n-1 on threads of their own, each on a listener of its own
+ * on the port where SO_REUSEPORT allows. Returns how many run. */
+static unsigned long workers_start(struct relay *w, unsigned long n, int lfd, char *err)
+{
+	sigset_t block, old;
+	unsigned long i;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old); /* signals go to worker 0 */
+	for (i = 1; i < n; i++) {
+		int fd = net_listen_again(lfd, (int)w[0].addr.backlog, err);
+
+		if (fd < 0 || worker_init(&w[i], fd, 1, err) < 0 ||
+		    pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
+			nt_warn(CMD, "running %lu of %lu threads: %s", i, n, err);
+			if (fd >= 0 && !w[i].srv.lp)
+				close(fd);
+			worker_free(&w[i]);
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return i;
+}
+
+static int serve(struct relay *w, char *err)
+{
+	struct relay *r = &w[0];
+	struct relay_shared *sh = r->sh;
+	unsigned long i, running = 1;
+	unsigned long long conns = 0, failed = 0, up = 0, down = 0;
+	int status = NT_EXIT_FAIL, lfd, p[2];
+
+	if (!r->to_unix && net_resolve(r->host, r->port, AF_UNSPEC, SOCK_STREAM, 0, &r->targets,
+				       err) < 0)
+		return NT_EXIT_RESOLVE;
+	lfd = server_listen(&r->addr, SOCK_STREAM, r->threads > 1 ? NET_REUSEPORT : 0, &status,
+			    err);
+	if (lfd < 0 || pipe(p) < 0) {
+		if (lfd >= 0)
+			close(lfd);
+		return lfd < 0 ? status : NT_EXIT_FAIL;
+	}
+	net_set_cloexec(p[0]);
+	net_set_cloexec(p[1]);
+	sh->stop_rd = p[0];
+	atomic_store(&sh->stop_wr, p[1]);
+	if (!r->max_clients)
+		r->max_clients = server_default_max(server_raise_nofile(), 2);
+	for (i = 0; i < r->threads; i++) {
+		if (i)
+			w[i] = *r;
+		w[i].srv.max_clients = r->max_clients;
+	}
+	r->srv.unix_path = r->addr.unix_path;
+	status = NT_EXIT_FAIL;
+	if (worker_init(r, lfd, 1, err) == 0 && (r->sio.fd = util_signal_pipe(err)) >= 0) {
+		r->sio.events = LOOP_READ;
+		r->sio.cb = signal_cb;
+		r->sio.data = r;
+		if (loop_io_add(r->srv.lp, &r->sio, err) == 0) {
+			running = workers_start(w, r->threads, lfd, err);
+			server_announce(CMD, lfd);
+			worker_run(r);
+			status = r->rc;
+		}
+	}
+	for (i = 1; i < running; i++)
+		pthread_join(w[i].tid, NULL);
+	for (i = 0; i < running; i++) {
+		conns += w[i].conns;
+		failed += w[i].failed;
+		up += w[i].bytes_up;
+		down += w[i].bytes_down;
+		if (w[i].rc && !status)
+			status = w[i].rc;
+	}
+	if (status == 0)
+		nt_warn(CMD, "stopped: %llu connections, %llu could not reach the target, "
+			"%llu bytes to it, %llu back", conns, failed, up, down);
+	for (i = running; i-- > 0;)
+		worker_free(&w[i]);
+	if (atomic_load(&sh->stop_wr) >= 0)
+		close(atomic_load(&sh->stop_wr));
+	close(sh->stop_rd);
 	if (r->targets)
 		freeaddrinfo(r->targets);
 	return status;
@@ -518,20 +652,25 @@ static int serve(struct relay *r, char *err)
 
 static int run(int argc, char **argv)
 {
-	struct relay *r = calloc(1, sizeof *r);
+	struct relay *w = calloc(MAX_THREADS, sizeof *w);
+	struct relay_shared sh;
 	char err[NT_ERR_LEN];
 	int rc;
 
-	if (!r) {
+	if (!w) {
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
 	}
-	r->addr = (struct server_addr){ NULL, NULL, NULL, 8080, AF_UNSPEC, 511 };
-	r->connect_ms = 10000;
-	rc = cmd_parse(&cmd_relay, argc, argv, r);
-	if (rc == 0 && (rc = serve(r, err)) != 0)
+	memset(&sh, 0, sizeof sh);
+	atomic_store(&sh.stop_wr, -1);
+	w->addr = (struct server_addr){ NULL, NULL, NULL, 8080, AF_UNSPEC, 511 };
+	w->connect_ms = 10000;
+	w->threads = 1;
+	w->sh = &sh;
+	rc = cmd_parse(&cmd_relay, argc, argv, w);
+	if (rc == 0 && (rc = serve(w, err)) != 0)
 		nt_warn(CMD, "%s", err);
-	free(r);
+	free(w);
 	return rc < 0 ? 0 : rc;
 }
 

@@ -32,7 +32,7 @@ def connect(t, port):
 @deadline(120)
 def test_fifty_streams_of_a_mebibyte(t):
     echo = t.server("tcp-echo-server", "-b", "127.0.0.1")
-    r = relay(t, "127.0.0.1", str(echo.port))
+    r = relay(t, "-t", "2", "127.0.0.1", str(echo.port))  # two event loops
     results = {}
 
     def one(k):
