@@ -217,10 +217,11 @@ static int flush(struct rconn *c, struct dir *d, int dst)
 /* Read from src and pass it on while dst takes it. -1 on an error. */
 static int pump(struct rconn *c, struct dir *d, int src, int dst)
 {
+	static _Thread_local char scratch[RELAY_BUF];
 	int i;
 
 	for (i = 0; i < RELAY_READS && !d->eof && d->len == 0; i++) {
-		ssize_t n;
+		ssize_t n, sent;
 
 #ifdef __linux__
 		want_pipe(d);
@@ -246,10 +247,11 @@ static int pump(struct rconn *c, struct dir *d, int src, int dst)
 			continue;
 		}
 #endif
-		if (!d->buf && !(d->buf = malloc(RELAY_BUF)))
-			return -1;
+		/* read into the thread's scratch buffer and pass it on; only what
+		 * dst does not take now is kept, in a buffer of the direction's
+		 * own (so an idle connection holds none) */
 		do
-			n = read(src, d->buf, RELAY_BUF);
+			n = read(src, scratch, RELAY_BUF);
 		while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
@@ -257,11 +259,17 @@ static int pump(struct rconn *c, struct dir *d, int src, int dst)
 			d->eof = 1;
 			break;
 		}
-		d->len = (size_t)n;
 		d->bytes += (unsigned long long)n;
 		server_progress(&c->base);
-		if (flush(c, d, dst) < 0)
+		if ((sent = net_send_some(dst, scratch, (size_t)n)) < 0)
 			return -1;
+		if (sent < n) {
+			if (!d->buf && !(d->buf = malloc(RELAY_BUF)))
+				return -1;
+			memcpy(d->buf, scratch + sent, (size_t)(n - sent));
+			d->off = 0;
+			d->len = (size_t)(n - sent);
+		}
 	}
 	if (d->eof && d->len == 0 && !d->shut) { /* a half-close, passed on */
 		shutdown(dst, SHUT_WR);
