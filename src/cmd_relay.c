@@ -5,6 +5,7 @@
 #include "nettool/cmd.h"
 #include "nettool/loop.h"
 #include "nettool/net.h"
+#include "nettool/proxy.h"
 #include "nettool/server.h"
 #include "nettool/util.h"
 
@@ -43,7 +44,9 @@ struct relay {
 	struct server srv;
 	struct server_addr addr;
 	struct acl acl;
-	const char *host, *port, *to_unix;
+	const char *host, *port, *to_unix, *proxy_addr, *proxy_auth;
+	enum proxy_type proxy_type;
+	struct proxy proxy;
 	unsigned long max_clients, threads;
 	int connect_ms, idle_ms, verbose;
 	struct addrinfo *targets; /* resolved once, shared */
@@ -70,11 +73,13 @@ struct rconn {
 	struct relay *r;
 	struct loop_io tio;      /* the target's side */
 	const struct addrinfo *ai; /* the address being tried */
-	int connecting;
+	int connecting;          /* 2: a thread dials through the proxy */
 	struct dir up, down;     /* client to target, target to client */
 };
 
 /* ---- the target ---- */
+
+static void connected(struct rconn *c);
 
 static int try_connect(struct rconn *c);
 
@@ -135,6 +140,90 @@ static int try_connect(struct rconn *c)
 		return -1;
 	}
 	return 0;
+}
+
+/* A dial through the proxy, in a thread of its own (the handshake
+ * blocks); the result goes back through a pipe: the connected fd, or
+ * minus the exit status. */
+struct dialer {
+	const struct relay *r;
+	int wr;
+};
+
+static void *dial_thread(void *arg)
+{
+	struct dialer *d = arg;
+	char err[NT_ERR_LEN];
+	int status, fd = proxy_dial(&d->r->proxy, d->r->host, d->r->port, AF_UNSPEC,
+				    d->r->connect_ms, &status, err);
+	int msg = fd >= 0 ? fd : -status;
+
+	if (fd < 0)
+		nt_warn(CMD, "%s", err);
+	if (write(d->wr, &msg, sizeof msg) != (ssize_t)sizeof msg && fd >= 0)
+		close(fd); /* the client is gone */
+	close(d->wr);
+	free(d);
+	return NULL;
+}
+
+static int dial_via_proxy(struct rconn *c)
+{
+	struct dialer *d = malloc(sizeof *d);
+	pthread_attr_t at;
+	pthread_t tid;
+	int p[2], rc;
+
+	if (!d || pipe(p) < 0) {
+		free(d);
+		return -1;
+	}
+	net_set_cloexec(p[0]);
+	net_set_cloexec(p[1]);
+	d->r = c->r;
+	d->wr = p[1];
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &at, dial_thread, d);
+	pthread_attr_destroy(&at);
+	if (rc != 0) {
+		close(p[0]);
+		close(p[1]);
+		free(d);
+		errno = rc;
+		return -1;
+	}
+	c->tio.fd = p[0];
+	c->tio.events = LOOP_READ;
+	c->connecting = 2;
+	return loop_io_add(c->r->srv.lp, &c->tio, NULL);
+}
+
+/* The dialer's answer. */
+static void proxy_answer(struct rconn *c)
+{
+	int msg = -NT_EXIT_FAIL;
+	ssize_t n = read(c->tio.fd, &msg, sizeof msg);
+
+	loop_io_del(c->r->srv.lp, &c->tio);
+	close(c->tio.fd);
+	c->tio.fd = -1;
+	if (n != (ssize_t)sizeof msg || msg < 0) {
+		c->r->failed++;
+		c->connecting = 0;
+		server_close(&c->base, "target unreachable through the proxy");
+		return;
+	}
+	net_set_nonblock(msg, 1);
+	c->tio.fd = msg;
+	c->tio.events = 0;
+	if (loop_io_add(c->r->srv.lp, &c->tio, NULL) < 0) {
+		close(msg);
+		c->tio.fd = -1;
+		server_close(&c->base, "out of resources");
+		return;
+	}
+	connected(c);
 }
 
 /* ---- moving bytes ---- */
@@ -361,6 +450,10 @@ static void target_cb(struct loop *lp, struct loop_io *io, int ev)
 		step(c, 0, ev);
 		return;
 	}
+	if (c->connecting == 2) {
+		proxy_answer(c);
+		return;
+	}
 	getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err == 0 && !(ev & LOOP_HUP)) {
 		connected(c);
@@ -396,7 +489,7 @@ static int conn_open(struct server_conn *sc)
 	c->tio.data = c;
 	c->ai = c->r->targets;
 	setsockopt(sc->io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (try_connect(c) < 0) {
+	if (c->r->proxy_addr ? dial_via_proxy(c) < 0 : try_connect(c) < 0) {
 		c->r->failed++;
 		nt_warn(CMD, "%s: cannot reach %s: %s", sc->peer, c->r->to_unix ? c->r->to_unix
 			: c->r->host, strerror(errno));
@@ -469,6 +562,17 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "expected HOST PORT (or --to-unix PATH)");
 		return -1;
 	}
+	if (r->proxy_addr && r->to_unix) {
+		nt_seterr(err, "--proxy and --to-unix exclude each other");
+		return -1;
+	}
+	if ((r->proxy_type || r->proxy_auth) && !r->proxy_addr) {
+		nt_seterr(err, "--proxy-type and --proxy-auth need --proxy HOST:PORT");
+		return -1;
+	}
+	if (r->proxy_addr && proxy_set(&r->proxy, r->proxy_addr, r->proxy_type ? r->proxy_type
+				       : PROXY_SOCKS5, r->proxy_auth, err) < 0)
+		return -1;
 	if (r->to_unix && strlen(r->to_unix) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		nt_seterr(err, "--to-unix: path too long");
 		return -1;
@@ -498,6 +602,12 @@ static const struct opt relay_opts[] = {
 	  "close a connection idle that long both ways", 1, 0, NULL },
 	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
 	  "connections at once (default: what the descriptor\nlimit allows)", 1, 10000000, NULL },
+	{ 0, "proxy", OPT_STRING, O(proxy_addr), 0, "HOST:PORT",
+	  "reach the target through this proxy", 0, 0, NULL },
+	{ 0, "proxy-type", OPT_FUNC, O(proxy_type), 0, "TYPE",
+	  "socks5 (default), socks4 (4a) or http (CONNECT)", 0, 0, proxy_opt_type },
+	{ 0, "proxy-auth", OPT_STRING, O(proxy_auth), 0, "USER:PASS",
+	  "credentials for the proxy", 0, 0, NULL },
 	{ 't', "threads", OPT_COUNT, O(threads), 0, "N",
 	  "event-loop threads, each with its own listener\n(default 1)", 1, MAX_THREADS, NULL },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL,
@@ -601,8 +711,9 @@ static int serve(struct relay *w, char *err)
 	unsigned long long conns = 0, failed = 0, up = 0, down = 0;
 	int status = NT_EXIT_FAIL, lfd, p[2];
 
-	if (!r->to_unix && net_resolve(r->host, r->port, AF_UNSPEC, SOCK_STREAM, 0, &r->targets,
-				       err) < 0)
+	/* through a proxy, the proxy resolves the target */
+	if (!r->to_unix && !r->proxy_addr &&
+	    net_resolve(r->host, r->port, AF_UNSPEC, SOCK_STREAM, 0, &r->targets, err) < 0)
 		return NT_EXIT_RESOLVE;
 	lfd = server_listen(&r->addr, SOCK_STREAM, r->threads > 1 ? NET_REUSEPORT : 0, &status,
 			    err);

@@ -50,24 +50,6 @@ static int parse_ports(struct client_opts *o, char *err)
 	return 0;
 }
 
-/* --proxy-type: socks5, socks4 (4a when the proxy resolves) or http. */
-static int opt_proxy_type(void *field, const char *arg, char *err)
-{
-	enum proxy_type *t = field;
-
-	if (!strcmp(arg, "socks5"))
-		*t = PROXY_SOCKS5;
-	else if (!strcmp(arg, "socks4"))
-		*t = PROXY_SOCKS4;
-	else if (!strcmp(arg, "http"))
-		*t = PROXY_HTTP;
-	else {
-		nt_seterr(err, "unknown proxy type '%s' (socks5, socks4 or http)", arg);
-		return -1;
-	}
-	return 0;
-}
-
 #define O(field) offsetof(struct client_opts, field)
 static const struct opt client_opts[] = {
 	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
@@ -81,7 +63,7 @@ static const struct opt client_opts[] = {
 	{ 0, "proxy", OPT_STRING, O(proxy_addr), 0, "HOST:PORT",
 	  "connect through the proxy at HOST:PORT", 0, 0, NULL },
 	{ 0, "proxy-type", OPT_FUNC, O(proxy_type), 0, "TYPE",
-	  "socks5 (default), socks4 (4a) or http (CONNECT)", 0, 0, opt_proxy_type },
+	  "socks5 (default), socks4 (4a) or http (CONNECT)", 0, 0, proxy_opt_type },
 	{ 0, "proxy-auth", OPT_STRING, O(proxy_auth), 0, "USER:PASS",
 	  "credentials for the proxy (SOCKS5 or HTTP Basic)", 0, 0, NULL },
 	{ 'N', NULL, OPT_FLAG, O(nc_n), 0, NULL,

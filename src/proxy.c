@@ -132,6 +132,23 @@ int proxy_parse_url(const char *url, struct proxy *p, char *err)
 	return split_hostport(hostport, p, DEFAULT_PORT, err);
 }
 
+int proxy_opt_type(void *field, const char *arg, char *err)
+{
+	enum proxy_type *t = field;
+
+	if (!strcmp(arg, "socks5"))
+		*t = PROXY_SOCKS5;
+	else if (!strcmp(arg, "socks4"))
+		*t = PROXY_SOCKS4;
+	else if (!strcmp(arg, "http"))
+		*t = PROXY_HTTP;
+	else {
+		nt_seterr(err, "unknown proxy type '%s' (socks5, socks4 or http)", arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- messages ---- */
 
 size_t proxy_socks5_hello(unsigned char *out, int auth)

@@ -29,6 +29,10 @@ int proxy_set(struct proxy *p, const char *hostport, enum proxy_type type, const
  * 1080. 0, or -1. */
 int proxy_parse_url(const char *url, struct proxy *p, char *err);
 
+/* The OPT_FUNC of --proxy-type: socks5, socks4 or http into an enum
+ * proxy_type. */
+int proxy_opt_type(void *field, const char *arg, char *err);
+
 /* ---- the messages ---- */
 
 /* SOCKS5 greeting: no authentication, and username/password when auth. */

@@ -215,3 +215,45 @@ def test_bad_arguments(t):
         check(rc == 2 and err.count("\n") <= 2, (args, rc, err))
     rc, out, err = t.run("relay", "-p", "0", "no.such.host.invalid", "80")
     check(rc == 3, (rc, err))
+
+
+@deadline(30)
+def test_through_a_socks5_proxy(t):
+    import subprocess
+    harness.need("microsocks")
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    ms_port = s.getsockname()[1]
+    s.close()
+    ms = subprocess.Popen(["microsocks", "-i", "127.0.0.1", "-p", str(ms_port)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t.cleanups.append(lambda: (ms.terminate(), ms.wait(10)))
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", ms_port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    ls, port = listener(t)
+    r = relay(t, "--proxy", f"127.0.0.1:{ms_port}", "localhost", str(port))
+    c = connect(t, r.port)
+    tgt, _ = ls.accept()
+    t.socks.append(tgt)
+    c.sendall(b"through relay and proxy")
+    check(tgt.recv(100) == b"through relay and proxy")
+    tgt.sendall(b"and back")
+    check(c.recv(100) == b"and back")
+    c.close()
+    # the proxy cannot reach the target: the client is closed, the relay goes on
+    r2 = relay(t, "--proxy", f"127.0.0.1:{ms_port}", "127.0.0.1", "1")
+    c2 = connect(t, r2.port)
+    try:
+        check(recv_all(c2) == b"")
+    except ConnectionResetError:
+        pass
+    r2.wait_line(r"could not connect to 127\.0\.0\.1 port 1: connection refused")
+    r.stop()
+    r2.stop()
+    rc, _, err = t.run("relay", "--proxy", "127.0.0.1:1", "--to-unix", "/tmp/x")
+    check(rc == 2, err)
