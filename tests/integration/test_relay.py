@@ -257,3 +257,20 @@ def test_through_a_socks5_proxy(t):
     r2.stop()
     rc, _, err = t.run("relay", "--proxy", "127.0.0.1:1", "--to-unix", "/tmp/x")
     check(rc == 2, err)
+
+
+@deadline(30)
+def test_idle_timeout_and_verbose_log(t):
+    ls, port = listener(t)
+    r = relay(t, "-v", "--idle-timeout", "0.5", "127.0.0.1", str(port))
+    c = connect(t, r.port)
+    tgt, _ = ls.accept()
+    t.socks.append(tgt)
+    c.sendall(b"12345")
+    check(tgt.recv(10) == b"12345")
+    start = time.monotonic()
+    check(recv_all(c) == b"")  # closed by the relay once idle
+    took = time.monotonic() - start
+    check(0.4 < took < 3 * harness.SLOW, took)
+    r.wait_line(r"closed, 5 bytes to the target, 0 back; idle timeout")
+    r.stop()
