@@ -103,31 +103,6 @@ struct fetch {
 
 /* ---- the request ---- */
 
-static void base64(const unsigned char *in, size_t n, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		*out++ = t[in[i] >> 2];
-		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		*out++ = t[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-		*out++ = t[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		*out++ = t[in[i] >> 2];
-		*out++ = t[(in[i] & 3) << 4];
-		*out++ = '=';
-		*out++ = '=';
-	} else if (n - i == 2) {
-		*out++ = t[in[i] >> 2];
-		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		*out++ = t[(in[i + 1] & 15) << 2];
-		*out++ = '=';
-	}
-	*out = '\0';
-}
-
 /* The -H header replacing name, or NULL. */
 static const char *extra_for(const struct get_opts *o, const char *name)
 {
@@ -215,7 +190,7 @@ static int build_request(struct fetch *f, const struct req_state *rs,
 
 		snprintf(cred, sizeof cred, "%s:%s", o->proxy.user, o->proxy.pass);
 		memcpy(b64, "Basic ", 6);
-		proxy_base64((unsigned char *)cred, strlen(cred), b64 + 6);
+		util_base64((unsigned char *)cred, strlen(cred), b64 + 6);
 		add_header(b, o, "Proxy-Authorization", b64);
 	}
 	if (o->user && rs->send_auth) {
@@ -224,7 +199,7 @@ static int build_request(struct fetch *f, const struct req_state *rs,
 		if (!a)
 			return -1;
 		memcpy(a, "Basic ", 6);
-		base64((const unsigned char *)o->user, strlen(o->user), a + 6);
+		util_base64((const unsigned char *)o->user, strlen(o->user), a + 6);
 		add_header(b, o, "Authorization", a);
 		free(a);
 	} else if (u->has_userinfo) {
@@ -234,7 +209,7 @@ static int build_request(struct fetch *f, const struct req_state *rs,
 		if (url_unescape(ui) < 0)
 			return -1;
 		memcpy(auth, "Basic ", 6);
-		base64((unsigned char *)ui, strlen(ui), auth + 6);
+		util_base64((unsigned char *)ui, strlen(ui), auth + 6);
 		add_header(b, o, "Authorization", auth);
 	} else if (rs->send_auth) {
 		add_header(b, o, "Authorization", NULL);

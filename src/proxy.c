@@ -298,31 +298,6 @@ int proxy_socks4_reply(const unsigned char *p, char *err)
 	return p[1];
 }
 
-void proxy_base64(const unsigned char *in, size_t n, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		*out++ = t[in[i] >> 2];
-		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		*out++ = t[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-		*out++ = t[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		*out++ = t[in[i] >> 2];
-		*out++ = t[(in[i] & 3) << 4];
-		*out++ = '=';
-		*out++ = '=';
-	} else if (n - i == 2) {
-		*out++ = t[in[i] >> 2];
-		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		*out++ = t[(in[i + 1] & 15) << 2];
-		*out++ = '=';
-	}
-	*out = '\0';
-}
-
 size_t proxy_http_connect(char *out, size_t cap, const char *host, unsigned port,
 			  const char *auth)
 {
@@ -331,7 +306,7 @@ size_t proxy_http_connect(char *out, size_t cap, const char *host, unsigned port
 
 	snprintf(hp, sizeof hp, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 	if (auth && strlen(auth) < 500)
-		proxy_base64((const unsigned char *)auth, strlen(auth), b64);
+		util_base64((const unsigned char *)auth, strlen(auth), b64);
 	n = snprintf(out, cap, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s\r\n", hp, hp,
 		     auth ? "Proxy-Authorization: Basic " : "", auth ? b64 : "", auth ? "\r\n" : "");
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;

@@ -376,3 +376,28 @@ long util_utf8_len(const char *str, size_t n)
 	}
 	return chars;
 }
+
+void util_base64(const unsigned char *in, size_t n, char *out)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		*out++ = t[in[i] >> 2];
+		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		*out++ = t[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		*out++ = t[in[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		*out++ = t[in[i] >> 2];
+		*out++ = t[(in[i] & 3) << 4];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (n - i == 2) {
+		*out++ = t[in[i] >> 2];
+		*out++ = t[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		*out++ = t[(in[i + 1] & 15) << 2];
+		*out++ = '=';
+	}
+	*out = '\0';
+}

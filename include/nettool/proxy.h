@@ -63,9 +63,6 @@ int proxy_socks4_reply(const unsigned char *p, char *err);
 size_t proxy_http_connect(char *out, size_t cap, const char *host, unsigned port,
 			  const char *auth);
 
-/* Basic credentials: base64 of n bytes into out (4 * ((n + 2) / 3) + 1). */
-void proxy_base64(const unsigned char *in, size_t n, char *out);
-
 /*
  * Connect to host:port through p, within timeout_ms (-1: none) for the
  * connection and each reply. Returns a blocking fd whose next byte is the

@@ -75,6 +75,8 @@ uint64_t util_now_us(void);
 /* The characters of s[0..n) when it is valid UTF-8 (no overlong forms,
  * surrogates or code points past U+10FFFF), else -1. */
 long util_utf8_len(const char *s, size_t n);
+/* Base64 (RFC 4648) of n bytes into out (4 * ((n + 2) / 3) + 1 bytes). */
+void util_base64(const unsigned char *in, size_t n, char *out);
 /* n unpredictable bytes (from /dev/urandom; else from the clock and pid). */
 void util_random(void *out, size_t n);
 
