@@ -1,6 +1,8 @@
 """Small helpers the bench scripts share (run them from the top of the
 tree: python3 bench/NAME.py)."""
+import os
 import socket
+import subprocess
 import time
 
 
@@ -34,3 +36,15 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def timed(argv):
+    """Wall seconds and CPU seconds (user+sys) of one run, or None when it
+    failed."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    return wall, ru.ru_utime + ru.ru_stime

@@ -17,6 +17,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import timed  # noqa: E402
+
 
 def start_nginx(root, tmp):
     s = socket.socket()
@@ -39,17 +42,6 @@ http {{ access_log off; sendfile on; client_body_temp_path {tmp}; proxy_temp_pat
         except OSError:
             time.sleep(0.05)
     raise SystemExit("nginx did not start")
-
-
-def timed(argv):
-    """Wall seconds and CPU seconds (user+sys) of one run."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.monotonic() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        return None
-    return wall, ru.ru_utime + ru.ru_stime
 
 
 def main():

@@ -219,22 +219,8 @@ def test_bad_arguments(t):
 
 @deadline(30)
 def test_through_a_socks5_proxy(t):
-    import subprocess
-    harness.need("microsocks")
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    ms_port = s.getsockname()[1]
-    s.close()
-    ms = subprocess.Popen(["microsocks", "-i", "127.0.0.1", "-p", str(ms_port)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t.cleanups.append(lambda: (ms.terminate(), ms.wait(10)))
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", ms_port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.02)
+    from test_proxy import microsocks
+    ms_port = microsocks(t)
     ls, port = listener(t)
     r = relay(t, "--proxy", f"127.0.0.1:{ms_port}", "localhost", str(port))
     c = connect(t, r.port)
