@@ -48,7 +48,7 @@ static void socks_messages(void)
 	CHECK(proxy_socks5_reply_len((const unsigned char *)"\4\0\0\1\0", err) < 0);
 	CHECK(!strcmp(proxy_socks5_why(5), "connection refused"));
 	CHECK(proxy_socks4_connect(b, sizeof b, (const unsigned char *)"\1\2\3\4", NULL, 80, "u",
-				   &n, err) == 0 && n == 10 && !memcmp(b, "\4\1\0\120\1\2\3\4u", 11));
+				   &n, err) == 0 && n == 10 && !memcmp(b, "\4\1\0\120\1\2\3\4u", 10));
 	CHECK(proxy_socks4_connect(b, sizeof b, NULL, "h.test", 80, "", &n, err) == 0 && n == 16 &&
 	      !memcmp(b + 4, "\0\0\0\1\0h.test", 12));
 	CHECK(proxy_socks4_reply((const unsigned char *)"\0\132\0\0\0\0\0\0", err) == 90);
