@@ -385,11 +385,11 @@ uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
 		progress = 1;
 	}
 	for (i = 0; i < h->nranges; i++)
-		for (q = h->ranges[i].start; rd_seq_diff(q, h->ranges[i].end) < 0; q++) {
+		/* only the part of a range that is in flight: [base, next) */
+		for (q = rd_seq_diff(h->ranges[i].start, s->base) < 0 ? s->base : h->ranges[i].start;
+		     rd_seq_diff(q, h->ranges[i].end) < 0 && rd_seq_diff(q, s->next) < 0; q++) {
 			struct rd_slot *sl = slot_of(s, q);
 
-			if (rd_seq_diff(q, s->base) < 0 || rd_seq_diff(q, s->next) >= 0)
-				continue;
 			if (sl->state == RD_S_FLIGHT || sl->state == RD_S_LOST) {
 				acked_one(s, sl);
 				sl->state = RD_S_SACKED;
