@@ -129,6 +129,20 @@ static void add_header(struct buf *b, const struct get_opts *o, const char *name
 		buf_printf(b, "%s: %s\r\n", name, value);
 }
 
+/* name: Basic credentials (RFC 7617) for "USER:PASS", or the -H given. */
+static int add_basic(struct buf *b, const struct get_opts *o, const char *name, const char *cred)
+{
+	char *v = malloc(6 + 4 * (strlen(cred) / 3 + 1) + 1);
+
+	if (!v)
+		return -1;
+	memcpy(v, "Basic ", 6);
+	util_base64((const unsigned char *)cred, strlen(cred), v + 6);
+	add_header(b, o, name, v);
+	free(v);
+	return 0;
+}
+
 /* Whether to wait for 100 Continue before the body: as -H Expect says,
  * else for a large body or one of unknown length. */
 static int wants_continue(const struct fetch *f)
@@ -172,7 +186,7 @@ static int build_request(struct fetch *f, const struct req_state *rs,
 				     "Authorization", "Range", "Expect", "Transfer-Encoding",
 				     "Content-Type", "Content-Length" };
 	const struct get_opts *o = f->o;
-	char host[300], auth[700], range[48];
+	char host[300], range[48];
 	int i;
 	size_t k;
 
@@ -186,31 +200,21 @@ static int build_request(struct fetch *f, const struct req_state *rs,
 	add_header(b, o, "Accept", o->body.json && rs->send_body ? "application/json" : "*/*");
 	add_header(b, o, "Connection", "close");
 	if (f->route.absolute && o->proxy.auth) {
-		char cred[520], b64[800];
+		char cred[520];
 
 		snprintf(cred, sizeof cred, "%s:%s", o->proxy.user, o->proxy.pass);
-		memcpy(b64, "Basic ", 6);
-		util_base64((unsigned char *)cred, strlen(cred), b64 + 6);
-		add_header(b, o, "Proxy-Authorization", b64);
+		if (add_basic(b, o, "Proxy-Authorization", cred) < 0)
+			return -1;
 	}
 	if (o->user && rs->send_auth) {
-		char *a = malloc(6 + 4 * (strlen(o->user) / 3 + 1) + 1);
-
-		if (!a)
+		if (add_basic(b, o, "Authorization", o->user) < 0)
 			return -1;
-		memcpy(a, "Basic ", 6);
-		util_base64((const unsigned char *)o->user, strlen(o->user), a + 6);
-		add_header(b, o, "Authorization", a);
-		free(a);
 	} else if (u->has_userinfo) {
 		char ui[256];
 
 		memcpy(ui, u->userinfo, sizeof ui);
-		if (url_unescape(ui) < 0)
+		if (url_unescape(ui) < 0 || add_basic(b, o, "Authorization", ui) < 0)
 			return -1;
-		memcpy(auth, "Basic ", 6);
-		util_base64((unsigned char *)ui, strlen(ui), auth + 6);
-		add_header(b, o, "Authorization", auth);
 	} else if (rs->send_auth) {
 		add_header(b, o, "Authorization", NULL);
 	}

@@ -566,12 +566,7 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "--proxy and --to-unix exclude each other");
 		return -1;
 	}
-	if ((r->proxy_type || r->proxy_auth) && !r->proxy_addr) {
-		nt_seterr(err, "--proxy-type and --proxy-auth need --proxy HOST:PORT");
-		return -1;
-	}
-	if (r->proxy_addr && proxy_set(&r->proxy, r->proxy_addr, r->proxy_type ? r->proxy_type
-				       : PROXY_SOCKS5, r->proxy_auth, err) < 0)
+	if (proxy_from_opts(&r->proxy, r->proxy_addr, r->proxy_type, r->proxy_auth, err) < 0)
 		return -1;
 	if (r->to_unix && strlen(r->to_unix) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		nt_seterr(err, "--to-unix: path too long");

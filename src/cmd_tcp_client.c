@@ -89,17 +89,12 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "-U PATH and --proxy exclude each other");
 		return -1;
 	}
-	if ((o->proxy_type || o->proxy_auth) && !o->proxy_addr) {
-		nt_seterr(err, "--proxy-type and --proxy-auth need --proxy HOST:PORT");
+	if (o->proxy_addr && o->src) {
+		nt_seterr(err, "-s does not go with --proxy (the proxy makes the connection)");
 		return -1;
 	}
-	if (o->proxy_addr && (o->src ||
-			      proxy_set(&o->proxy, o->proxy_addr, o->proxy_type ? o->proxy_type
-					: PROXY_SOCKS5, o->proxy_auth, err) < 0)) {
-		if (o->src)
-			nt_seterr(err, "-s does not go with --proxy (the proxy makes the connection)");
+	if (proxy_from_opts(&o->proxy, o->proxy_addr, o->proxy_type, o->proxy_auth, err) < 0)
 		return -1;
-	}
 	if (o->unix_path)
 		return 0;
 	if (nargs != 2) {

@@ -77,6 +77,17 @@ int proxy_set(struct proxy *p, const char *hostport, enum proxy_type type, const
 	return auth ? split_auth(p, auth, strlen(auth), err) : 0;
 }
 
+int proxy_from_opts(struct proxy *p, const char *addr, enum proxy_type type, const char *auth,
+		    char *err)
+{
+	memset(p, 0, sizeof *p);
+	if ((type || auth) && !addr) {
+		nt_seterr(err, "--proxy-type and --proxy-auth need --proxy HOST:PORT");
+		return -1;
+	}
+	return addr ? proxy_set(p, addr, type ? type : PROXY_SOCKS5, auth, err) : 0;
+}
+
 int proxy_parse_url(const char *url, struct proxy *p, char *err)
 {
 	static const struct {

@@ -24,6 +24,11 @@ struct proxy {
  * ncat's --proxy, --proxy-type and --proxy-auth say. 0, or -1. */
 int proxy_set(struct proxy *p, const char *hostport, enum proxy_type type, const char *auth,
 	      char *err);
+/* --proxy, --proxy-type (0: socks5) and --proxy-auth, as tcp-client and
+ * relay take them: no --proxy leaves p->type PROXY_NONE; --proxy-type or
+ * --proxy-auth without it is an error. 0, or -1. */
+int proxy_from_opts(struct proxy *p, const char *addr, enum proxy_type type, const char *auth,
+		    char *err);
 /* A curl -x URL: [SCHEME://][USER:PASS@]HOST[:PORT], SCHEME http (the
  * default), socks5, socks5h, socks4 or socks4a; the port defaults to
  * 1080. 0, or -1. */

@@ -38,6 +38,16 @@ def need(program):
     return path
 
 
+def free_port():
+    """A loopback port free a moment ago, for a peer that cannot report the
+    port it bound (nc -l, tcpserver, proxies), or one meant to refuse."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 

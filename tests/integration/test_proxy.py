@@ -10,15 +10,9 @@ import threading
 import time
 
 import harness
-from harness import check, deadline
+from harness import check, deadline, free_port
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_daemon(t, argv, port):

@@ -122,11 +122,7 @@ def test_a_reset_is_passed_on(t):
 
 @deadline(30)
 def test_dead_targets(t):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    closed = s.getsockname()[1]
-    s.close()
-    r = relay(t, "127.0.0.1", str(closed))
+    r = relay(t, "127.0.0.1", str(harness.free_port()))
     c = connect(t, r.port)
     start = time.monotonic()
     try:

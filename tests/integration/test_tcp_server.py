@@ -10,7 +10,7 @@ import threading
 import time
 
 import harness
-from harness import check, deadline, recv_all, sha256
+from harness import check, deadline, free_port, recv_all, sha256
 
 
 def listening(t, *args, **kw):
@@ -439,14 +439,6 @@ def test_chat_client_that_never_reads_is_dropped(t):
     check(srv.stop() == 0)
 
 
-def free_port():
-    """A port free a moment ago, for a peer that cannot report the port it
-    bound (nc -l, tcpserver)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_listening(port):
