@@ -1,3 +1,6 @@
+#ifdef __linux__
+#define _GNU_SOURCE /* splice, pipe2 */
+#endif
 #include "nettool/http_upload.h"
 #include "nettool/http.h"
 #include "nettool/multipart.h"
@@ -6,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,9 @@ struct hs_upload {
 	char dir[PATH_MAX];    /* form: where the files go */
 	int in_file;           /* form: the current part is a file */
 	struct mp_parser mp;
+	int pipe[2];           /* PUT: for splice(), -1 until needed */
+	int pipe_size;
+	int no_splice;         /* the system refused it: read and write */
 };
 
 int hu_name_ok(const char *name, int dotfiles)
@@ -83,6 +91,7 @@ static struct hs_upload *upload_new(const struct hu_opts *o)
 	if (up) {
 		up->o = *o;
 		up->fd = -1;
+		up->pipe[0] = up->pipe[1] = -1;
 	}
 	return up;
 }
@@ -242,21 +251,126 @@ int hu_direct(const struct hs_upload *up)
 }
 
 #define COPY_BUF (256 * 1024)
+#define SPLICE_MIN (64 * 1024) /* less left to read goes through the buffer */
+#define PIPE_SIZE (1024 * 1024)
 
+static void drop_pipe(struct hs_upload *up)
+{
+	if (up->pipe[0] >= 0) {
+		close(up->pipe[0]);
+		close(up->pipe[1]);
+	}
+	up->pipe[0] = up->pipe[1] = -1;
+}
+
+static ssize_t read_some(int fd, char *buf, size_t n)
+{
+	ssize_t got;
+
+	do
+		got = read(fd, buf, n);
+	while (got < 0 && errno == EINTR);
+	return got;
+}
+
+#ifdef __linux__
 /*
- * Read and write through a buffer. splice() through a pipe was tried: on
- * loopback into tmpfs it took 0.5-1.9 s of server CPU per GiB against
- * 0.5-0.7 for this, and was slower (curl -T 1 GiB, five turns each).
+ * splice() moves a PUT's body from socket to file through a pipe: the
+ * socket's pages go into the pipe without a copy, so the server copies
+ * each byte once instead of twice. Loopback into tmpfs, 1 GiB, sendfile
+ * on the other end: 1.8-2.5 GB/s and 0.4-0.6 CPU s/GiB against 0.8-1.3
+ * GB/s and 0.8-1.3 s/GiB through a buffer; from a sender that copies,
+ * 2.0-2.6 against 1.0-2.3 GB/s. The pipe holds up to 1 MiB (64 KiB
+ * measured slower).
  */
+static int want_pipe(struct hs_upload *up, uint64_t max)
+{
+	int sz;
+
+	if (up->pipe[0] >= 0)
+		return 0;
+	if (up->no_splice || max < SPLICE_MIN)
+		return -1;
+	if (pipe2(up->pipe, O_CLOEXEC) < 0) {
+		up->pipe[0] = up->pipe[1] = -1;
+		up->no_splice = 1;
+		return -1;
+	}
+	if ((sz = fcntl(up->pipe[1], F_SETPIPE_SZ, PIPE_SIZE)) < 0)
+		sz = fcntl(up->pipe[1], F_GETPIPE_SZ); /* over the user's share: as it is */
+	up->pipe_size = sz > 0 ? sz : 4096;
+	return 0;
+}
+
+/* n bytes in the pipe that splice() may not put in the file: through
+ * the buffer, and no pipe from now on. */
+static int unpipe(struct hs_upload *up, char *buf, size_t n)
+{
+	int st = 0;
+
+	while (n && !st) {
+		ssize_t got = read_some(up->pipe[0], buf, n < COPY_BUF ? n : COPY_BUF);
+
+		if (got <= 0)
+			st = 500;
+		else
+			st = write_all(up, buf, (size_t)got);
+		n -= got > 0 ? (size_t)got : 0;
+	}
+	drop_pipe(up);
+	up->no_splice = 1;
+	return st;
+}
+
+/* Empty the pipe's n bytes into the file; 0, or a status (the pipe is
+ * then dropped with what it held: the upload has failed). */
+static int drain(struct hs_upload *up, char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = splice(up->pipe[0], NULL, up->fd, NULL, n, SPLICE_F_MOVE);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EINVAL)
+			return unpipe(up, buf, n);
+		if (w <= 0) {
+			int st = w < 0 ? disk_status(errno) : 500;
+
+			drop_pipe(up);
+			return st;
+		}
+		n -= (size_t)w;
+	}
+	return 0;
+}
+#endif
+
 ssize_t hu_from_socket(struct hs_upload *up, int sock, uint64_t max, int *st)
 {
 	static _Thread_local char buf[COPY_BUF];
 	ssize_t n;
 
 	*st = 0;
-	do
-		n = read(sock, buf, max < COPY_BUF ? (size_t)max : COPY_BUF);
-	while (n < 0 && errno == EINTR);
+#ifdef __linux__
+	if (want_pipe(up, max) == 0) {
+		do
+			n = splice(sock, NULL, up->pipe[1], NULL,
+				   max < (uint64_t)up->pipe_size ? (size_t)max : (size_t)up->pipe_size,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && errno == EINVAL) { /* not for this socket or pipe */
+			drop_pipe(up);
+			up->no_splice = 1;
+			return hu_from_socket(up, sock, max, st);
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		return (*st = drain(up, buf, (size_t)n)) != 0 ? -1 : n;
+	}
+#endif
+	n = read_some(sock, buf, max < COPY_BUF ? (size_t)max : COPY_BUF);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n <= 0)
@@ -266,13 +380,75 @@ ssize_t hu_from_socket(struct hs_upload *up, int sock, uint64_t max, int *st)
 	return n;
 }
 
+#define RELEASE_LATER_MIN (16 << 20) /* a replaced file this large */
+
+#ifdef O_PATH
+static void *close_fd(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+#endif
+
+/* The file a rename is about to replace, held so that its blocks are not
+ * freed by the rename; -1 when that is not worth it or not possible. */
+static int hold_replaced(const struct hu_file *f)
+{
+#ifdef O_PATH
+	struct stat st;
+	int fd;
+
+	if (!f->replaced || (fd = open(f->final, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= RELEASE_LATER_MIN)
+		return fd;
+	close(fd);
+#else
+	(void)f;
+#endif
+	return -1;
+}
+
+/*
+ * Let go of a replaced file on a thread of its own: freeing a large
+ * file's blocks (60 ms for 1 GiB on tmpfs) then runs beside the answer,
+ * not between the body's end and it.
+ */
+static void release_later(int fd)
+{
+#ifdef O_PATH
+	pthread_attr_t at;
+	pthread_t tid;
+	int ok;
+
+	if (fd < 0)
+		return;
+	if (pthread_attr_init(&at) == 0) {
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		ok = pthread_create(&tid, &at, close_fd, (void *)(intptr_t)fd) == 0;
+		pthread_attr_destroy(&at);
+		if (ok)
+			return;
+	}
+	close(fd);
+#else
+	(void)fd;
+#endif
+}
+
 /* Put one file in place: link() so that a file that appeared meanwhile
  * is not replaced without overwrite. */
 static int place(struct hs_upload *up, struct hu_file *f)
 {
 	if (up->o.overwrite) {
-		if (rename(f->tmp, f->final) < 0)
+		int old = hold_replaced(f);
+
+		if (rename(f->tmp, f->final) < 0) {
+			if (old >= 0)
+				close(old);
 			return disk_status(errno);
+		}
+		release_later(old);
 	} else {
 		if (link(f->tmp, f->final) < 0)
 			return errno == EEXIST ? 409 : disk_status(errno);
@@ -324,6 +500,7 @@ void hu_free(struct hs_upload *up)
 	if (!up)
 		return;
 	close_file(up);
+	drop_pipe(up);
 	for (i = 0; i < up->nfiles; i++)
 		if (up->files[i].tmp[0])
 			unlink(up->files[i].tmp);

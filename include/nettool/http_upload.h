@@ -51,7 +51,8 @@ int hu_direct(const struct hs_upload *up);
 
 /*
  * Move up to max body bytes from the non-blocking socket sock into the
- * file, in pieces of 256 KiB. Returns the bytes moved (0: none waiting), or
+ * file, in pieces of up to 1 MiB (by splice() where the system has it).
+ * Returns the bytes moved (0: none waiting), or
  * -1: *st is the status for a disk error, or 0 when the socket failed or
  * the peer closed.
  */

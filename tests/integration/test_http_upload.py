@@ -296,21 +296,53 @@ def test_methods_without_upload_and_delete(t):
     srv.stop()
 
 
-@deadline(60)
-def test_full_disk_is_507_with_nothing_left(t):
+def small_tmpfs(t, size, what):
+    """A tmpfs of its own of size, or None (and a SKIP line) without root."""
     mnt = t.path("small")
     os.mkdir(mnt)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", mnt],
                        capture_output=True)
     if p.returncode != 0:
-        print("SKIP the full-disk test: cannot mount a small tmpfs here (needs root)")
-        return
+        print(f"SKIP {what}: cannot mount a small tmpfs here (needs root)")
+        return None
     t.cleanups.append(lambda: subprocess.run(["umount", "-l", mnt]))
+    return mnt
+
+
+def used(path):
+    st = os.statvfs(path)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
+@deadline(60)
+def test_full_disk_is_507_with_nothing_left(t):
+    mnt = small_tmpfs(t, "1m", "the full-disk test")
+    if not mnt:
+        return
     srv = t.server("http-serve", "-d", mnt, "-q", "--upload")
     status = put(srv.port, "/big.bin", os.urandom(3 << 20))[0]
     check(status == 507, status)
     check(os.listdir(mnt) == [], os.listdir(mnt))
     check(put(srv.port, "/small.txt", b"fits")[0] == 201)
+    srv.stop()
+
+
+@deadline(60)
+def test_replaced_large_file_is_freed(t):
+    """The server lets go of a large file that a PUT replaced (on a thread
+    of its own) while it runs on: the space comes back."""
+    mnt = small_tmpfs(t, "48m", "the replaced-file test")
+    if not mnt:
+        return
+    srv = t.server("http-serve", "-d", mnt, "-q", "--upload", "--overwrite")
+    a, b = os.urandom(20 << 20), os.urandom(20 << 20)
+    check(put(srv.port, "/big.bin", a)[0] == 201)
+    check(put(srv.port, "/big.bin", b)[0] == 204)
+    check(read(os.path.join(mnt, "big.bin")) == b)
+    while used(mnt) > 21 << 20:  # the deadline ends a wait that never ends
+        time.sleep(0.02)
+    check(put(srv.port, "/big.bin", a)[0] == 204)  # 60 MiB would not fit
+    check(read(os.path.join(mnt, "big.bin")) == a and leftovers(mnt) == [])
     srv.stop()
 
 
