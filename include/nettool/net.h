@@ -136,6 +136,10 @@ char *net_format_addr(const struct sockaddr *sa, socklen_t len, char *buf);
 /* The local (peer == 0) or remote address of fd, formatted. */
 char *net_fd_addr(int fd, int peer, char *buf);
 
+/* Whether the connected socket's peer is on this host: a Unix socket,
+ * a loopback address, or our own end's address. */
+int net_peer_is_local(int fd);
+
 /* Port of a bound socket, or -1. */
 int net_local_port(int fd);
 

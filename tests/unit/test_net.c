@@ -85,12 +85,28 @@ static void listen_connect_roundtrip(void)
 	}
 	afd = net_accept(lfd, NULL, NULL);
 	CHECK(afd >= 0);
+	CHECK(net_peer_is_local(cfd) == 1 && net_peer_is_local(afd) == 1);
 	CHECK(net_write_full(cfd, "hello!", 6) == 6);
 	CHECK(net_read_full(afd, buf, 6) == 6 && memcmp(buf, "hello!", 6) == 0);
 	close(cfd);
 	CHECK(net_read_full(afd, buf, 6) == 0);
 	close(afd);
 	close(lfd);
+}
+
+/* A Unix socket's peer is on this host; what is not a connected socket
+ * is not. (A peer elsewhere needs another host: not tested here.) */
+static void peer_is_local(void)
+{
+	int sv[2], fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(net_peer_is_local(sv[0]) == 1);
+	CHECK(net_peer_is_local(fd) == 0); /* not connected */
+	CHECK(net_peer_is_local(-1) == 0);
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
 }
 
 /* Two listeners share a port through SO_REUSEPORT; together they accept
@@ -291,6 +307,7 @@ int main(void)
 	RUN(format_v4_v6);
 	RUN(resolve_numeric);
 	RUN(listen_connect_roundtrip);
+	RUN(peer_is_local);
 	RUN(listen_again_shares_the_port);
 	RUN(connect_refused_status);
 	RUN(write_full_waits_out_eagain);
