@@ -13,6 +13,7 @@
    while uploads of the big file run back to back: the ratio of medians.
 
 usage: bench/http_upload.py [--size-mb 1024] [--runs 5] [--nettool ./nettool]
+                            [--only put,json,form,stall]
 """
 import argparse
 import os
@@ -165,7 +166,10 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--posts", type=int, default=1000)
     ap.add_argument("--nettool", default="./nettool")
+    ap.add_argument("--only", default="put,json,form,stall",
+                    help="which parts to run, comma-separated")
     args = ap.parse_args()
+    parts = set(args.only.split(","))
     args.nettool = os.path.abspath(args.nettool)
     for prog in ("curl", "nginx", "wrk"):
         if not shutil.which(prog):
@@ -186,10 +190,14 @@ def main():
         ng = start_nginx(tmp, roots["nginx"])
         nt = start_nettool(args.nettool, roots["nettool"])
         procs += [ng[0], nt[0]]
-        put_matrix(args, {"nettool": nt, "nginx": ng}, src, size)
-        json_posts(args, ng[1])
-        form_upload(args, nt[1], tmp)
-        stall(args, nt[1], src, roots["nettool"])
+        if "put" in parts:
+            put_matrix(args, {"nettool": nt, "nginx": ng}, src, size)
+        if "json" in parts:
+            json_posts(args, ng[1])
+        if "form" in parts:
+            form_upload(args, nt[1], tmp)
+        if "stall" in parts:
+            stall(args, nt[1], src, roots["nettool"])
     finally:
         for p in procs:
             p.terminate()
