@@ -17,6 +17,7 @@ usage: bench/http_upload.py [--size-mb 1024] [--runs 5] [--nettool ./nettool]
 """
 import argparse
 import os
+import random
 import re
 import shutil
 import socket
@@ -69,17 +70,21 @@ def put_matrix(args, servers, src, size):
                "curl": ["curl", "-s", "-f", "-o", "/dev/null", "-T", src]}
     gib = size / (1 << 30)
     rows = {}
-    for _ in range(args.runs):
-        for sname, (sp, port) in servers.items():
-            for cname, argv in clients.items():
-                url = f"http://127.0.0.1:{port}/up.bin"
-                before = cpu_of(sp.pid)
-                r = timed(argv + [url])
-                if r is None:
-                    print(f"  {cname} -> {sname}: failed")
-                    continue
-                rows.setdefault((cname, sname), []).append(
-                    (size / r[0] / 1e6, r[1] / gib, (cpu_of(sp.pid) - before) / gib))
+    combos = [(s, c) for s in servers for c in clients]
+    for run in range(args.runs):
+        # a new order each round (the same for every invocation): what one
+        # run leaves behind (pages to free, a cold cache) falls on them all
+        random.Random(run).shuffle(combos)
+        for sname, cname in combos:
+            sp, port = servers[sname]
+            url = f"http://127.0.0.1:{port}/up.bin"
+            before = cpu_of(sp.pid)
+            r = timed(clients[cname] + [url])
+            if r is None:
+                print(f"  {cname} -> {sname}: failed")
+                continue
+            rows.setdefault((cname, sname), []).append(
+                (size / r[0] / 1e6, r[1] / gib, (cpu_of(sp.pid) - before) / gib))
     print(f"PUT {size >> 20} MiB, medians of {args.runs}: MB/s, CPU s/GiB client, server")
     med = {}
     for (cname, sname), v in sorted(rows.items()):
