@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -538,7 +540,7 @@ static int connect_url(struct fetch *f, const struct url *u, char *err)
 	const char *np = o->noproxy ? o->noproxy
 			 : getenv("no_proxy") ? getenv("no_proxy") : getenv("NO_PROXY");
 	char port[8];
-	int fd, status;
+	int fd, status, one = 1;
 
 	snprintf(port, sizeof port, "%u", u->port);
 	memset(&f->route, 0, sizeof f->route);
@@ -564,6 +566,9 @@ static int connect_url(struct fetch *f, const struct url *u, char *err)
 	}
 	if (fd < 0)
 		return -status;
+	/* a head and then its body, or a request on a kept connection: none
+	 * waits for an acknowledgement (Nagle), as in curl */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (o->timeout_ms > 0) {
 		struct timeval tv = { o->timeout_ms / 1000, (o->timeout_ms % 1000) * 1000 };
 
