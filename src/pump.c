@@ -666,8 +666,10 @@ int pump_run(const struct pump_opts *o, int fd)
 	if ((o->frame || o->pack_fmt) && !(r.fr = framing_new(o)))
 		return NT_EXIT_FAIL;
 #ifdef __linux__
+	/* not to a peer on this host: there sendfile only moves the copy to
+	 * the receiver (see http-get's uploads) */
 	r.in_file = r.in_open && !o->crlf && !o->hex && !r.fr &&
-		    fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+		    fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && !net_peer_is_local(fd);
 #else
 	(void)st;
 #endif

@@ -258,6 +258,51 @@ def fd_limit(n):
     return pre
 
 
+def far_host(t):
+    """A network namespace of the test's own, joined to this one by a veth
+    pair: a host elsewhere. Returns (namespace, its address); the test's
+    cleanups remove it. Skips without root or ip."""
+    need("ip")
+    ns = f"ntfar{os.getpid() % 100000}"
+    base = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
+    run_in = ["ip", "netns", "exec", ns]
+    setup = [["ip", "netns", "add", ns],
+             ["ip", "link", "add", ns + "a", "type", "veth", "peer", "name", ns + "b"],
+             ["ip", "link", "set", ns + "b", "netns", ns],
+             ["ip", "addr", "add", base + ".1/30", "dev", ns + "a"],
+             ["ip", "link", "set", ns + "a", "up"],
+             run_in + ["ip", "addr", "add", base + ".2/30", "dev", ns + "b"],
+             run_in + ["ip", "link", "set", ns + "b", "up"]]
+    for i, c in enumerate(setup):
+        if subprocess.run(c, capture_output=True).returncode != 0:
+            if i == 0:
+                raise Skip("cannot make a network namespace here (needs root)")
+            raise AssertionError(f"{c} failed")
+        if i == 0:
+            t.cleanups.append(lambda: subprocess.run(["ip", "netns", "del", ns]))
+            t.cleanups.append(lambda: subprocess.run(["ip", "link", "del", ns + "a"],
+                                                     capture_output=True))
+    return ns, base + ".2"
+
+
+def traced(argv, calls, **kw):
+    """Run argv under strace -f, tracing calls: (the CompletedProcess, the
+    trace's text). Skips without strace."""
+    need("strace")
+    fd, log = tempfile.mkstemp(prefix="nettool-trace-")
+    os.close(fd)
+    env = dict(kw.pop("env", os.environ))  # LeakSanitizer cannot run under ptrace
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
+    try:
+        p = subprocess.run(["strace", "-f", "-o", log, "-e", "trace=" + ",".join(calls)] + argv,
+                           env=env, timeout=60, **kw)
+        with open(log, errors="replace") as f:
+            return p, f.read()
+    finally:
+        if os.path.exists(log):
+            os.unlink(log)
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise AssertionError(msg)

@@ -364,57 +364,34 @@ def test_access_log_and_upload_progress(t):
     check(re.search(rb'"GET /sub/a\.txt HTTP/1\.1" 200 9 0$', text, re.M), text)
 
 
-def traced_upload(t, src, url, log):
+
+def traced_upload(src, url):
     """http-get -T under strace: (status, sendfile calls, preads of the file)."""
-    env = dict(os.environ)  # LeakSanitizer cannot run under ptrace
-    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
-    p = subprocess.run(["strace", "-f", "-o", log, "-e", "trace=sendfile,pread64",
-                        harness.NETTOOL, "http-get", "-s", "-o", os.devnull, "-T", src, url],
-                       capture_output=True, timeout=60, env=env)
-    calls = read(log).decode(errors="replace")
+    p, calls = harness.traced([harness.NETTOOL, "http-get", "-s", "-o", os.devnull, "-T", src,
+                               url], ["sendfile", "pread64"], capture_output=True)
     big_reads = [n for n in re.findall(r"pread64\(.*\) = (\d+)", calls) if int(n) >= 4096]
     return p.returncode, calls.count("sendfile("), len(big_reads)  # not the loader's
 
 
 @deadline(90)
 def test_upload_by_sendfile_except_to_this_host(t):
-    """A file goes by sendfile to a server elsewhere (in a network namespace
-    of the test's own, over a veth pair), and by read and write to one on
-    this host; both arrive whole."""
-    harness.need("strace")
-    harness.need("ip")
-    ns = f"ntup{os.getpid() % 100000}"
-    base = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
-    setup = [["ip", "netns", "add", ns],
-             ["ip", "link", "add", ns + "a", "type", "veth", "peer", "name", ns + "b"],
-             ["ip", "link", "set", ns + "b", "netns", ns],
-             ["ip", "addr", "add", base + ".1/30", "dev", ns + "a"],
-             ["ip", "link", "set", ns + "a", "up"],
-             ["ip", "netns", "exec", ns, "ip", "addr", "add", base + ".2/30", "dev", ns + "b"],
-             ["ip", "netns", "exec", ns, "ip", "link", "set", ns + "b", "up"]]
-    for i, c in enumerate(setup):
-        if subprocess.run(c, capture_output=True).returncode != 0:
-            if i == 0:
-                raise harness.Skip("cannot make a network namespace here (needs root)")
-            raise AssertionError(f"{c} failed")
-        if i == 0:
-            t.cleanups.append(lambda: subprocess.run(["ip", "netns", "del", ns]))
-            t.cleanups.append(lambda: subprocess.run(["ip", "link", "del", ns + "a"],
-                                                     capture_output=True))
+    """A file goes by sendfile to a server elsewhere (a network namespace of
+    the test's own), and by read and write to one on this host; both arrive
+    whole."""
+    ns, addr = harness.far_host(t)
     root = make_root(t)
     far = harness.Proc(t, ["ip", "netns", "exec", ns, harness.NETTOOL, "http-serve", "-d", root,
-                           "-q", "--upload", "--overwrite", "-b", base + ".2", "-p", "0"])
+                           "-q", "--upload", "--overwrite", "-b", addr, "-p", "0"])
     port = int(far.wait_line(r"listening on \S+:(\d+)$").group(1))
     near = t.server("http-serve", "-d", root, "-q", "--upload", "--overwrite")
     src = t.path("src.bin")
     data = os.urandom((3 << 20) + 5)
     with open(src, "wb") as f:
         f.write(data)
-    rc, sendfiles, preads = traced_upload(t, src, f"http://{base}.2:{port}/far.bin", t.path("a"))
+    rc, sendfiles, preads = traced_upload(src, f"http://{addr}:{port}/far.bin")
     check(rc == 0 and sendfiles > 0 and preads == 0, (rc, sendfiles, preads))
     check(read(os.path.join(root, "far.bin")) == data)
-    rc, sendfiles, preads = traced_upload(t, src, f"http://127.0.0.1:{near.port}/near.bin",
-                                          t.path("b"))
+    rc, sendfiles, preads = traced_upload(src, f"http://127.0.0.1:{near.port}/near.bin")
     check(rc == 0 and sendfiles == 0 and preads > 0, (rc, sendfiles, preads))
     check(read(os.path.join(root, "near.bin")) == data)
     far.signal(15)

@@ -343,3 +343,33 @@ def test_interactive_terminal(t):
     pane = term.wait(lambda s: "EXIT=" in s)
     check("EXIT=0" in pane, pane)
     srv.stop()
+
+
+@deadline(90)
+def test_file_on_stdin_by_sendfile_except_to_this_host(t):
+    """A regular file on stdin goes by sendfile to a peer elsewhere (a
+    network namespace of the test's own), and by read and write to one on
+    this host, where sendfile would only move the copy to the receiver."""
+    ns, addr = harness.far_host(t)
+    src, out_far, out_near = t.path("src"), t.path("far"), t.path("near")
+    data = os.urandom((3 << 20) + 7)
+    with open(src, "wb") as f:
+        f.write(data)
+    for host, out in ((addr, out_far), ("127.0.0.1", out_near)):
+        with open(out, "wb") as sink:
+            argv = [harness.NETTOOL, "tcp-server", "-b", host, "-p", "0"]
+            srv = harness.Proc(t, (["ip", "netns", "exec", ns] if host == addr else []) + argv,
+                               stdout=sink)
+        port = srv.wait_line(r"listening on \S+:(\d+)$").group(1)
+        with open(src, "rb") as i:
+            p, calls = harness.traced([harness.NETTOOL, "tcp-client", host, port],
+                                      ["sendfile", "read"], stdin=i,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        check(p.returncode == 0, p.stderr)
+        check(srv.wait(20) == 0)
+        with open(out, "rb") as f:
+            check(f.read() == data)
+        reads = [n for n in re.findall(r"read\(0, .*\) = (\d+)", calls) if int(n) >= 4096]
+        sends = calls.count("sendfile(")
+        check((sends > 0 and not reads) if host == addr else (reads and not sends),
+              (host, sends, len(reads)))
