@@ -2,6 +2,7 @@
 port a server bound, stop everything a test started, and fail a test whose
 processes printed a sanitizer report."""
 import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -258,12 +259,15 @@ def fd_limit(n):
     return pre
 
 
+_far_hosts = itertools.count()
+
+
 def far_host(t):
     """A network namespace of the test's own, joined to this one by a veth
     pair: a host elsewhere. Returns (namespace, its address); the test's
     cleanups remove it. Skips without root or ip."""
     need("ip")
-    ns = f"ntfar{os.getpid() % 100000}"
+    ns = f"ntf{os.getpid() % 100000}x{next(_far_hosts)}"
     base = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
     run_in = ["ip", "netns", "exec", ns]
     setup = [["ip", "netns", "add", ns],
