@@ -237,15 +237,7 @@ static void want_pipe(struct dir *d)
 {
 	if (d->pipe[0] >= 0 || atomic_load(&no_splice) || d->bytes < SPLICE_AFTER || d->len)
 		return;
-	if (pipe(d->pipe) < 0) {
-		d->pipe[0] = d->pipe[1] = -1;
-		return;
-	}
-	fcntl(d->pipe[0], F_SETFD, FD_CLOEXEC);
-	fcntl(d->pipe[1], F_SETFD, FD_CLOEXEC);
-	fcntl(d->pipe[0], F_SETFL, O_NONBLOCK);
-	fcntl(d->pipe[1], F_SETFL, O_NONBLOCK);
-	fcntl(d->pipe[1], F_SETPIPE_SZ, SPLICE_CHUNK);
+	util_splice_pipe(d->pipe, O_NONBLOCK, SPLICE_CHUNK);
 }
 
 static ssize_t splice_some(int from, int to, size_t n)

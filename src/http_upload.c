@@ -1,10 +1,11 @@
 #ifdef __linux__
-#define _GNU_SOURCE /* splice, pipe2 */
+#define _GNU_SOURCE /* splice */
 #endif
 #include "nettool/http_upload.h"
 #include "nettool/http.h"
 #include "nettool/multipart.h"
 #include "nettool/url.h"
+#include "nettool/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -285,20 +286,14 @@ static ssize_t read_some(int fd, char *buf, size_t n)
  */
 static int want_pipe(struct hs_upload *up, uint64_t max)
 {
-	int sz;
-
 	if (up->pipe[0] >= 0)
 		return 0;
 	if (up->no_splice || max < SPLICE_MIN)
 		return -1;
-	if (pipe2(up->pipe, O_CLOEXEC) < 0) {
-		up->pipe[0] = up->pipe[1] = -1;
+	if ((up->pipe_size = util_splice_pipe(up->pipe, 0, PIPE_SIZE)) < 0) {
 		up->no_splice = 1;
 		return -1;
 	}
-	if ((sz = fcntl(up->pipe[1], F_SETPIPE_SZ, PIPE_SIZE)) < 0)
-		sz = fcntl(up->pipe[1], F_GETPIPE_SZ); /* over the user's share: as it is */
-	up->pipe_size = sz > 0 ? sz : 4096;
 	return 0;
 }
 

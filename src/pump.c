@@ -399,12 +399,10 @@ static void spl_setup(struct relay *r)
 	int fl = fcntl(STDOUT_FILENO, F_GETFL);
 
 	if (r->fr || r->o->hex || fl < 0 || (fl & O_APPEND) ||
-	    fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) ||
-	    pipe2(r->spl, O_NONBLOCK | O_CLOEXEC) < 0)
+	    fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)))
 		return;
-	fcntl(r->spl[1], F_SETPIPE_SZ, SPLICE_PIPE);
-	fl = fcntl(r->spl[1], F_GETPIPE_SZ);
-	r->down.cap = fl > 0 ? (size_t)fl : 65536;
+	if ((fl = util_splice_pipe(r->spl, O_NONBLOCK, SPLICE_PIPE)) > 0)
+		r->down.cap = (size_t)fl;
 }
 #endif
 

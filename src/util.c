@@ -1,5 +1,5 @@
 #ifdef __linux__
-#define _GNU_SOURCE /* sched_setaffinity */
+#define _GNU_SOURCE /* sched_setaffinity, pipe2, F_SETPIPE_SZ */
 #include <sched.h>
 #endif
 #include "nettool/util.h"
@@ -401,3 +401,18 @@ void util_base64(const unsigned char *in, size_t n, char *out)
 	}
 	*out = '\0';
 }
+
+#ifdef __linux__
+int util_splice_pipe(int p[2], int flags, int size)
+{
+	int cap;
+
+	if (pipe2(p, flags | O_CLOEXEC) < 0) {
+		p[0] = p[1] = -1;
+		return -1;
+	}
+	fcntl(p[1], F_SETPIPE_SZ, size); /* beyond the user's share: as it is */
+	cap = fcntl(p[1], F_GETPIPE_SZ);
+	return cap > 0 ? cap : 4096;
+}
+#endif

@@ -99,4 +99,11 @@ int util_cpus_from_zero(void);
  * online one. Returns 0, or -1 with errno set. */
 int util_pin_cpu(int cpu);
 
+#ifdef __linux__
+/* A pipe for splice(): pipe2() with flags and O_CLOEXEC, made to hold
+ * size bytes where the system allows. Returns what it holds, or -1 with
+ * errno set (p is then -1, -1). */
+int util_splice_pipe(int p[2], int flags, int size);
+#endif
+
 #endif
