@@ -69,8 +69,6 @@ static int next_conn(struct tserver *t, int sfd, char *a, char *err)
 		fd = tserver_accept(t, a);
 		if (fd < 0)
 			continue;
-		if (t->verbose)
-			nt_warn(CMD, "connection from %s", a);
 		return fd;
 	}
 }
@@ -93,6 +91,8 @@ static int serve(struct tserver *t, int sfd, char *err)
 				close(t->lfd);
 				t->lfd = -1;
 			}
+			if (t->verbose) /* after the close: a client told of it is the only one */
+				nt_warn(CMD, "connection from %s", peer);
 			status = pump_run(&t->p, fd);
 			close(fd);
 			if (t->verbose && status != PUMP_STOPPED)
