@@ -48,3 +48,13 @@ def timed(argv):
     if os.waitstatus_to_exitcode(status) != 0:
         return None
     return wall, ru.ru_utime + ru.ru_stime
+
+
+def stop(p):
+    """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()

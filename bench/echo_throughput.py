@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import free_port, rss_kib, wait_port
+from benchlib import free_port, rss_kib, stop, wait_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -47,15 +47,6 @@ def start_cmd(argv):
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, p)
     return p, port
-
-
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
 
 
 

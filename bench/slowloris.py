@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import free_port, wait_port
+from benchlib import free_port, stop, wait_port
 
 HALF_HEAD = b"GET /small HTTP/1.1\r\nHost: a\r\n"
 
@@ -49,15 +49,6 @@ http {{ access_log off; sendfile on;
                          start_new_session=True)
     wait_port(port)
     return p, port
-
-
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
 
 
 def one_get(port):

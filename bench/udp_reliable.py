@@ -29,6 +29,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from benchlib import stop  # noqa: E402
 
 
 def start(argv, pattern, ns=None):
@@ -42,16 +44,6 @@ def start(argv, pattern, ns=None):
     if not m:
         raise SystemExit(f"{argv[0]}: {line.strip()}")
     return p, int(m.group(1))
-
-
-def stop(p):
-    p.terminate()
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-    return p.stderr.read()
 
 
 def timed(argv, stdin_path, timeout):

@@ -625,17 +625,6 @@ static int up_open(const char *path)
 	return fd;
 }
 
-/* A read error, or a file that is not the size it had: -1 with errno. */
-static ssize_t up_read(int fd, char *buf, size_t n)
-{
-	ssize_t got;
-
-	do
-		got = read(fd, buf, n);
-	while (got < 0 && errno == EINTR);
-	return got;
-}
-
 /*
  * n bytes of a regular file from off: by sendfile, except to a peer on
  * this host. There sendfile saves no copy, it moves it: the receiver
@@ -695,7 +684,7 @@ static int up_chunked(struct fetch *f, char *buf)
 	if (fd < 0)
 		return -1;
 	/* each chunk is read to buf + 16, its size line put before it */
-	while ((n = up_read(fd, buf + 16, UP_BUF)) > 0) {
+	while ((n = net_read_some(fd, buf + 16, UP_BUF)) > 0) {
 		char size[17];
 		int sl = snprintf(size, sizeof size, "%zx\r\n", (size_t)n);
 
@@ -723,7 +712,7 @@ static int up_form_file(struct fetch *f, const struct mp_part *p, char *buf)
 	if (fd < 0)
 		return -1;
 	while (left) {
-		ssize_t n = up_read(fd, buf + keep, left < UP_BUF ? (size_t)left : UP_BUF);
+		ssize_t n = net_read_some(fd, buf + keep, left < UP_BUF ? (size_t)left : UP_BUF);
 
 		if (n <= 0) {
 			close(fd);

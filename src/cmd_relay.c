@@ -251,14 +251,6 @@ static ssize_t splice_some(int from, int to, size_t n)
 }
 #endif
 
-static void drop_pipe(struct dir *d)
-{
-	if (d->pipe[0] >= 0) {
-		close(d->pipe[0]);
-		close(d->pipe[1]);
-	}
-	d->pipe[0] = d->pipe[1] = -1;
-}
 
 /* Send what dir holds to dst. -1 on an error (errno set). */
 static int flush(struct rconn *c, struct dir *d, int dst)
@@ -310,7 +302,7 @@ static int pump(struct rconn *c, struct dir *d, int src, int dst)
 			n = splice_some(src, d->pipe[1], SPLICE_CHUNK);
 			if (n < 0 && errno == EINVAL && !d->len) { /* not for this kind of socket */
 				atomic_store(&no_splice, 1);
-				drop_pipe(d);
+				util_close_pipe(d->pipe);
 				i--;
 				continue;
 			}
@@ -510,8 +502,8 @@ static void conn_close(struct server_conn *sc, const char *why)
 	}
 	free(c->up.buf);
 	free(c->down.buf);
-	drop_pipe(&c->up);
-	drop_pipe(&c->down);
+	util_close_pipe(c->up.pipe);
+	util_close_pipe(c->down.pipe);
 }
 
 static void conn_timeout(struct server_conn *sc, enum server_deadline kind)

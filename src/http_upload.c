@@ -4,6 +4,7 @@
 #include "nettool/http_upload.h"
 #include "nettool/http.h"
 #include "nettool/multipart.h"
+#include "nettool/net.h"
 #include "nettool/url.h"
 #include "nettool/util.h"
 
@@ -255,25 +256,6 @@ int hu_direct(const struct hs_upload *up)
 #define SPLICE_MIN (64 * 1024) /* less left to read goes through the buffer */
 #define PIPE_SIZE (1024 * 1024)
 
-static void drop_pipe(struct hs_upload *up)
-{
-	if (up->pipe[0] >= 0) {
-		close(up->pipe[0]);
-		close(up->pipe[1]);
-	}
-	up->pipe[0] = up->pipe[1] = -1;
-}
-
-static ssize_t read_some(int fd, char *buf, size_t n)
-{
-	ssize_t got;
-
-	do
-		got = read(fd, buf, n);
-	while (got < 0 && errno == EINTR);
-	return got;
-}
-
 #ifdef __linux__
 /*
  * splice() moves a PUT's body from socket to file through a pipe: the
@@ -304,7 +286,7 @@ static int unpipe(struct hs_upload *up, char *buf, size_t n)
 	int st = 0;
 
 	while (n && !st) {
-		ssize_t got = read_some(up->pipe[0], buf, n < COPY_BUF ? n : COPY_BUF);
+		ssize_t got = net_read_some(up->pipe[0], buf, n < COPY_BUF ? n : COPY_BUF);
 
 		if (got <= 0)
 			st = 500;
@@ -312,7 +294,7 @@ static int unpipe(struct hs_upload *up, char *buf, size_t n)
 			st = write_all(up, buf, (size_t)got);
 		n -= got > 0 ? (size_t)got : 0;
 	}
-	drop_pipe(up);
+	util_close_pipe(up->pipe);
 	up->no_splice = 1;
 	return st;
 }
@@ -331,7 +313,7 @@ static int drain(struct hs_upload *up, char *buf, size_t n)
 		if (w <= 0) {
 			int st = w < 0 ? disk_status(errno) : 500;
 
-			drop_pipe(up);
+			util_close_pipe(up->pipe);
 			return st;
 		}
 		n -= (size_t)w;
@@ -354,7 +336,7 @@ ssize_t hu_from_socket(struct hs_upload *up, int sock, uint64_t max, int *st)
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		while (n < 0 && errno == EINTR);
 		if (n < 0 && errno == EINVAL) { /* not for this socket or pipe */
-			drop_pipe(up);
+			util_close_pipe(up->pipe);
 			up->no_splice = 1;
 			return hu_from_socket(up, sock, max, st);
 		}
@@ -365,7 +347,7 @@ ssize_t hu_from_socket(struct hs_upload *up, int sock, uint64_t max, int *st)
 		return (*st = drain(up, buf, (size_t)n)) != 0 ? -1 : n;
 	}
 #endif
-	n = read_some(sock, buf, max < COPY_BUF ? (size_t)max : COPY_BUF);
+	n = net_read_some(sock, buf, max < COPY_BUF ? (size_t)max : COPY_BUF);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n <= 0)
@@ -495,7 +477,7 @@ void hu_free(struct hs_upload *up)
 	if (!up)
 		return;
 	close_file(up);
-	drop_pipe(up);
+	util_close_pipe(up->pipe);
 	for (i = 0; i < up->nfiles; i++)
 		if (up->files[i].tmp[0])
 			unlink(up->files[i].tmp);

@@ -523,6 +523,16 @@ ssize_t net_send_some(int fd, const void *buf, size_t len)
 	return (ssize_t)done;
 }
 
+ssize_t net_read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 ssize_t net_read_full(int fd, void *buf, size_t len)
 {
 	char *p = buf;

@@ -385,9 +385,7 @@ static int spl_drain(struct relay *r, unsigned flags)
 			return -1;
 		r->down.len -= (size_t)got;
 	}
-	close(r->spl[0]);
-	close(r->spl[1]);
-	r->spl[0] = r->spl[1] = -1;
+	util_close_pipe(r->spl);
 	r->down.cap = CLIENT_BUF;
 	return 0;
 }
@@ -684,10 +682,7 @@ int pump_run(const struct pump_opts *o, int fd)
 		status = relay_run(&r);
 	free(r.up.data);
 	free(r.down.data);
-	if (r.spl[0] >= 0) {
-		close(r.spl[0]);
-		close(r.spl[1]);
-	}
+	util_close_pipe(r.spl);
 	framing_free(r.fr);
 	return status;
 }

@@ -416,3 +416,12 @@ int util_splice_pipe(int p[2], int flags, int size)
 	return cap > 0 ? cap : 4096;
 }
 #endif
+
+void util_close_pipe(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}

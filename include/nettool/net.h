@@ -129,6 +129,10 @@ ssize_t net_send_some(int fd, const void *buf, size_t len);
  */
 ssize_t net_read_full(int fd, void *buf, size_t len);
 
+/* One read(), retried on EINTR: the count, 0 at end of file, or -1 with
+ * errno set (EAGAIN included). */
+ssize_t net_read_some(int fd, void *buf, size_t len);
+
 /* Format as "1.2.3.4:80" or "[::1]:80" (a Unix socket: its path, or
  * "unix") into buf (NET_ADDR_LEN bytes). */
 char *net_format_addr(const struct sockaddr *sa, socklen_t len, char *buf);

@@ -105,5 +105,7 @@ int util_pin_cpu(int cpu);
  * errno set (p is then -1, -1). */
 int util_splice_pipe(int p[2], int flags, int size);
 #endif
+/* Close both ends of a pipe when open, and set them to -1. */
+void util_close_pipe(int p[2]);
 
 #endif
