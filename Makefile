@@ -60,7 +60,7 @@ tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/loop.c 
 
 check: test
 test: nettool $(UNIT)
-	$(PYTHON) tests/run.py --nettool ./nettool $(UNIT)
+	$(PYTHON) tests/run.py --nettool ./nettool --slowest 10 $(TEST_FLAGS) $(UNIT)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # built in a tree of its own so the normal objects are untouched.

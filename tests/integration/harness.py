@@ -31,6 +31,13 @@ def deadline(seconds):
     return wrap
 
 
+def alone(fn):
+    """Decorator: the test runs by itself, after the others, because it
+    measures a deadline or a rate, or loads the machine."""
+    fn.alone = True
+    return fn
+
+
 def need(program):
     """Skip the test, loudly, when a peer program is not installed."""
     path = shutil.which(program)
@@ -260,6 +267,9 @@ def fd_limit(n):
 
 
 _far_hosts = itertools.count()
+# the runner's worker number, so that tests running at once name their
+# namespaces and pick their subnets apart
+WORKER = int(os.environ.get("NETTOOL_TEST_WORKER", "0"))
 
 
 def far_host(t):
@@ -267,8 +277,9 @@ def far_host(t):
     pair: a host elsewhere. Returns (namespace, its address); the test's
     cleanups remove it. Skips without root or ip."""
     need("ip")
-    ns = f"ntf{os.getpid() % 100000}x{next(_far_hosts)}"
-    base = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
+    n = next(_far_hosts)
+    ns = f"ntf{os.getpid() % 100000}x{n}"
+    base = f"10.{200 + WORKER % 50}.{(os.getpid() + n) % 250}"
     run_in = ["ip", "netns", "exec", ns]
     setup = [["ip", "netns", "add", ns],
              ["ip", "link", "add", ns + "a", "type", "veth", "peer", "name", ns + "b"],

@@ -7,7 +7,7 @@ import struct
 import threading
 import time
 
-from harness import check, deadline, fd_limit, recv_all, recv_exact, sha256
+from harness import alone, check, deadline, fd_limit, recv_all, recv_exact, sha256
 
 
 def roundtrip_file(t, port, data, via_pipe=False):
@@ -71,6 +71,7 @@ def test_half_close_echoes_pending_then_closes(t):
     check(srv.stop() == 0)
 
 
+@alone
 @deadline(120)
 def test_thousand_clients_at_once(t):
     n, size = 1000, 64 * 1024
@@ -222,6 +223,7 @@ def test_sigint_stops_with_clients_connected(t):
     check(recv_all(s) == b"", "client not closed at shutdown")
 
 
+@alone
 @deadline(60)
 def test_out_of_descriptors_survived_without_spinning(t):
     srv = t.server("tcp-echo-server", preexec_fn=fd_limit(24))

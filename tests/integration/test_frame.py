@@ -87,6 +87,7 @@ def test_bad_frames_close_only_that_client(t):
         s = t.connect(srv.port)
         s.sendall(good + bad)
         check(recv_all(s) == good, (mode, bad))  # the good frame, then the close
+        s.close()  # so the server's lingering close ends now, not at its stop
         srv.wait_line(why)
         other.sendall(enc(mode, b"still"))
         check(recv_all_n(other, len(enc(mode, b"still"))) == enc(mode, b"still"),

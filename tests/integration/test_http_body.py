@@ -19,6 +19,7 @@ class Recorder:
 
     def __init__(self, t, host="127.0.0.1"):
         seen = self.seen = []
+        cond = self.cond = threading.Condition()
 
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -76,7 +77,9 @@ class Recorder:
                         if not got:
                             break
                         n += len(got)
-                    seen.append(("REFUSED", self.path, dict(self.headers), n))
+                    with cond:  # after the client has gone: see wait_count
+                        seen.append(("REFUSED", self.path, dict(self.headers), n))
+                        cond.notify_all()
                     self.close_connection = True
                     return False
                 if self.path == "/silent":
@@ -97,6 +100,13 @@ class Recorder:
 
     def url(self, path="/"):
         return f"http://{self.host}:{self.port}{path}"
+
+    def wait_count(self, n, timeout=10):
+        """Wait until n requests are recorded: a refused one is recorded
+        only once its client has closed, which may be after it exited."""
+        with self.cond:
+            check(self.cond.wait_for(lambda: len(self.seen) >= n, timeout * harness.SLOW),
+                  f"{len(self.seen)} of {n} requests recorded")
 
 
 def shape(req):
@@ -309,8 +319,10 @@ def test_expect_100_continue_both_ways(t):
         f.write(os.urandom(2 << 20))
     rc, out, err = t.run("http-get", "-f", "-T", big, rec.url("/refuse"))
     check(rc == 7 and "413" in err, (rc, err))
+    rec.wait_count(1)
     check(rec.seen[-1][0] == "REFUSED" and rec.seen[-1][3] == 0, rec.seen[-1])
     rc, out, err = t.run("http-get", "-f", "-T", "-", rec.url("/refuse"), input=b"x" * 100)
+    rec.wait_count(2)
     check(rc == 7 and rec.seen[-1][3] == 0, (rc, err, rec.seen[-1]))
     start = time.monotonic()
     rc, out, err = t.run("http-get", "-T", big, rec.url("/silent"))

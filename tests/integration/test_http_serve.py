@@ -13,7 +13,7 @@ import time
 import urllib.parse
 
 import harness
-from harness import check, deadline, recv_all
+from harness import alone, check, deadline, recv_all
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
@@ -93,6 +93,7 @@ def test_hostile_catalogue(t):
     t.socks.append(s)
     s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n")
     check(status_of(s.recv(4096)) == 400)
+    s.close()  # so the server's lingering close ends before its stop
     normal_request_works(srv.port)
     check(srv.stop() == 0)
 
@@ -121,6 +122,7 @@ def test_slowloris_gets_408(t):
     s.settimeout(10)
     resp += recv_all(s)
     took = time.monotonic() - start
+    s.close()
     check(status_of(resp) == 408, resp[:100])
     check(0.9 <= took < 3 * harness.SLOW, took)
     normal_request_works(srv.port)
@@ -251,6 +253,7 @@ def test_large_file_and_sigterm(t):
     check(srv.wait(10) == 0)
 
 
+@alone
 @deadline(60)
 def test_out_of_descriptors_no_spin(t):
     import resource
@@ -359,6 +362,7 @@ def test_threads_option(t):
         s.sendall(b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     for s in socks:
         resp = recv_all(s)
+        s.close()
         check(status_of(resp) == 200 and resp.endswith(b"sub file\n"), resp[:100])
     check(srv.stop() == 0)
 
@@ -379,6 +383,8 @@ def test_max_clients_makes_room(t):
     check(recv_all(held[0]) == b"", "the quietest connection was not closed")
     held[1].sendall(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
     check(held[1].recv(4096).endswith(b"<h1>home</h1>\n"), "a busier connection was closed")
+    for s in held + [third]:
+        s.close()
     check(srv.stop() == 0)
 
 
@@ -416,6 +422,7 @@ def test_shutdown_finishes_responses_in_flight(t):
     check(1.5 <= took < 6 * harness.SLOW, f"stopped after {took:.2f} s with a stalled client")
 
 
+@alone
 @deadline(120)
 def test_past_1024_descriptors(t):
     import resource

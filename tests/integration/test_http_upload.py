@@ -125,6 +125,7 @@ def test_expect_100_continue(t):
         check(status_of(got) == want, (path, got))
         s.settimeout(10 * harness.SLOW)
         tail = recv_all(s)  # returns once the server closes
+        s.close()
         check(b"100 Continue" not in got + tail, (path, got + tail))
     check(leftovers(root) == [] and not os.path.exists(os.path.join(root, "big")))
     srv.stop()
@@ -276,6 +277,7 @@ def test_methods_without_upload_and_delete(t):
               b"GET /index.html HTTP/1.1\r\n"
               b"GET /sub/a.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     got = recv_all(s)
+    s.close()
     check(got.count(b"HTTP/1.1 ") == 2 and got.endswith(b"sub file\n") and b"home" not in got,
           got)
     srv.stop()
@@ -292,6 +294,7 @@ def test_methods_without_upload_and_delete(t):
     s.sendall(b"PUT /p.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
               b"GET /p.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     got = recv_all(s)
+    s.close()
     check(got.startswith(b"HTTP/1.1 201 ") and got.endswith(b"\r\n\r\nhello"), got)
     srv.stop()
 
