@@ -12,11 +12,21 @@ LIBS = -lm
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON = python3
 
-LIB_OBJ = src/cmd.o src/server.o src/acl.o src/pump.o src/net.o src/loop.o src/util.o src/buf.o src/fwatch.o src/pack.o src/pack_text.o src/pack_printf.o src/frame.o src/rdgram.o src/url.o src/http.o src/multipart.o src/sha256.o src/proxy.o src/fcache.o
-CMD_OBJ = src/main.o src/cmd_tcp_client.o src/cmd_tcp_server.o src/cmd_tcp_echo_server.o \
-	src/cmd_pack.o src/cmd_unpack.o src/cmd_udp_server.o src/cmd_udp_client.o \
-	src/cmd_http_get.o src/cmd_http_serve.o src/cmd_relay.o src/http_serve.o src/http_upload.o src/tcp_exec.o src/tcp_chat.o
-HDR = include/nettool/*.h
+# The layers, lowest first: a file includes headers of its own layer or
+# of a lower one only (tests/integration/test_tree.py checks it).
+BASE_OBJ = src/base/util.o src/base/buf.o
+PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pack.o \
+	src/proto/pack_text.o src/proto/pack_printf.o src/proto/frame.o src/proto/rdgram.o \
+	src/proto/sha256.o
+CORE_OBJ = src/core/cmd.o src/core/loop.o src/core/net.o src/core/server.o src/core/acl.o \
+	src/core/pump.o src/core/proxy.o src/core/fwatch.o
+HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/upload.o
+TCP_OBJ = src/tcp/tcp_exec.o src/tcp/tcp_chat.o
+LIB_OBJ = $(BASE_OBJ) $(PROTO_OBJ) $(CORE_OBJ) $(HTTP_OBJ) $(TCP_OBJ)
+CMD_OBJ = src/cmd/main.o src/cmd/tcp_client.o src/cmd/tcp_server.o src/cmd/tcp_echo_server.o \
+	src/cmd/pack.o src/cmd/unpack.o src/cmd/udp_server.o src/cmd/udp_client.o \
+	src/cmd/http_get.o src/cmd/http_serve.o src/cmd/relay.o
+HDR = include/nettool/*/*.h
 UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
 	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart tests/unit/test_proxy
@@ -55,8 +65,8 @@ tests/unit/test_proxy: tests/unit/test_proxy.c tests/unit/check.h $(LIB_OBJ)
 tests/unit/test_fwatch: tests/unit/test_fwatch.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_fwatch.c $(LIB_OBJ) $(LIBS)
 # the same loop tests against the portable poll(2) backend
-tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/loop.c src/util.o
-	$(CC) $(WARN) $(NT_CPPFLAGS) -DNT_USE_POLL $(CFLAGS) -o $@ tests/unit/test_loop.c src/loop.c src/util.o
+tests/unit/test_loop_poll: tests/unit/test_loop.c tests/unit/check.h src/core/loop.c src/base/util.o
+	$(CC) $(WARN) $(NT_CPPFLAGS) -DNT_USE_POLL $(CFLAGS) -o $@ tests/unit/test_loop.c src/core/loop.c src/base/util.o
 
 check: test
 test: nettool $(UNIT)
@@ -87,8 +97,9 @@ tsan:
 FUZZ_CC = clang
 FUZZ_SECONDS = 10
 FUZZ_TARGETS = pack unpack frame rdgram http_request http_response url map_path multipart
-FUZZ_SRC = src/pack.c src/pack_text.c src/pack_printf.c src/frame.c src/rdgram.c src/sha256.c src/http.c src/url.c src/multipart.c \
-	src/buf.c src/util.c
+FUZZ_SRC = src/proto/pack.c src/proto/pack_text.c src/proto/pack_printf.c src/proto/frame.c \
+	src/proto/rdgram.c src/proto/sha256.c src/proto/http.c src/proto/url.c src/proto/multipart.c \
+	src/base/buf.c src/base/util.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 fuzz:
 	mkdir -p build/fuzz
@@ -115,7 +126,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nettool $(DESTDIR)$(MANDIR)/nettool.1
 
 clean:
-	rm -f nettool src/*.o $(UNIT)
+	rm -f nettool src/*/*.o $(UNIT)
 	rm -rf build
 
 .PHONY: all check test asan tsan fuzz fuzz-run install uninstall clean

@@ -1,8 +1,8 @@
 /* Fuzz the frame decoder: byte 0 picks the mode, byte 1 the maximum, the
  * rest is the stream. Decoding it whole and decoding it in pieces (sizes
  * taken from the data) must give the same frames and the same outcome. */
-#include "nettool/frame.h"
-#include "nettool/util.h"
+#include "nettool/proto/frame.h"
+#include "nettool/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

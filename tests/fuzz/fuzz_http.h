@@ -1,6 +1,6 @@
 /* Shared by the HTTP fuzz targets: parse data whole and in pieces of
  * step bytes; both must give the same body and outcome. */
-#include "nettool/http.h"
+#include "nettool/proto/http.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * root followed by segments that are neither empty, ".", nor "..", so it
  * never names anything above the root; the URL path is its image.
  */
-#include "nettool/buf.h"
-#include "nettool/url.h"
+#include "nettool/base/buf.h"
+#include "nettool/proto/url.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Fuzz multipart parsing: the first byte picks a piece size; fed whole
  * and in pieces, the parts and their content must come out the same. */
-#include "nettool/multipart.h"
+#include "nettool/proto/multipart.h"
 
 #include <stdlib.h>
 #include <string.h>

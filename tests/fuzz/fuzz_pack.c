@@ -1,8 +1,8 @@
 /* Fuzz the format compiler and the printf template compiler: input is
  * FORMAT NUL TEMPLATE. A compiled format must unpack a zeroed record and
  * pack the values back without error. */
-#include "nettool/pack.h"
-#include "nettool/util.h"
+#include "nettool/proto/pack.h"
+#include "nettool/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * Each seq must come out of the window at most once, in increasing order;
  * the window's ranges must encode to an ack that decodes the same; acks
  * fed to a sender must keep its counts consistent. */
-#include "nettool/rdgram.h"
-#include "nettool/util.h"
+#include "nettool/proto/rdgram.h"
+#include "nettool/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Fuzz unpacking arbitrary bytes: the first byte picks a format, the rest
  * is records. Every record must format as text and, where the format has
  * no float, bool or p field, that text must pack back to the same bytes. */
-#include "nettool/pack.h"
-#include "nettool/util.h"
+#include "nettool/proto/pack.h"
+#include "nettool/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Fuzz URL parsing and reference resolution: input is URL NUL REFERENCE. */
-#include "nettool/url.h"
-#include "nettool/util.h"
+#include "nettool/proto/url.h"
+#include "nettool/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 #include "check.h"
-#include "nettool/cmd.h"
-#include "nettool/frame.h"
-#include "nettool/server.h"
-#include "nettool/util.h"
+#include "nettool/core/cmd.h"
+#include "nettool/proto/frame.h"
+#include "nettool/core/server.h"
+#include "nettool/base/util.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #include "check.h"
-#include "nettool/frame.h"
-#include "nettool/util.h"
+#include "nettool/proto/frame.h"
+#include "nettool/base/util.h"
 
 #include <string.h>
 

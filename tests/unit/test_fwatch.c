@@ -1,7 +1,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "check.h"
-#include "nettool/fwatch.h"
-#include "nettool/util.h"
+#include "nettool/core/fwatch.h"
+#include "nettool/base/util.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -1,9 +1,9 @@
 #include "check.h"
-#include "nettool/buf.h"
-#include "nettool/fcache.h"
-#include "nettool/http.h"
-#include "nettool/url.h"
-#include "nettool/util.h"
+#include "nettool/base/buf.h"
+#include "nettool/http/fcache.h"
+#include "nettool/proto/http.h"
+#include "nettool/proto/url.h"
+#include "nettool/base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

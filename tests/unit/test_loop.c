@@ -1,6 +1,6 @@
 #include "check.h"
-#include "nettool/loop.h"
-#include "nettool/util.h"
+#include "nettool/core/loop.h"
+#include "nettool/base/util.h"
 
 #include <string.h>
 #include <unistd.h>

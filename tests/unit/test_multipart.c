@@ -1,6 +1,6 @@
 #include "check.h"
-#include "nettool/multipart.h"
-#include "nettool/util.h"
+#include "nettool/proto/multipart.h"
+#include "nettool/base/util.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 #include "check.h"
-#include "nettool/acl.h"
-#include "nettool/net.h"
-#include "nettool/util.h"
+#include "nettool/core/acl.h"
+#include "nettool/core/net.h"
+#include "nettool/base/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 #include "check.h"
-#include "nettool/pack.h"
-#include "nettool/util.h"
+#include "nettool/proto/pack.h"
+#include "nettool/base/util.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #include "check.h"
-#include "nettool/proxy.h"
-#include "nettool/util.h"
+#include "nettool/core/proxy.h"
+#include "nettool/base/util.h"
 
 #include <string.h>
 

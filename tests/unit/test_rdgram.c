@@ -1,6 +1,6 @@
 #include "check.h"
-#include "nettool/rdgram.h"
-#include "nettool/util.h"
+#include "nettool/proto/rdgram.h"
+#include "nettool/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 #include "check.h"
-#include "nettool/sha256.h"
-#include "nettool/util.h"
+#include "nettool/proto/sha256.h"
+#include "nettool/base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,685 @@
+#include "nettool/base/buf.h"
+#include "nettool/core/cmd.h"
+#include "nettool/core/net.h"
+#include "nettool/proto/pack.h"
+#include "nettool/proto/rdgram.h"
+#include "nettool/proto/sha256.h"
+#include "nettool/base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CMD "udp-client"
+#define MAX_DGRAM 65507
+
+struct uopts {
+	const char *host, *port, *pack_fmt, *unpack_fmt, *file;
+	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose;
+	unsigned long size, retries, window, mtu;
+};
+
+/* A record not yet acknowledged in whole (--reliable). */
+struct flight {
+	unsigned char *dgram; /* header and payload; NULL when acknowledged */
+	size_t len;
+	unsigned long long line;
+};
+
+struct uclient {
+	const struct uopts *o;
+	int fd, in_open;
+	struct buf in;              /* stdin not yet turned into datagrams */
+	unsigned long long lineno, sent, replies;
+	struct pack_format pfmt, ufmt;
+	struct pack_value *uvals;
+	unsigned char *rec;
+	struct buf out;
+	uint64_t last_activity;
+	/* --reliable */
+	uint32_t session;
+	struct rd_send rs;
+	/* --file */
+	int in_fd;
+	struct sha256 sha;
+	uint64_t file_bytes, file_total; /* read so far; the size when known */
+	int fend_queued, bar;
+	uint64_t started, drawn;
+	struct flight *fl;
+	unsigned char reply[MAX_DGRAM + 1];
+};
+
+/* Report a socket error; returns the exit status. */
+static int sock_fail(const struct uclient *c, const char *what)
+{
+	int e = errno;
+
+	nt_warn(CMD, "%s %s port %s: %s", what, c->o->host, c->o->port,
+		e == ECONNREFUSED ? "connection refused" : strerror(e));
+	return net_connect_status(e);
+}
+
+static ssize_t send_dgram(int fd, const void *p, size_t n)
+{
+	ssize_t rc;
+
+	do
+		rc = send(fd, p, n, 0);
+	while (rc < 0 && (errno == EINTR || errno == ENOBUFS || errno == EAGAIN));
+	return rc;
+}
+
+/* Turn one line (or --raw chunk) into the payload to send. */
+static int make_payload(struct uclient *c, char *line, size_t len,
+			const unsigned char **p, size_t *n)
+{
+	char err[NT_ERR_LEN];
+
+	if (c->o->pack_fmt) {
+		line[len] = '\0';
+		if (pack_text_line(&c->pfmt, line, c->rec, err) < 0) {
+			nt_warn(CMD, "stdin line %llu: %s", c->lineno, err);
+			return NT_EXIT_FAIL;
+		}
+		*p = c->rec;
+		*n = c->pfmt.size;
+	} else {
+		*p = (unsigned char *)line;
+		*n = len;
+	}
+	if (*n > (c->o->reliable ? (size_t)RD_MAX_PAYLOAD : (size_t)MAX_DGRAM)) {
+		nt_warn(CMD, "stdin line %llu: %zu bytes do not fit in a datagram",
+			c->lineno, *n);
+		return NT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* ---- replies ---- */
+
+static int print_reply(struct uclient *c, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (c->o->unpack_fmt) {
+		if (n != c->ufmt.size) {
+			nt_warn(CMD, "reply of %zu bytes, expected %zu for --unpack; skipped",
+				n, c->ufmt.size);
+			return 0;
+		}
+		unpack_values(&c->ufmt, p, c->uvals);
+		for (i = 0; i < c->ufmt.nvalues; i++) {
+			if (i)
+				buf_putc(&c->out, '\t');
+			pack_format_value(&c->out, &c->uvals[i]);
+		}
+	} else if (c->o->hex) {
+		buf_hex(&c->out, p, n);
+	} else {
+		buf_append(&c->out, p, n);
+		if (n && p[n - 1] == '\n')
+			goto write;
+	}
+	buf_putc(&c->out, '\n');
+write:
+	if (net_write_full(STDOUT_FILENO, c->out.data, c->out.len) < 0) {
+		c->out.len = 0;
+		return errno == EPIPE ? -1 : -2;
+	}
+	c->out.len = 0;
+	return 0;
+}
+
+/* ---- --reliable ---- */
+
+static void file_progress(struct uclient *c, int done);
+
+static struct flight *flight_of(struct uclient *c, uint32_t seq)
+{
+	return &c->fl[seq % c->o->window];
+}
+
+/* Put the current base in a datagram's header and send it. */
+static int flight_send(struct uclient *c, uint32_t seq)
+{
+	struct flight *f = flight_of(c, seq);
+	struct rd_hdr h = { f->dgram[3], c->session, seq, c->rs.base, 2, 0, { { 0, 0 } } };
+
+	rd_encode(f->dgram, &h);
+	if (send_dgram(c->fd, f->dgram, f->len) < 0 && net_connect_status(errno) == NT_EXIT_REFUSED)
+		return -1;
+	return 0; /* any other loss is for the retransmission to repair */
+}
+
+static int reliable_queue(struct uclient *c, unsigned type, const unsigned char *p, size_t n)
+{
+	uint32_t seq = c->rs.next;
+	struct flight *f = flight_of(c, seq);
+
+	f->dgram = malloc(RD_HDR + n);
+	if (!f->dgram) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	memcpy(f->dgram + RD_HDR, p, n);
+	f->dgram[3] = (unsigned char)type;
+	f->len = RD_HDR + n;
+	f->line = c->lineno;
+	rd_send_new(&c->rs, util_now_us());
+	c->sent++;
+	if (flight_send(c, seq) < 0)
+		return sock_fail(c, "send to");
+	return 0;
+}
+
+static int reliable_reply(struct uclient *c, size_t n)
+{
+	char err[NT_ERR_LEN];
+	struct rd_hdr h;
+	uint32_t old = c->rs.base;
+
+	if (rd_decode(c->reply, n, &h, err) < 0 || (h.type != RD_ACK && h.type != RD_REJECT) ||
+	    h.session != c->session) {
+		if (c->o->verbose)
+			nt_warn(CMD, "ignored a datagram that is no acknowledgement of ours");
+		return 0;
+	}
+	if (h.type == RD_REJECT && rd_send_pending(&c->rs, h.seq) && flight_of(c, h.seq)->dgram) {
+		if (flight_of(c, h.seq)->dgram[3] == RD_FEND)
+			nt_warn(CMD, "the server found the file's size or SHA-256 wrong");
+		else
+			nt_warn(CMD, "record %u (stdin line %llu) rejected by the server",
+				h.seq, flight_of(c, h.seq)->line);
+		return NT_EXIT_PROTO;
+	}
+	c->replies++;
+	if (h.type != RD_ACK)
+		return 0;
+	rd_send_ack(&c->rs, &h, util_now_us());
+	for (; old != c->rs.base; old++) { /* the server wrote all below its base */
+		free(flight_of(c, old)->dgram);
+		flight_of(c, old)->dgram = NULL;
+	}
+	return 0;
+}
+
+/* The timer, then what is lost, sent again; an exit status when the
+ * path looks dead. */
+static int reliable_timers(struct uclient *c)
+{
+	uint64_t now = util_now_us();
+	uint32_t seq;
+
+	if (rd_send_timer(&c->rs, now) >= c->o->retries) {
+		struct flight *f = flight_of(c, c->rs.base);
+
+		file_progress(c, 1);
+		if (c->o->file)
+			nt_warn(CMD, "transfer stopped at byte %llu: nothing acknowledged after %lu "
+				"timeouts in a row", (unsigned long long)c->rs.base * c->o->size,
+				c->o->retries);
+		else
+			nt_warn(CMD, "record %u (stdin line %llu) not acknowledged after %lu timeouts "
+				"in a row", c->rs.base, f->line, c->o->retries);
+		return NT_EXIT_TIMEOUT;
+	}
+	while (rd_send_retransmit(&c->rs, now, &seq))
+		if (flight_send(c, seq) < 0)
+			return sock_fail(c, "send to");
+	return 0;
+}
+
+/* Milliseconds until the timer or pacing needs a look (-1: none). */
+static int reliable_wait(const struct uclient *c)
+{
+	const struct rd_send *rs = &c->rs;
+	uint64_t now = util_now_us(), at = rd_send_deadline(rs);
+	int ms = at ? (at > now ? (int)((at - now + 999) / 1000) : 0) : -1;
+
+	if (rs->tokens < 1 && rs->have_rtt && (c->in.len || rs->lost_from != rs->next) &&
+	    (ms < 0 || ms > 1))
+		ms = 1; /* pacing: a token is on its way */
+	return ms;
+}
+
+/* --file: the bytes the server has acknowledged, on a terminal. */
+static void file_progress(struct uclient *c, int done)
+{
+	uint64_t now = util_now_ms(), acked = (uint64_t)c->rs.base * c->o->size;
+	double secs = (double)(now - c->started) / 1000.0;
+
+	if (!c->bar || (!done && now - c->drawn < 100))
+		return;
+	c->drawn = now;
+	if (done) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	if (acked > c->file_bytes)
+		acked = c->file_bytes;
+	fprintf(stderr, "\r\033[Ksent %llu", (unsigned long long)acked);
+	if (c->file_total)
+		fprintf(stderr, "/%llu bytes %3d%%", (unsigned long long)c->file_total,
+			(int)(100.0 * (double)acked / (double)c->file_total));
+	else
+		fprintf(stderr, " bytes");
+	fprintf(stderr, " %.1f MB/s", secs > 0 ? (double)acked / secs / 1e6 : 0.0);
+}
+
+static void reliable_summary(const struct uclient *c)
+{
+	const struct rd_send *rs = &c->rs;
+	uint64_t all = rs->sent + rs->retransmitted;
+
+	nt_warn(CMD, "%llu records sent, %llu acknowledged; %llu retransmitted (%llu found lost "
+		"by later acknowledgements, %llu timeouts); RTT %.3f ms +- %.3f; loss seen %.1f%%",
+		(unsigned long long)rs->sent, (unsigned long long)rs->acked,
+		(unsigned long long)rs->retransmitted, (unsigned long long)rs->fast,
+		(unsigned long long)rs->expired, (double)rs->srtt / 1000, (double)rs->rttvar / 1000,
+		all ? 100.0 * (double)rs->retransmitted / (double)all : 0.0);
+}
+
+/* ---- the loop ---- */
+
+static int window_room(struct uclient *c)
+{
+	return !c->o->reliable || rd_send_room(&c->rs, util_now_us());
+}
+
+/* After the last byte: the size and SHA-256, for the server to check. */
+static int queue_file_end(struct uclient *c)
+{
+	unsigned char end[RD_FEND_LEN], d[32];
+	struct sha256 copy = c->sha;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		end[i] = (unsigned char)(c->file_bytes >> (56 - 8 * i));
+	sha256_final(&copy, d);
+	memcpy(end + 8, d, 32);
+	c->fend_queued = 1;
+	return reliable_queue(c, RD_FEND, end, sizeof end);
+}
+
+/* Send the complete lines (or --raw chunks) of c->in while there is room. */
+static int send_pending(struct uclient *c)
+{
+	size_t start = 0;
+	int rc = 0;
+
+	while (window_room(c) && start < c->in.len) {
+		const unsigned char *p;
+		size_t len, n;
+		char *nl = NULL;
+
+		if (c->o->raw || c->o->file) {
+			len = c->in.len - start < c->o->size ? c->in.len - start : c->o->size;
+			if (len < c->o->size && c->in_open)
+				break; /* wait for a full datagram until stdin ends */
+		} else {
+			nl = memchr(c->in.data + start, '\n', c->in.len - start);
+			if (!nl && c->in_open)
+				break;
+			len = nl ? (size_t)(nl - c->in.data) - start : c->in.len - start;
+		}
+		c->lineno++;
+		if ((rc = make_payload(c, c->in.data + start, len, &p, &n)) != 0)
+			break;
+		start += len + (nl ? 1 : 0);
+		if (c->o->file) {
+			sha256_update(&c->sha, p, n);
+			c->file_bytes += n;
+			if ((rc = reliable_queue(c, RD_FDATA, p, n)) != 0)
+				break;
+		} else if (c->o->reliable) {
+			if ((rc = reliable_queue(c, RD_DATA, p, n)) != 0)
+				break;
+		} else {
+			if (send_dgram(c->fd, p, n) < 0) {
+				rc = sock_fail(c, "send to");
+				break;
+			}
+			c->sent++;
+		}
+		c->last_activity = util_now_ms();
+	}
+	if (start) {
+		memmove(c->in.data, c->in.data + start, c->in.len - start);
+		c->in.len -= start;
+	}
+	if (rc == 0 && c->o->file && !c->in_open && !c->in.len && !c->fend_queued &&
+	    window_room(c))
+		rc = queue_file_end(c);
+	return rc;
+}
+
+static int read_stdin(struct uclient *c)
+{
+	ssize_t n;
+
+	if (buf_reserve(&c->in, 64 * 1024) < 0) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	do
+		n = read(c->in_fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		nt_warn(CMD, "read %s: %s", c->o->file && strcmp(c->o->file, "-") ? c->o->file : "stdin",
+			strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	if (n == 0)
+		c->in_open = 0;
+	c->in.len += (size_t)n;
+	if (c->in.len > MAX_DGRAM * 2 && !c->o->raw && !c->o->file &&
+	    !memchr(c->in.data, '\n', c->in.len)) {
+		nt_warn(CMD, "stdin line %llu: too long for a datagram", c->lineno + 1);
+		return NT_EXIT_FAIL;
+	}
+	return send_pending(c);
+}
+
+static int read_replies(struct uclient *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->reply, sizeof c->reply, MSG_DONTWAIT);
+		int rc;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0)
+			return sock_fail(c, "receive from");
+		c->last_activity = util_now_ms();
+		if (c->o->reliable) {
+			if ((rc = reliable_reply(c, (size_t)n)) != 0)
+				return rc;
+			continue;
+		}
+		c->replies++;
+		rc = print_reply(c, c->reply, (size_t)n);
+		if (rc == -1)
+			return -1; /* stdout has gone: end quietly */
+		if (rc < 0) {
+			nt_warn(CMD, "write stdout: %s", strerror(errno));
+			return NT_EXIT_FAIL;
+		}
+	}
+}
+
+/* Whether everything is done; *timeout gets how long to wait otherwise. */
+static int finished(struct uclient *c, uint64_t now, int *timeout, int *status)
+{
+	*timeout = -1;
+	if (c->o->reliable) {
+		if ((*status = reliable_timers(c)) != 0)
+			return 1;
+		*timeout = reliable_wait(c);
+		file_progress(c, 0);
+		return !c->in_open && c->in.len == 0 && (!c->o->file || c->fend_queued) &&
+		       c->rs.base == c->rs.next;
+	}
+	if (c->in_open || c->in.len)
+		return 0;
+	if (c->o->no_wait || c->replies >= c->sent)
+		return 1;
+	if (now >= c->last_activity + (uint64_t)c->o->wait_ms)
+		return 1;
+	*timeout = (int)(c->last_activity + (uint64_t)c->o->wait_ms - now);
+	return 0;
+}
+
+static int client_run(struct uclient *c)
+{
+	for (;;) {
+		struct pollfd pfd[2];
+		int timeout, status = 0, rc;
+
+		if (finished(c, util_now_ms(), &timeout, &status))
+			return status;
+		/* read stdin only when what it gave is all sent */
+		pfd[0].fd = c->in_open && window_room(c) ? c->in_fd : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c->o->no_wait && !c->o->reliable ? -1 : c->fd;
+		pfd[1].events = POLLIN;
+		rc = poll(pfd, 2, timeout);
+		if (rc < 0 && errno != EINTR) {
+			nt_warn(CMD, "poll: %s", strerror(errno));
+			return NT_EXIT_FAIL;
+		}
+		if (rc <= 0)
+			continue;
+		if (pfd[1].revents && (status = read_replies(c)) != 0)
+			return status < 0 ? 0 : status;
+		if (c->o->reliable && ((status = reliable_timers(c)) != 0 ||
+				       (status = send_pending(c)) != 0))
+			return status;
+		if (pfd[0].revents && (status = read_stdin(c)) != 0)
+			return status;
+	}
+}
+
+/* ---- setup ---- */
+
+#define O(field) offsetof(struct uopts, field)
+static const struct opt uopts_table[] = {
+	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
+	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
+	{ 'n', NULL, OPT_FLAG, O(flags), 0, NULL, "numeric HOST only, no DNS", 0, NET_NUMERIC, NULL },
+	{ 'w', NULL, OPT_SECS, O(wait_ms), 0, "SECS",
+	  "wait for replies this long after the last (default 2)", 0, 0, NULL },
+	{ 'N', NULL, OPT_FLAG, O(no_wait), 0, NULL, "send without waiting for replies", 0, 0, NULL },
+	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "print replies as hex", 0, 0, NULL },
+	{ 0, "unpack", OPT_STRING, O(unpack_fmt), 0, "FMT", "decode each reply as one record of FMT",
+	  0, 0, NULL },
+	{ 0, "pack", OPT_STRING, O(pack_fmt), 0, "FMT",
+	  "each line holds values: send them packed as a record", 0, 0, NULL },
+	{ 0, "raw", OPT_FLAG, O(raw), 0, NULL, "send stdin's bytes in datagrams of up to --size bytes",
+	  0, 0, NULL },
+	{ 0, "size", OPT_COUNT, O(size), 0, "N", "datagram size for --raw (default 1024, at most 65507)",
+	  1, MAX_DGRAM, NULL },
+	{ 0, "broadcast", OPT_FLAG, O(broadcast), 0, NULL, "allow a broadcast destination", 0, 0, NULL },
+	{ 0, "reliable", OPT_FLAG, O(reliable), 0, NULL,
+	  "acknowledged delivery, each record exactly once", 0, 0, NULL },
+	{ 0, "retries", OPT_COUNT, O(retries), 0, "N",
+	  "--reliable: resends before giving up (default 8)", 0, 100, NULL },
+	{ 0, "file", OPT_STRING, O(file), 0, "PATH",
+	  "--reliable: send a file (- for stdin) as bytes,\nchecked by SHA-256", 0, 0, NULL },
+	{ 0, "mtu", OPT_COUNT, O(mtu), 0, "N",
+	  "--file: datagrams sized for a path of N bytes\n(default 1500)", 200, 65535, NULL },
+	{ 0, "window", OPT_COUNT, O(window), 0, "N",
+	  "--reliable: records in flight (default 256, at most 1024)", 1, RD_WINDOW, NULL },
+	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "report the destination and a summary",
+	  0, 0, NULL },
+	OPT_END
+};
+#undef O
+
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	struct uopts *o = opts;
+
+	(void)nargs;
+	o->host = args[0];
+	o->port = args[1];
+	if (util_parse_port(o->port, 0, &(unsigned){ 0 }, err) < 0)
+		return -1;
+	if (o->raw && o->pack_fmt)
+		nt_seterr(err, "--raw and --pack exclude each other");
+	else if (o->file && !o->reliable)
+		nt_seterr(err, "--file needs --reliable");
+	else if (o->file && (o->raw || o->pack_fmt))
+		nt_seterr(err, "--file sends bytes: it excludes --raw and --pack");
+	else if (o->reliable && o->raw && o->size > RD_MAX_PAYLOAD)
+		nt_seterr(err, "--size: at most %d with --reliable", RD_MAX_PAYLOAD);
+	else
+		return 0;
+	return -1;
+}
+
+static uint32_t random_session(void)
+{
+	uint32_t v;
+
+	util_random(&v, sizeof v);
+	return v;
+}
+
+static int client_open(struct uclient *c)
+{
+	const struct uopts *o = c->o;
+	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
+	int buf = 4 << 20, status;
+
+	c->fd = net_dial(o->host, o->port, o->family, SOCK_DGRAM,
+			 o->flags | (o->broadcast ? NET_BROADCAST : 0), NULL, -1, &status, err);
+	if (c->fd < 0) {
+		nt_warn(CMD, "%s", err);
+		return status;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	if (o->verbose)
+		nt_warn(CMD, "sending to %s", net_fd_addr(c->fd, 1, addr));
+	return 0;
+}
+
+static int client_setup(struct uclient *c)
+{
+	const struct uopts *o = c->o;
+	char err[NT_ERR_LEN];
+
+	if (o->pack_fmt) {
+		if (pack_compile(o->pack_fmt, &c->pfmt, err) < 0) {
+			nt_warn(CMD, "--pack: bad format '%s': %s", o->pack_fmt, err);
+			return NT_EXIT_FAIL;
+		}
+		if (!(c->rec = malloc(c->pfmt.size + 1)))
+			return NT_EXIT_FAIL;
+	}
+	if (o->unpack_fmt) {
+		if (pack_compile(o->unpack_fmt, &c->ufmt, err) < 0) {
+			nt_warn(CMD, "--unpack: bad format '%s': %s", o->unpack_fmt, err);
+			return NT_EXIT_FAIL;
+		}
+		if (!(c->uvals = calloc(c->ufmt.nvalues + 1, sizeof *c->uvals)))
+			return NT_EXIT_FAIL;
+	}
+	if (o->reliable) {
+		c->session = random_session();
+		rd_send_init(&c->rs, (uint32_t)o->window);
+		if (!(c->fl = calloc(o->window, sizeof *c->fl)))
+			return NT_EXIT_FAIL;
+	}
+	return client_open(c);
+}
+
+/* --file: open it, and learn its size when it has one. */
+static int file_setup(struct uclient *c, const struct uopts *o)
+{
+	struct stat st;
+
+	if (strcmp(o->file, "-")) {
+		c->in_fd = open(o->file, O_RDONLY | O_CLOEXEC);
+		if (c->in_fd < 0) {
+			nt_warn(CMD, "%s: %s", o->file, strerror(errno));
+			c->in_fd = STDIN_FILENO;
+			return NT_EXIT_FAIL;
+		}
+		c->in_open = 1;
+	}
+	if (fstat(c->in_fd, &st) == 0 && S_ISREG(st.st_mode))
+		c->file_total = (uint64_t)st.st_size;
+	sha256_init(&c->sha);
+	c->bar = isatty(STDERR_FILENO);
+	c->started = util_now_ms();
+	return 0;
+}
+
+/* Bytes of the file per datagram: what an MTU-sized IP packet holds
+ * after the IP (20 or 40 bytes), UDP (8) and our (16) headers. */
+static unsigned long file_chunk(const struct uclient *c)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sizeof a;
+	unsigned long over = 20 + 8 + RD_HDR;
+
+	if (getsockname(c->fd, (struct sockaddr *)&a, &len) == 0 && a.ss_family == AF_INET6)
+		over += 20;
+	return c->o->mtu - over;
+}
+
+static int run(int argc, char **argv)
+{
+	struct uopts o;
+	struct uclient c;
+	unsigned long i;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.family = AF_UNSPEC;
+	o.wait_ms = 2000;
+	o.size = 1024;
+	o.retries = 8;
+	o.window = 256;
+	o.mtu = 1500;
+	rc = cmd_parse(&cmd_udp_client, argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	memset(&c, 0, sizeof c);
+	c.o = &o;
+	c.fd = -1;
+	c.in_fd = STDIN_FILENO;
+	c.in_open = fcntl(STDIN_FILENO, F_GETFL) >= 0;
+	c.last_activity = util_now_ms();
+	rc = o.file ? file_setup(&c, &o) : 0;
+	if (rc == 0)
+		rc = client_setup(&c);
+	if (rc == 0 && o.file)
+		o.size = file_chunk(&c);
+	if (rc == 0)
+		rc = client_run(&c);
+	file_progress(&c, 1);
+	if (rc == 0 && o.file) {
+		unsigned char d[32];
+		char hex[65];
+
+		sha256_final(&c.sha, d);
+		sha256_hex(d, hex);
+		nt_warn(CMD, "sent %llu bytes, sha256 %s", (unsigned long long)c.file_bytes, hex);
+	}
+	if (c.in_fd != STDIN_FILENO)
+		close(c.in_fd);
+	if (o.verbose && o.reliable)
+		reliable_summary(&c);
+	else if (o.verbose)
+		nt_warn(CMD, "%llu sent, %llu replies", c.sent, c.replies);
+	if (c.fd >= 0)
+		close(c.fd);
+	for (i = 0; c.fl && i < o.window; i++)
+		free(c.fl[i].dgram);
+	free(c.fl);
+	free(c.rec);
+	free(c.uvals);
+	pack_free(&c.pfmt);
+	pack_free(&c.ufmt);
+	buf_free(&c.in);
+	buf_free(&c.out);
+	return rc;
+}
+
+const struct cmd cmd_udp_client = {
+	CMD, run, "send stdin lines as datagrams and print the replies", "[OPTIONS] HOST PORT",
+	"Send each line of stdin (newline stripped) as one datagram; write each\n"
+	"reply as a line. After stdin ends, wait until every datagram has had a\n"
+	"reply or SECS pass without one.", uopts_table, NULL, 0, 2, 2, check_args
+};

@@ -1,0 +1,658 @@
+#include "nettool/base/buf.h"
+#include "nettool/core/cmd.h"
+#include "nettool/core/loop.h"
+#include "nettool/core/net.h"
+#include "nettool/core/server.h"
+#include "nettool/proto/pack.h"
+#include "nettool/proto/rdgram.h"
+#include "nettool/proto/sha256.h"
+#include "nettool/base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CMD "udp-server"
+#define DGRAM_BUF 65536         /* larger than any UDP payload over IPv4 */
+#define RECV_BATCH 64
+#define PEER_BUCKETS 4096
+#define PEER_MAX 16384
+#define PEER_HELD_MAX ((size_t)1 << 20)  /* out-of-order bytes per peer */
+#define HELD_TOTAL_MAX ((size_t)64 << 20) /* and for all peers */
+#define SWEEP_MS 1000
+
+/* A file coming in (--reliable, file data): a temporary beside -o FILE
+ * until its end checks out, or stdout. */
+struct rfile {
+	int fd;
+	char tmp[PATH_MAX];
+	struct sha256 sha;
+	uint64_t bytes;
+	int done;
+};
+
+struct peer {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	uint32_t session;
+	unsigned version;       /* of its datagrams: acks answer in kind */
+	uint64_t last;
+	struct rd_recv rx;
+	struct rfile *file;     /* or NULL */
+	struct peer *next;
+};
+
+struct userver {
+	struct server_addr addr;
+	const char *out_path, *reply, *unpack_fmt, *tmpl;
+	int hex, peer_prefix, sync, echo, reliable, verbose, forget_ms;
+	unsigned long count;
+	int fd, out_fd, stop_status;
+	struct loop *lp;
+	struct loop_io io, sio;
+	struct loop_timer sweep;
+	struct pack_format fmt;
+	struct pack_printf *pf;
+	struct pack_value *vals;
+	struct buf line;
+	struct buf reply_bytes; /* --reply, escapes decoded */
+	unsigned long long received, accepted, rejected, replied;
+	struct peer *peers[PEER_BUCKETS];
+	size_t npeers, held_total;
+	unsigned char dgram[DGRAM_BUF];
+};
+
+static void reject(struct userver *s, const char *from, const char *fmt, const char *why)
+{
+	s->rejected++;
+	nt_warn(CMD, fmt, from, why);
+}
+
+/* Append the record's text line to s->line. Returns 0, or 1: rejected. */
+static int format_line(struct userver *s, const char *from, const unsigned char *p,
+		       size_t n)
+{
+	size_t i;
+
+	s->line.len = 0;
+	if (s->peer_prefix) {
+		buf_append(&s->line, from, strlen(from));
+		buf_putc(&s->line, '\t');
+	}
+	if (s->unpack_fmt) {
+		char why[64];
+
+		if (n != s->fmt.size) {
+			snprintf(why, sizeof why, "record of %zu bytes, expected %zu", n,
+				 s->fmt.size);
+			reject(s, from, "%s: %s; rejected", why);
+			return 1;
+		}
+		unpack_values(&s->fmt, p, s->vals);
+		if (s->pf)
+			return pack_printf_record(&s->line, s->pf, s->vals) < 0 ? 1 : 0;
+		for (i = 0; i < s->fmt.nvalues; i++) {
+			if (i)
+				buf_putc(&s->line, '\t');
+			pack_format_value(&s->line, &s->vals[i]);
+		}
+	} else if (s->hex) {
+		buf_hex(&s->line, p, n);
+	} else {
+		buf_append(&s->line, p, n);
+		if (n && p[n - 1] == '\n')
+			return 0;
+	}
+	return buf_putc(&s->line, '\n') < 0 ? 1 : 0;
+}
+
+static int open_output(struct userver *s);
+
+/* Write one record's line whole. 0 written, 1 rejected, -1 output failed. */
+static int write_record(struct userver *s, const char *from, const unsigned char *p,
+			size_t n)
+{
+	if (format_line(s, from, p, n))
+		return 1;
+	if (s->out_fd == STDOUT_FILENO && s->out_path && open_output(s)) {
+		s->stop_status = NT_EXIT_FAIL;
+		loop_stop(s->lp);
+		return -1;
+	}
+	if (net_write_full(s->out_fd, s->line.data, s->line.len) < 0 ||
+	    (s->sync && fsync(s->out_fd) < 0 && errno != EINVAL)) {
+		if (errno != EPIPE)
+			nt_warn(CMD, "write output: %s", strerror(errno));
+		s->stop_status = errno == EPIPE ? 0 : NT_EXIT_FAIL;
+		loop_stop(s->lp);
+		return -1;
+	}
+	s->accepted++;
+	if (s->count && s->accepted >= s->count)
+		loop_stop(s->lp);
+	return 0;
+}
+
+static void send_to(struct userver *s, const void *p, size_t n,
+		    const struct sockaddr_storage *to, socklen_t len)
+{
+	ssize_t rc;
+
+	do
+		rc = sendto(s->fd, p, n, 0, (const struct sockaddr *)to, len);
+	while (rc < 0 && errno == EINTR);
+	if (rc >= 0)
+		s->replied++;
+}
+
+/* An ack in the peer's version: with v2, the ranges held beyond base. */
+static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t seq)
+{
+	unsigned char h[RD_HDR + 8 * RD_MAX_RANGES];
+	struct rd_hdr hdr;
+
+	memset(&hdr, 0, sizeof hdr);
+	hdr.type = type;
+	hdr.session = pe->session;
+	hdr.seq = seq;
+	hdr.base = pe->rx.expected;
+	hdr.version = pe->version;
+	if (type == RD_ACK && pe->version >= 2)
+		hdr.nranges = rd_recv_ranges(&pe->rx, hdr.ranges, RD_MAX_RANGES);
+	send_to(s, h, rd_encode(h, &hdr), &pe->addr, pe->len);
+}
+
+/* ---- peers of --reliable, by address and session ---- */
+
+static size_t peer_hash(const struct sockaddr_storage *a, socklen_t len, uint32_t session)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	uint32_t h = 2166136261u ^ session;
+	socklen_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % PEER_BUCKETS;
+}
+
+static struct peer *peer_find(struct userver *s, const struct sockaddr_storage *a,
+			      socklen_t len, const struct rd_hdr *h)
+{
+	size_t b = peer_hash(a, len, h->session);
+	struct peer *pe;
+
+	for (pe = s->peers[b]; pe; pe = pe->next)
+		if (pe->session == h->session && pe->len == len && !memcmp(&pe->addr, a, len))
+			return pe;
+	if (s->npeers >= PEER_MAX || !(pe = calloc(1, sizeof *pe)))
+		return NULL;
+	memcpy(&pe->addr, a, len);
+	pe->len = len;
+	pe->session = h->session;
+	/* a new (or forgotten) session: all below the sender's base is done */
+	rd_recv_init(&pe->rx, h->base, PEER_HELD_MAX);
+	pe->next = s->peers[b];
+	s->peers[b] = pe;
+	s->npeers++;
+	return pe;
+}
+
+static void file_drop(struct peer *pe)
+{
+	struct rfile *f = pe->file;
+	char from[NET_ADDR_LEN];
+
+	if (!f)
+		return;
+	if (!f->done) {
+		net_format_addr((const struct sockaddr *)&pe->addr, pe->len, from);
+		nt_warn(CMD, "%s: file transfer cut short after %llu bytes; %s", from,
+			(unsigned long long)f->bytes, f->tmp[0] ? "nothing kept" : "output incomplete");
+	}
+	if (f->fd >= 0 && f->fd != STDOUT_FILENO)
+		close(f->fd);
+	if (f->tmp[0])
+		unlink(f->tmp);
+	free(f);
+	pe->file = NULL;
+}
+
+static void peer_free(struct userver *s, struct peer *pe)
+{
+	file_drop(pe);
+	s->held_total -= pe->rx.held_bytes;
+	rd_recv_free(&pe->rx);
+	free(pe);
+	s->npeers--;
+}
+
+static void sweep_cb(struct loop *lp, struct loop_timer *t)
+{
+	struct userver *s = t->data;
+	size_t b;
+
+	for (b = 0; b < PEER_BUCKETS; b++) {
+		struct peer **pp = &s->peers[b];
+
+		while (*pp) {
+			struct peer *pe = *pp;
+
+			if (loop_now(lp) - pe->last > (uint64_t)s->forget_ms) {
+				*pp = pe->next;
+				peer_free(s, pe);
+			} else {
+				pp = &pe->next;
+			}
+		}
+	}
+	loop_timer_set(lp, t, SWEEP_MS);
+}
+
+/* Whether path may be replaced by a rename: absent, or a regular file. */
+static int replaceable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
+
+/* File data, in order: to the temporary (made on the first). 0, or -1:
+ * output failed. */
+static int file_data(struct userver *s, struct peer *pe, const unsigned char *p, size_t n)
+{
+	struct rfile *f = pe->file;
+
+	if (!f) {
+		if (!(f = pe->file = calloc(1, sizeof *f)))
+			return -1;
+		sha256_init(&f->sha);
+		f->fd = STDOUT_FILENO;
+		if (s->out_path && !replaceable(s->out_path)) {
+			/* a device or FIFO (-o /dev/null) is written in place */
+			if ((f->fd = open(s->out_path, O_WRONLY | O_CLOEXEC)) < 0) {
+				nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+				return -1;
+			}
+		} else if (s->out_path) {
+			snprintf(f->tmp, sizeof f->tmp, "%s.nettool-XXXXXX", s->out_path);
+			if ((f->fd = mkstemp(f->tmp)) < 0) {
+				nt_warn(CMD, "cannot create a file beside %s: %s", s->out_path,
+					strerror(errno));
+				f->tmp[0] = '\0';
+				return -1;
+			}
+			fchmod(f->fd, 0644);
+		}
+	}
+	if (f->done || net_write_full(f->fd, p, n) < 0) {
+		if (!f->done)
+			nt_warn(CMD, "write output: %s", strerror(errno));
+		return -1;
+	}
+	sha256_update(&f->sha, p, n);
+	f->bytes += n;
+	return 0;
+}
+
+/* The file's end: its size and SHA-256 must match, then it is renamed
+ * into place. 0 done, 1 rejected (nothing kept). */
+static int file_end(struct userver *s, struct peer *pe, const char *from,
+		    const unsigned char *p)
+{
+	struct rfile *f = pe->file;
+	unsigned char d[32];
+	char hex[65];
+	uint64_t size = 0;
+	int i;
+
+	if (!f && file_data(s, pe, p, 0) < 0) /* an empty file */
+		return 1;
+	f = pe->file;
+	for (i = 0; i < 8; i++)
+		size = size << 8 | p[i];
+	sha256_final(&f->sha, d);
+	sha256_hex(d, hex);
+	if (size != f->bytes || memcmp(d, p + 8, 32)) {
+		nt_warn(CMD, "%s: file of %llu bytes, sha256 %s: the sender's size or SHA-256 "
+			"differs; nothing kept", from, (unsigned long long)f->bytes, hex);
+		file_drop(pe);
+		return 1;
+	}
+	if (f->fd != STDOUT_FILENO && !f->tmp[0] && close(f->fd) < 0) {
+		f->fd = -1;
+		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+		file_drop(pe);
+		return 1;
+	}
+	if (f->tmp[0] && ((s->sync && fsync(f->fd) < 0) || close(f->fd) < 0 ||
+			  rename(f->tmp, s->out_path) < 0)) {
+		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+		f->fd = -1;
+		file_drop(pe);
+		return 1;
+	}
+	f->fd = -1;
+	f->tmp[0] = '\0';
+	f->done = 1;
+	nt_warn(CMD, "%s: received %llu bytes%s%s, sha256 %s", from, (unsigned long long)f->bytes,
+		s->out_path ? " into " : "", s->out_path ? s->out_path : "", hex);
+	s->accepted++;
+	return 0;
+}
+
+/* One released record, its type in p[0]: 0 written, 1 rejected, -1
+ * output failed. */
+static int deliver(struct userver *s, struct peer *pe, const char *from,
+		   const unsigned char *p, size_t n)
+{
+	if (p[0] == RD_FDATA && file_data(s, pe, p + 1, n - 1) < 0) {
+		s->stop_status = NT_EXIT_FAIL;
+		loop_stop(s->lp);
+		return -1;
+	}
+	if (p[0] == RD_FDATA)
+		return 0;
+	if (p[0] == RD_FEND)
+		return file_end(s, pe, from, p + 1);
+	return write_record(s, from, p + 1, n - 1);
+}
+
+/* Write a released record and those held behind it, acknowledging each. */
+static void release(struct userver *s, struct peer *pe, const char *from,
+		    uint32_t seq, const unsigned char *p, size_t n)
+{
+	unsigned char *next;
+	size_t nn;
+
+	for (;;) {
+		int rc = deliver(s, pe, from, p, n);
+
+		if (p != s->dgram + RD_HDR - 1)
+			free((void *)p);
+		if (rc < 0)
+			return; /* output failed: unacknowledged; the server stops */
+		if (!rd_recv_next(&pe->rx, &next, &nn)) {
+			send_ack(s, pe, rc ? RD_REJECT : RD_ACK, seq);
+			return;
+		}
+		s->held_total -= nn;
+		send_ack(s, pe, rc ? RD_REJECT : RD_ACK, seq);
+		p = next;
+		n = nn;
+		seq++;
+	}
+}
+
+static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
+			    socklen_t alen, const char *from, size_t n)
+{
+	char err[NT_ERR_LEN];
+	struct rd_hdr h;
+	struct peer *pe;
+	size_t before;
+	enum rd_verdict v;
+
+	if (rd_decode(s->dgram, n, &h, err) < 0) {
+		reject(s, from, "%s: bad reliable datagram: %s; dropped", err);
+		return;
+	}
+	if (h.type == RD_ACK || h.type == RD_REJECT) {
+		reject(s, from, "%s: %s; dropped", "acknowledgement sent to the server");
+		return;
+	}
+	if (!(pe = peer_find(s, a, alen, &h)))
+		return; /* no room for another peer: it will retry */
+	pe->last = loop_now(s->lp);
+	pe->version = h.version;
+	before = pe->rx.held_bytes;
+	rd_recv_base(&pe->rx, h.base);
+	/* out-of-order room: this peer's share, within the total */
+	pe->rx.max_bytes = pe->rx.held_bytes + (HELD_TOTAL_MAX - s->held_total);
+	if (pe->rx.max_bytes > PEER_HELD_MAX)
+		pe->rx.max_bytes = PEER_HELD_MAX;
+	/* the record is kept with its type before it (over the header's
+	 * last byte, read already) */
+	s->dgram[RD_HDR - 1] = (unsigned char)h.type;
+	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
+	s->held_total = s->held_total - before + pe->rx.held_bytes;
+	if (v == RD_DUP || (v == RD_HELD && h.version >= 2))
+		send_ack(s, pe, RD_ACK, h.seq); /* v2: its ranges tell what is held */
+	else if (v == RD_RELEASE)
+		release(s, pe, from, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
+}
+
+static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_t alen,
+		   size_t n, int truncated)
+{
+	char from[NET_ADDR_LEN];
+
+	s->received++;
+	net_format_addr((const struct sockaddr *)a, alen, from);
+	if (truncated) {
+		reject(s, from, "%s: %s; rejected", "datagram larger than the buffer (truncated)");
+		return;
+	}
+	if (s->reliable) {
+		handle_reliable(s, a, alen, from, n);
+		return;
+	}
+	if (write_record(s, from, s->dgram, n) != 0)
+		return;
+	if (s->echo)
+		send_to(s, s->dgram, n, a, alen);
+	if (s->reply)
+		send_to(s, s->reply_bytes.data ? s->reply_bytes.data : "", s->reply_bytes.len, a, alen);
+}
+
+static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	struct userver *s = io->data;
+	int i;
+
+	(void)ev;
+	for (i = 0; i < RECV_BATCH && !s->stop_status; i++) {
+		struct sockaddr_storage a;
+		struct iovec iov = { s->dgram, sizeof s->dgram };
+		struct msghdr m;
+		ssize_t n;
+
+		memset(&m, 0, sizeof m);
+		m.msg_name = &a;
+		m.msg_namelen = sizeof a;
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		n = recvmsg(io->fd, &m, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return; /* EAGAIN, or a stray ICMP error: nothing to do */
+		handle(s, &a, m.msg_namelen, (size_t)n, (m.msg_flags & MSG_TRUNC) != 0);
+		if (s->count && s->accepted >= s->count)
+			break;
+	}
+	(void)lp;
+}
+
+static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
+{
+	(void)io;
+	(void)ev;
+	loop_stop(lp);
+}
+
+#define O(field) offsetof(struct userver, field)
+static const struct opt userver_opts[] = {
+	SERVER_ADDR_OPTS(struct userver, addr, "port to listen on (default 8888; 0 picks a free one)"),
+	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "print payloads as hex", 0, 0, NULL },
+	{ 0, "peer", OPT_FLAG, O(peer_prefix), 0, NULL,
+	  "prefix each line with the sender ADDR:PORT and a tab", 0, 0, NULL },
+	{ 0, "unpack", OPT_STRING, O(unpack_fmt), 0, "FMT",
+	  "decode each datagram as one record of FMT", 0, 0, NULL },
+	{ 0, "printf", OPT_STRING, O(tmpl), 0, "TEMPLATE",
+	  "with --unpack: format records with a template", 0, 0, NULL },
+	{ 'o', "output", OPT_STRING, O(out_path), 0, "FILE", "append the lines to FILE", 0, 0, NULL },
+	{ 0, "sync", OPT_FLAG, O(sync), 0, NULL, "fsync FILE after each line", 0, 0, NULL },
+	{ 0, "echo", OPT_FLAG, O(echo), 0, NULL, "send each datagram back to its sender", 0, 0, NULL },
+	{ 0, "reply", OPT_STRING, O(reply), 0, "TEXT", "send TEXT (escapes as in --printf) to each sender", 0, 0, NULL },
+	{ 0, "count", OPT_COUNT, O(count), 0, "N", "exit after N accepted datagrams", 1, ~0UL, NULL },
+	{ 0, "reliable", OPT_FLAG, O(reliable), 0, NULL, "acknowledged delivery (see nettool(1))",
+	  0, 0, NULL },
+	{ 0, "forget", OPT_SECS, O(forget_ms), 0, "SECS",
+	  "--reliable: forget a peer quiet that long (default 60)", 1, 0, NULL },
+	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "log rejected datagrams in full", 0, 0, NULL },
+	OPT_END
+};
+#undef O
+
+static int check_args(void *opts, char **args, int nargs, char *err)
+{
+	struct userver *s = opts;
+
+	(void)args;
+	(void)nargs;
+	if (s->tmpl && !s->unpack_fmt)
+		nt_seterr(err, "--printf needs --unpack FMT");
+	else if (s->reliable && (s->echo || s->reply))
+		nt_seterr(err, "--reliable answers with acknowledgements only; "
+			  "drop --echo and --reply");
+	else
+		return 0;
+	return -1;
+}
+
+static int open_output(struct userver *s)
+{
+	s->out_fd = open(s->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (s->out_fd < 0) {
+		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Compile --unpack/--printf and open -o. Returns 0 or an exit status. */
+static int setup_output(struct userver *s)
+{
+	char err[NT_ERR_LEN];
+
+	if (s->unpack_fmt) {
+		if (pack_compile(s->unpack_fmt, &s->fmt, err) < 0) {
+			nt_warn(CMD, "--unpack: bad format '%s': %s", s->unpack_fmt, err);
+			return NT_EXIT_FAIL;
+		}
+		if (s->tmpl && !(s->pf = pack_printf_compile(s->tmpl, &s->fmt, err)))
+			return cmd_usage_error(CMD, "--printf: %s", err);
+		if (!(s->vals = calloc(s->fmt.nvalues + 1, sizeof *s->vals))) {
+			nt_warn(CMD, "out of memory");
+			return NT_EXIT_FAIL;
+		}
+	}
+	if (s->reply && pack_unescape(&s->reply_bytes, s->reply) < 0) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	s->out_fd = STDOUT_FILENO;
+	/* with --reliable a file may come instead: FILE is made by the first
+	 * record, so a transfer that fails leaves none */
+	return s->out_path && !s->reliable ? open_output(s) : 0;
+}
+
+static int userver_open(struct userver *s, char *err)
+{
+	int rcvbuf = 4 << 20, status;
+
+	s->fd = server_listen(&s->addr, SOCK_DGRAM, 0, &status, err);
+	if (s->fd < 0)
+		return status;
+	/* absorb bursts from many senders; the kernel caps it */
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	return 0;
+}
+
+static void userver_free(struct userver *s)
+{
+	size_t b;
+
+	for (b = 0; b < PEER_BUCKETS; b++)
+		while (s->peers[b]) {
+			struct peer *pe = s->peers[b];
+
+			s->peers[b] = pe->next;
+			peer_free(s, pe);
+		}
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->out_path && s->out_fd > STDERR_FILENO)
+		close(s->out_fd);
+	util_signal_pipe_close(s->sio.fd);
+	loop_free(s->lp);
+	pack_printf_free(s->pf);
+	pack_free(&s->fmt);
+	free(s->vals);
+	buf_free(&s->line);
+	buf_free(&s->reply_bytes);
+	free(s);
+}
+
+static int run(int argc, char **argv)
+{
+	struct userver *s = calloc(1, sizeof *s);
+	char err[NT_ERR_LEN];
+	int rc;
+
+	if (!s) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
+	s->fd = s->out_fd = s->sio.fd = -1;
+	s->addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 0 };
+	s->forget_ms = 60000;
+	rc = cmd_parse(&cmd_udp_server, argc, argv, s);
+	if (rc == 0)
+		rc = setup_output(s);
+	if (rc == 0 && (rc = userver_open(s, err)) != 0)
+		nt_warn(CMD, "%s", err);
+	if (rc == 0 && (!(s->lp = loop_new(err)) || (s->sio.fd = util_signal_pipe(err)) < 0)) {
+		nt_warn(CMD, "%s", err);
+		rc = NT_EXIT_FAIL;
+	}
+	if (rc) {
+		userver_free(s);
+		return rc < 0 ? 0 : rc;
+	}
+	s->io.fd = s->fd;
+	s->io.events = s->sio.events = LOOP_READ;
+	s->io.cb = recv_cb;
+	s->sio.cb = signal_cb;
+	s->io.data = s->sio.data = s->sweep.data = s;
+	s->sweep.cb = sweep_cb;
+	if (loop_io_add(s->lp, &s->io, err) < 0 || loop_io_add(s->lp, &s->sio, err) < 0 ||
+	    (s->reliable && loop_timer_set(s->lp, &s->sweep, SWEEP_MS) < 0)) {
+		nt_warn(CMD, "%s", err);
+		userver_free(s);
+		return NT_EXIT_FAIL;
+	}
+	server_announce(CMD, s->fd);
+	if (loop_run(s->lp, err) < 0) {
+		nt_warn(CMD, "%s", err);
+		s->stop_status = NT_EXIT_FAIL;
+	}
+	nt_warn(CMD, "stopped: %llu received, %llu accepted, %llu rejected, %llu replied",
+		s->received, s->accepted, s->rejected, s->replied);
+	rc = s->stop_status;
+	userver_free(s);
+	return rc;
+}
+
+const struct cmd cmd_udp_server = {
+	CMD, run, "receive datagrams from many peers; replies, records, acknowledgements",
+	"[OPTIONS]", "Receive datagrams from any number of peers; print one line per datagram.",
+	userver_opts, NULL, 0, 0, 0, check_args
+};

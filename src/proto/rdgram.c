@@ -1,0 +1,459 @@
+#include "nettool/proto/rdgram.h"
+#include "nettool/base/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+size_t rd_encode(unsigned char *out, const struct rd_hdr *h)
+{
+	size_t n = RD_HDR;
+	unsigned i;
+
+	out[0] = 'N';
+	out[1] = 'T';
+	out[2] = (unsigned char)(h->version ? h->version : 2);
+	out[3] = (unsigned char)h->type;
+	put32(out + 4, h->session);
+	put32(out + 8, h->seq);
+	put32(out + 12, h->base);
+	if (h->type == RD_ACK && out[2] == 2)
+		for (i = 0; i < h->nranges && i < RD_MAX_RANGES; i++, n += 8) {
+			put32(out + n, h->ranges[i].start);
+			put32(out + n + 4, h->ranges[i].end);
+		}
+	return n;
+}
+
+/* An ack's ranges: each non-empty, beyond base, ascending, apart. */
+static int decode_ranges(const unsigned char *p, size_t n, struct rd_hdr *h, char *err)
+{
+	uint32_t prev = h->base;
+	unsigned i;
+
+	if (n % 8 || n / 8 > RD_MAX_RANGES) {
+		nt_seterr(err, "acknowledgement with %zu bytes of payload", n);
+		return -1;
+	}
+	h->nranges = (unsigned)(n / 8);
+	for (i = 0; i < h->nranges; i++) {
+		struct rd_range *r = &h->ranges[i];
+
+		r->start = get32(p + 8 * i);
+		r->end = get32(p + 8 * i + 4);
+		if (rd_seq_diff(r->start, prev) <= 0 || rd_seq_diff(r->end, r->start) <= 0 ||
+		    rd_seq_diff(r->end, h->base) > (int32_t)RD_WINDOW) {
+			nt_seterr(err, "acknowledgement with a bad range %u-%u", r->start, r->end);
+			return -1;
+		}
+		prev = r->end;
+	}
+	return 0;
+}
+
+int rd_decode(const unsigned char *p, size_t n, struct rd_hdr *h, char *err)
+{
+	unsigned last;
+
+	if (n < RD_HDR) {
+		nt_seterr(err, "%zu bytes: shorter than the %d-byte header", n, RD_HDR);
+		return -1;
+	}
+	if (p[0] != 'N' || p[1] != 'T') {
+		nt_seterr(err, "bad magic 0x%02x%02x", p[0], p[1]);
+		return -1;
+	}
+	if (p[2] != 1 && p[2] != 2) {
+		nt_seterr(err, "unknown version %u", p[2]);
+		return -1;
+	}
+	last = p[2] == 1 ? RD_REJECT : RD_FEND;
+	if (p[3] < RD_DATA || p[3] > last) {
+		nt_seterr(err, "unknown type %u", p[3]);
+		return -1;
+	}
+	h->version = p[2];
+	h->type = p[3];
+	h->session = get32(p + 4);
+	h->seq = get32(p + 8);
+	h->base = get32(p + 12);
+	h->nranges = 0;
+	if (h->type == RD_ACK && h->version == 2)
+		return decode_ranges(p + RD_HDR, n - RD_HDR, h, err);
+	if ((h->type == RD_ACK || h->type == RD_REJECT) && n != RD_HDR) {
+		nt_seterr(err, "acknowledgement with %zu bytes of payload", n - RD_HDR);
+		return -1;
+	}
+	if (h->type == RD_FEND && n != RD_HDR + RD_FEND_LEN) {
+		nt_seterr(err, "file end with %zu bytes, not %d", n - RD_HDR, RD_FEND_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+int32_t rd_seq_diff(uint32_t a, uint32_t b)
+{
+	uint32_t d = a - b;
+
+	return d <= INT32_MAX ? (int32_t)d : -(int32_t)(~d) - 1;
+}
+
+void rd_recv_init(struct rd_recv *r, uint32_t base, size_t max_bytes)
+{
+	memset(r, 0, sizeof *r);
+	r->expected = r->top = base;
+	r->max_bytes = max_bytes;
+}
+
+void rd_recv_free(struct rd_recv *r)
+{
+	size_t i;
+
+	for (i = 0; i < RD_WINDOW; i++)
+		free(r->held[i]);
+	memset(r->held, 0, sizeof r->held);
+	r->held_bytes = 0;
+}
+
+static void drop_slot(struct rd_recv *r, size_t i)
+{
+	if (!r->held[i])
+		return;
+	r->held_bytes -= r->held_len[i];
+	free(r->held[i]);
+	r->held[i] = NULL;
+}
+
+void rd_recv_base(struct rd_recv *r, uint32_t base)
+{
+	while (rd_seq_diff(base, r->expected) > 0) {
+		drop_slot(r, r->expected % RD_WINDOW);
+		r->expected++;
+	}
+	if (rd_seq_diff(r->expected, r->top) > 0)
+		r->top = r->expected;
+}
+
+enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
+			      const unsigned char *p, size_t n)
+{
+	int32_t d = rd_seq_diff(seq, r->expected);
+	size_t i = seq % RD_WINDOW;
+
+	if (d < 0)
+		return RD_DUP;
+	if (d == 0)
+		return RD_RELEASE;
+	if (d >= RD_WINDOW)
+		return RD_DROPPED;
+	if (r->held[i])
+		return RD_HELD; /* a duplicate of one already held */
+	if (r->held_bytes + n > r->max_bytes)
+		return RD_DROPPED;
+	r->held[i] = malloc(n ? n : 1);
+	if (!r->held[i])
+		return RD_DROPPED;
+	if (n)
+		memcpy(r->held[i], p, n);
+	r->held_len[i] = n;
+	r->held_bytes += n;
+	if (rd_seq_diff(seq + 1, r->top) > 0)
+		r->top = seq + 1;
+	return RD_HELD;
+}
+
+int rd_recv_next(struct rd_recv *r, unsigned char **p, size_t *n)
+{
+	size_t i;
+
+	drop_slot(r, r->expected % RD_WINDOW); /* a stale copy of the released one */
+	r->expected++;
+	if (rd_seq_diff(r->expected, r->top) > 0)
+		r->top = r->expected;
+	i = r->expected % RD_WINDOW;
+	if (!r->held[i])
+		return 0;
+	*p = r->held[i];
+	*n = r->held_len[i];
+	r->held_bytes -= *n;
+	r->held[i] = NULL;
+	return 1;
+}
+
+unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned max)
+{
+	uint32_t s;
+	unsigned n = 0;
+	int in = 0;
+
+	for (s = r->expected + 1; rd_seq_diff(r->top, s) > 0; s++) {
+		int held = r->held[s % RD_WINDOW] != NULL;
+
+		if (held && !in) {
+			if (n == max)
+				return n;
+			out[n].start = s;
+			in = 1;
+		} else if (!held && in) {
+			out[n++].end = s;
+			in = 0;
+		}
+	}
+	if (in)
+		out[n++].end = s;
+	return n;
+}
+
+/* ---- sending ---- */
+
+#define RD_INIT_RTO_US 50000
+
+static struct rd_slot *slot_of(struct rd_send *s, uint32_t seq)
+{
+	return &s->slot[seq % RD_WINDOW];
+}
+
+void rd_send_init(struct rd_send *s, uint32_t window)
+{
+	memset(s, 0, sizeof *s);
+	s->window = window > RD_WINDOW ? RD_WINDOW : window;
+	s->cwnd = RD_INIT_CWND < s->window ? RD_INIT_CWND : s->window;
+	s->ssthresh = 1e9;
+	s->rto = RD_INIT_RTO_US;
+	s->tokens = RD_BURST;
+}
+
+/* Tokens for pacing: cwnd per smoothed RTT, with 25 % to spare. */
+static int paced(struct rd_send *s, uint64_t now)
+{
+	if (!s->have_rtt || s->srtt == 0) {
+		s->tokens = RD_BURST;
+	} else if (now > s->paced_at) {
+		s->tokens += (double)(now - s->paced_at) * 1.25 * s->cwnd / (double)s->srtt;
+		if (s->tokens > RD_BURST)
+			s->tokens = RD_BURST;
+	}
+	s->paced_at = now;
+	return s->tokens >= 1;
+}
+
+int rd_send_room(struct rd_send *s, uint64_t now)
+{
+	return s->next - s->base < s->window && s->inflight < (uint32_t)s->cwnd && paced(s, now);
+}
+
+static void transmitted(struct rd_send *s, struct rd_slot *sl, uint64_t now)
+{
+	sl->state = RD_S_FLIGHT;
+	sl->sent_us = now;
+	sl->order = s->order++;
+	s->inflight++;
+	s->tokens -= 1;
+	if (!s->rto_at)
+		s->rto_at = now + s->rto;
+}
+
+void rd_send_new(struct rd_send *s, uint64_t now)
+{
+	struct rd_slot *sl = slot_of(s, s->next++);
+
+	sl->retx = 0;
+	transmitted(s, sl, now);
+	s->sent++;
+}
+
+int rd_send_retransmit(struct rd_send *s, uint64_t now, uint32_t *seq)
+{
+	uint32_t q;
+
+	if (s->inflight >= (uint32_t)s->cwnd || !paced(s, now))
+		return 0;
+	if (rd_seq_diff(s->lost_from, s->base) < 0)
+		s->lost_from = s->base;
+	for (q = s->lost_from; q != s->next; q++) {
+		struct rd_slot *sl = slot_of(s, q);
+
+		if (sl->state == RD_S_LOST) {
+			sl->retx = 1;
+			transmitted(s, sl, now);
+			s->retransmitted++;
+			s->lost_from = q + 1;
+			*seq = q;
+			return 1;
+		}
+	}
+	s->lost_from = s->next;
+	return 0;
+}
+
+/* RFC 6298 2.3, with a clock granularity of 1 ms. */
+static void rto_set(struct rd_send *s)
+{
+	s->rto = s->srtt + (4 * s->rttvar > 1000 ? 4 * s->rttvar : 1000);
+	if (s->rto < RD_MIN_RTO_US)
+		s->rto = RD_MIN_RTO_US;
+	if (s->rto > RD_MAX_RTO_US)
+		s->rto = RD_MAX_RTO_US;
+}
+
+static void rtt_sample(struct rd_send *s, uint64_t r)
+{
+	uint64_t d;
+
+	if (!s->have_rtt) {
+		s->srtt = r;
+		s->rttvar = r / 2;
+		s->have_rtt = 1;
+	} else {
+		d = s->srtt > r ? s->srtt - r : r - s->srtt;
+		s->rttvar = (3 * s->rttvar + d) / 4;
+		s->srtt = (7 * s->srtt + r) / 8;
+	}
+	rto_set(s);
+}
+
+/* One record acknowledged, in whole or selectively: the window grows. */
+static void acked_one(struct rd_send *s, struct rd_slot *sl)
+{
+	if (sl->state == RD_S_FLIGHT)
+		s->inflight--;
+	if (sl->order + 1 > s->acked_order)
+		s->acked_order = sl->order + 1;
+	s->cwnd += s->cwnd < s->ssthresh ? 1 : 1 / s->cwnd;
+	if (s->cwnd > s->window)
+		s->cwnd = s->window;
+}
+
+/* Records sent RD_PKT_THRESHOLD transmissions before one acknowledged
+ * are lost; the first loss of a round halves the window. */
+static void detect_losses(struct rd_send *s)
+{
+	uint32_t q;
+
+	for (q = s->base; q != s->next; q++) {
+		struct rd_slot *sl = slot_of(s, q);
+
+		if (sl->state != RD_S_FLIGHT || sl->order + RD_PKT_THRESHOLD >= s->acked_order)
+			continue;
+		sl->state = RD_S_LOST;
+		s->inflight--;
+		s->fast++;
+		if (rd_seq_diff(q, s->lost_from) < 0)
+			s->lost_from = q;
+		if (sl->order >= s->recovery) {
+			s->cwnd = s->cwnd * RD_BETA > RD_MIN_CWND ? s->cwnd * RD_BETA : RD_MIN_CWND;
+			s->ssthresh = s->cwnd;
+			s->recovery = s->order;
+		}
+	}
+}
+
+uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
+{
+	uint32_t newly = 0, q;
+	int progress = 0;
+	unsigned i;
+
+	if (rd_seq_diff(h->seq, s->base) >= 0 && rd_seq_diff(h->seq, s->next) < 0) {
+		struct rd_slot *sl = slot_of(s, h->seq);
+
+		if (sl->state == RD_S_FLIGHT && !sl->retx && now >= sl->sent_us)
+			rtt_sample(s, now - sl->sent_us);
+	}
+	if (rd_seq_diff(h->base, s->base) > 0 && rd_seq_diff(h->base, s->next) <= 0) {
+		for (q = s->base; q != h->base; q++) {
+			struct rd_slot *sl = slot_of(s, q);
+
+			if (sl->state != RD_S_SACKED)
+				acked_one(s, sl);
+			sl->state = RD_S_FREE;
+			newly++;
+		}
+		s->base = h->base;
+		progress = 1;
+	}
+	for (i = 0; i < h->nranges; i++)
+		/* only the part of a range that is in flight: [base, next) */
+		for (q = rd_seq_diff(h->ranges[i].start, s->base) < 0 ? s->base : h->ranges[i].start;
+		     rd_seq_diff(q, h->ranges[i].end) < 0 && rd_seq_diff(q, s->next) < 0; q++) {
+			struct rd_slot *sl = slot_of(s, q);
+
+			if (sl->state == RD_S_FLIGHT || sl->state == RD_S_LOST) {
+				acked_one(s, sl);
+				sl->state = RD_S_SACKED;
+				progress = 1;
+			}
+		}
+	if (progress) {
+		detect_losses(s);
+		if (s->timeouts && s->have_rtt)
+			rto_set(s); /* the backed-off timer returns to the estimate */
+		s->timeouts = 0;
+		s->rto_at = s->base != s->next ? now + s->rto : 0;
+	}
+	s->acked += newly;
+	return newly;
+}
+
+uint64_t rd_send_deadline(const struct rd_send *s)
+{
+	return s->base != s->next ? s->rto_at : 0;
+}
+
+/*
+ * The timer, as QUIC's probe timeout: with nothing acknowledged for a
+ * while, the oldest records not acknowledged are sent again (a probe)
+ * without cutting the window, since on a lossy path a lost tail is far
+ * likelier than congestion. Only a second expiry in a row counts as
+ * persistent congestion: the window falls to its minimum, and everything
+ * not acknowledged in whole is sent again (a server may have forgotten
+ * what it held).
+ */
+unsigned rd_send_timer(struct rd_send *s, uint64_t now)
+{
+	uint32_t q;
+	unsigned probes = 0;
+
+	if (s->base == s->next || !s->rto_at || now < s->rto_at)
+		return 0;
+	s->timeouts++;
+	s->expired++;
+	for (q = s->base; q != s->next; q++) {
+		struct rd_slot *sl = slot_of(s, q);
+
+		if (s->timeouts < 2 && (sl->state == RD_S_SACKED || sl->state == RD_S_LOST))
+			continue;
+		if (s->timeouts < 2 && probes == 2)
+			break;
+		if (sl->state == RD_S_FLIGHT)
+			s->inflight--;
+		sl->state = RD_S_LOST;
+		probes++;
+	}
+	s->lost_from = s->base;
+	if (s->timeouts >= 2) {
+		s->ssthresh = s->cwnd / 2 > RD_MIN_CWND ? s->cwnd / 2 : RD_MIN_CWND;
+		s->cwnd = RD_MIN_CWND;
+		s->recovery = s->order;
+	}
+	s->rto = s->rto * 2 > RD_MAX_RTO_US ? RD_MAX_RTO_US : s->rto * 2;
+	s->rto_at = now + s->rto;
+	return s->timeouts;
+}
+
+int rd_send_pending(const struct rd_send *s, uint32_t seq)
+{
+	return rd_seq_diff(seq, s->base) >= 0 && rd_seq_diff(seq, s->next) < 0;
+}
