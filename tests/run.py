@@ -136,7 +136,8 @@ class Worker:
         self.p = subprocess.Popen(
             [sys.executable, __file__, "--nettool", args.nettool,
              "--worker", f"{to_r},{from_w}"],
-            pass_fds=(to_r, from_w), stdin=subprocess.DEVNULL, env=env)
+            pass_fds=(to_r, from_w), stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True)  # a group of its own: see kill
         os.close(to_r)
         os.close(from_w)
         self.lines = queue.Queue()
@@ -168,8 +169,11 @@ class Worker:
             self.kill()
 
     def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
+        """End the worker and what its test started (its process group)."""
+        try:
+            os.killpg(self.p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.p.wait()
 
 
@@ -298,6 +302,8 @@ def main():
         rfd, wfd = (int(x) for x in args.worker.split(","))
         return worker(rfd, wfd)
 
+    # a stopped run stops its workers (and so their tests' programs) too
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
     start = time.monotonic()
     tests = load_tests(args.pattern)
     # the longest deadlines first, so that no long test starts last
@@ -317,9 +323,12 @@ def main():
         for x in alone:
             jobs.put(("test", x))
         drain(jobs, workers, 1, args, report)
-    finally:
+    except BaseException:
         for w in workers:
-            w.close()
+            w.kill()
+        raise
+    for w in workers:
+        w.close()
     report.summary(args.slowest, time.monotonic() - start)
     return 1 if report.failed else 0
 

@@ -457,8 +457,9 @@ static int client_run(struct uclient *c)
 			nt_warn(CMD, "poll: %s", strerror(errno));
 			return NT_EXIT_FAIL;
 		}
-		if (rc <= 0)
+		if (rc < 0)
 			continue;
+		/* a timeout too: a retransmission, or a pacing token come due */
 		if (pfd[1].revents && (status = read_replies(c)) != 0)
 			return status < 0 ? 0 : status;
 		if (c->o->reliable && ((status = reliable_timers(c)) != 0 ||
