@@ -2,78 +2,19 @@
 #define _GNU_SOURCE /* sendfile */
 #include <sys/sendfile.h>
 #endif
-#include "nettool/http/serve.h"
+#include "nettool/http/serve_conn.h"
 #include "nettool/proto/url.h"
 #include "nettool/base/util.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#define IN_BUF (16 * 1024)
-/* Per sendfile call, with NOTSENT_LOWAT below: curl, 1 GiB, server in a
- * session of its own, five turns each: 32 KiB 4.13 GB/s, 64 KiB 4.57,
- * 128 KiB 4.68, 256 KiB 5.76 (wrk -c4: 4.31 against 3.99). At most
- * SENDFILE_BUDGET per readiness event, so that one fast download cannot
- * hold up the other connections of its worker. */
-#define SENDFILE_CHUNK (256u << 10)
-#define SENDFILE_BUDGET (1024u << 10)
-#define NOTSENT_LOWAT (32u << 10)
-#define OUT_START 2048            /* a head and a small body */
-#define OUT_POOLED (16 * 1024)    /* larger output buffers are not kept */
-#define BULK_MIN (1u << 20) /* a body larger is sent from any CPU */
-#define UPLOAD_BUDGET (1u << 20) /* of a body taken in per readiness event */
-#define BODY_READ (256u << 10)
-
-struct conn {
-	struct server_conn base;
-	struct hs_worker *w;
-	/* held only while a request is under way, so that an idle keep-alive
-	 * connection costs little more than this struct */
-	struct http_parser *hp;
-	char *in;                 /* IN_BUF bytes */
-	size_t in_len;
-	struct buf out;           /* response head, or a whole small response */
-	size_t out_off;
-	int file;                 /* body from a file, or -1 */
-	off_t file_off;
-	uint64_t file_left;
-	int keep;                 /* keep the connection after this response */
-	int reading_body;         /* reading a request body: stored or dropped */
-	uint64_t body_in;         /* its bytes so far */
-	struct hs_upload *up;     /* where it is stored, or NULL */
-	int head_started;         /* a byte of the next request has come */
-	/* for the access log */
-	char line[512];
-	int status;
-	uint64_t sent;
-	uint64_t head_sent;     /* of sent, the heads' bytes */
-	uint64_t interim;       /* of those, 100 Continue's */
-	int bulk;               /* a large body under way: see bulk_set */
-	int lowat;              /* TCP_NOTSENT_LOWAT is set */
-};
-
-/* The Date of every response, formatted once a second. */
-static const char *date_now(struct hs_worker *w)
-{
-	time_t now = time(NULL);
-
-	if (now != w->date_at) {
-		http_date_format(now, w->date, sizeof w->date);
-		w->date_at = now;
-	}
-	return w->date;
-}
 
 /* Text safe for the access log: controls and quotes escaped. */
 static void log_escape(const char *in, char *out, size_t len)
@@ -90,534 +31,6 @@ static void log_escape(const char *in, char *out, size_t len)
 	}
 	out[o] = '\0';
 }
-
-/* ---- responses ---- */
-
-/* Decimal digits of v into out (24 bytes). */
-static void u64_str(uint64_t v, char *out)
-{
-	char tmp[24];
-	size_t n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n)
-		*out++ = tmp[--n];
-	*out = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_append(b, s, strlen(s));
-}
-
-static void head_start(struct conn *c, int status)
-{
-	char code[4] = { (char)('0' + status / 100), (char)('0' + status / 10 % 10),
-			 (char)('0' + status % 10), ' ' };
-
-	c->status = status;
-	c->head_sent = c->interim;
-	if (!c->out.data && c->w->nspare_out)
-		c->out = c->w->spare_out[--c->w->nspare_out];
-	c->out.len = c->out_off = 0;
-	buf_reserve(&c->out, OUT_START);
-	buf_str(&c->out, "HTTP/1.1 ");
-	buf_append(&c->out, code, 4);
-	buf_str(&c->out, http_reason(status));
-	buf_str(&c->out, "\r\nDate: ");
-	buf_str(&c->out, date_now(c->w));
-	buf_str(&c->out, "\r\nServer: nettool/" NT_VERSION "\r\n");
-}
-
-static void head_end(struct conn *c)
-{
-	buf_str(&c->out, c->keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
-	c->head_sent += c->out.len; /* the head is all of out so far */
-}
-
-/* The methods this server answers for a path. */
-static void allow_header(struct conn *c)
-{
-	const struct hs_cfg *g = c->w->cfg;
-
-	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s\r\n", g->upload ? ", PUT, POST" : "",
-		   g->upload && g->allow_delete ? ", DELETE" : "");
-}
-
-/* Respond with an HTML body (freed here). */
-static void send_html(struct conn *c, int status, struct buf *body, int head_only)
-{
-	head_start(c, status);
-	if (status == 405)
-		allow_header(c);
-	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
-		   body->len);
-	head_end(c);
-	if (!head_only)
-		buf_append(&c->out, body->data, body->len);
-	buf_free(body);
-}
-
-/* A small HTML page (or the --404 page) for an error status. */
-static void send_error(struct conn *c, int status, int head_only)
-{
-	const struct hs_cfg *g = c->w->cfg;
-	struct buf body = { NULL, 0, 0 };
-
-	if (status >= 400 && status != 404 && status != 405 && status != 416)
-		c->keep = 0;
-	if (status == 404 && g->page404) {
-		int fd = open(g->page404, O_RDONLY | O_CLOEXEC);
-		char tmp[4096];
-		ssize_t n;
-
-		while (fd >= 0 && (n = read(fd, tmp, sizeof tmp)) > 0 && body.len < 1 << 20)
-			buf_append(&body, tmp, (size_t)n);
-		if (fd >= 0)
-			close(fd);
-	}
-	if (!body.len)
-		buf_printf(&body, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
-			   "<body><h1>%d %s</h1></body></html>\n", status, http_reason(status),
-			   status, http_reason(status));
-	send_html(c, status, &body, head_only);
-}
-
-/* The status for a path that could not be looked up or opened. */
-static int lookup_status(int err)
-{
-	if (err == ENOENT || err == ENOTDIR)
-		return 404;
-	if (err == EMFILE || err == ENFILE || err == ENOMEM)
-		return 503; /* out of descriptors or memory: try again */
-	return 403;
-}
-
-/* A small body goes out with the head in one write. */
-static int inline_body(struct conn *c, int fd)
-{
-	size_t n = (size_t)c->file_left;
-	ssize_t got;
-
-	if (buf_reserve(&c->out, n) < 0)
-		return -1;
-	do
-		got = pread(fd, c->out.data + c->out.len, n, c->file_off);
-	while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)n)
-		return -1;
-	c->out.len += n;
-	c->file_left = 0;
-	return 0;
-}
-
-/*
- * A worker that keeps to one CPU shares it with the client of each of its
- * connections (steering put them together). For small responses that is
- * what makes them fast; for a large body (either way), sender and receiver on one CPU
- * take turns where they could run side by side (curl, 1 GiB: 3.2-3.8 GB/s
- * against 4.2-5.1 when free). So while it sends one, a worker may run
- * anywhere.
- */
-static void bulk_set(struct conn *c, int on)
-{
-	struct hs_worker *s = c->w;
-
-	if (c->bulk == on || s->cpu < 0)
-		return;
-	c->bulk = on;
-	s->nbulk += on ? 1 : -1;
-	if (on && s->nbulk == 1)
-		util_pin_cpu(-1);
-	else if (!on && s->nbulk == 0)
-		util_pin_cpu(s->cpu);
-}
-
-/*
- * The socket counts as writable only while less than NOTSENT_LOWAT waits
- * unsent in it: the worker wakes once the client has taken most of what
- * was sent, not at each acknowledgement, and does not steal the CPU from a
- * reader in small turns. 1 GiB, wrk -t2 -c4, server in a session of its
- * own (as a service is), three turns each: 2.52 GB/s without it, 4.09 with
- * 32 KiB; 16 and 64 KiB close, 128 KiB and more as without.
- */
-static void notsent_lowat(struct conn *c)
-{
-#ifdef TCP_NOTSENT_LOWAT
-	int v = NOTSENT_LOWAT;
-
-	if (!c->lowat)
-		c->lowat = setsockopt(c->base.io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof v) == 0;
-#else
-	(void)c;
-#endif
-}
-
-/* The body of a file response after its head: with the head when it is
- * in memory or small, else from a descriptor of its own. fd is the file
- * (cfd when the cache's), data its bytes when cached. */
-static void file_body(struct conn *c, int fd, int cfd, const char *data)
-{
-	if (c->file_left && data) {
-		buf_append(&c->out, data + c->file_off, (size_t)c->file_left);
-		c->file_left = 0;
-	} else if (c->file_left && c->file_left <= FCACHE_INLINE_MAX) {
-		if (inline_body(c, fd) < 0) {
-			c->keep = 0; /* could not read it: the response is cut short */
-			c->file_left = 0;
-		}
-	} else if (c->file_left) {
-		c->file = cfd >= 0 ? dup(fd) : fd; /* the cache keeps its own */
-		if (c->file < 0) {
-			c->keep = 0;
-			c->file_left = 0;
-		}
-		if (cfd < 0 || c->file >= 0)
-			fd = -1;
-		if (c->file >= 0 && c->file_left > BULK_MIN)
-			bulk_set(c, 1);
-		if (c->file >= 0)
-			notsent_lowat(c);
-	}
-	if (fd >= 0 && fd != cfd)
-		close(fd);
-}
-
-/* 304 when the validators match, 416 for a range (r < 0) that cannot be
- * satisfied: 1 when answered so. */
-static int answered_early(struct conn *c, const char *etag, const char *lm,
-			  const struct stat *st, int r)
-{
-	const char *inm = http_field(c->hp, "If-None-Match");
-	const char *ims = http_field(c->hp, "If-Modified-Since");
-
-	if ((inm && http_etag_match(inm, etag)) ||
-	    (!inm && ims && http_date_parse(ims) >= st->st_mtime)) {
-		head_start(c, 304);
-		buf_printf(&c->out, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
-		head_end(c);
-		return 1;
-	}
-	if (r >= 0)
-		return 0;
-	head_start(c, 416);
-	buf_printf(&c->out, "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
-		   (unsigned long long)st->st_size);
-	head_end(c);
-	return 1;
-}
-
-/* RFC 9110 13.1.5: a Range counts only when If-Range, if any, names the
- * current strong entity tag or Last-Modified exactly; else the whole
- * file goes, so a resumed download never joins two versions. */
-static int if_range_ok(const char *ir, const char *etag, const char *lm)
-{
-	if (!ir)
-		return 1;
-	if (ir[0] == '"')
-		return !strcmp(ir, etag);
-	return strncmp(ir, "W/", 2) && !strcmp(ir, lm);
-}
-
-/* e: the file's cache entry (its descriptor, validators and, when small,
- * its bytes), or NULL */
-static void serve_file(struct conn *c, const char *fs, const struct stat *st, int head_only,
-		       const struct fent *e)
-{
-	const char *range = http_field(c->hp, "Range"), *data = e ? e->data : NULL;
-	char etag_buf[64], lm_buf[40], num[24];
-	const char *etag = etag_buf, *lm = lm_buf;
-	uint64_t size = (uint64_t)st->st_size, from = 0, to = size ? size - 1 : 0;
-	int r = 0, fd, cfd = e ? e->fd : -1;
-
-	if (e) {
-		etag = e->etag;
-		lm = e->lm;
-	} else {
-		fcache_validators(st, etag_buf, sizeof etag_buf, lm_buf, sizeof lm_buf);
-	}
-	if (range && if_range_ok(http_field(c->hp, "If-Range"), etag, lm))
-		r = http_parse_range(range, size, &from, &to);
-	if (answered_early(c, etag, lm, st, r))
-		return;
-	fd = head_only ? -1 : cfd >= 0 ? cfd : open(fs, O_RDONLY | O_CLOEXEC);
-	if (!head_only && fd < 0) {
-		send_error(c, lookup_status(errno), head_only);
-		return;
-	}
-	head_start(c, r > 0 ? 206 : 200);
-	u64_str(size ? to - from + 1 : 0, num);
-	buf_str(&c->out, "Content-Type: ");
-	buf_str(&c->out, e ? e->mime : fcache_mime(fs));
-	buf_str(&c->out, "\r\nContent-Length: ");
-	buf_str(&c->out, num);
-	buf_str(&c->out, "\r\nLast-Modified: ");
-	buf_str(&c->out, lm);
-	buf_str(&c->out, "\r\nETag: ");
-	buf_str(&c->out, etag);
-	buf_str(&c->out, "\r\nAccept-Ranges: bytes\r\n");
-	if (r > 0)
-		buf_printf(&c->out, "Content-Range: bytes %llu-%llu/%llu\r\n",
-			   (unsigned long long)from, (unsigned long long)to, (unsigned long long)size);
-	head_end(c);
-	c->file_off = (off_t)from;
-	c->file_left = head_only || !size ? 0 : to - from + 1;
-	file_body(c, fd, cfd, data);
-}
-
-static void serve_listing(struct conn *c, const char *fs, const char *urlpath, int head_only)
-{
-	struct buf body = { NULL, 0, 0 };
-
-	if (fcache_listing(&body, fs, urlpath, c->w->cfg->upload) < 0) {
-		buf_free(&body);
-		send_error(c, 403, head_only);
-		return;
-	}
-	send_html(c, 200, &body, head_only);
-}
-
-static int is_known_method(const char *m)
-{
-	static const char *const known[] = { "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-					     "TRACE", "CONNECT" };
-	size_t i;
-
-	for (i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (!strcmp(m, known[i]))
-			return 1;
-	return 0;
-}
-
-static int lookup(struct conn *c, const char *fs, struct stat *st, int *in,
-		  const struct fent **e)
-{
-	return fcache_lookup(&c->w->cache, loop_now(c->base.srv->lp), fs, st, in, e);
-}
-
-/* A directory: the slash form of its URL, its index.html, or a listing. */
-static void serve_dir(struct conn *c, const char *fs, const char *urlpath, int slash_end,
-		      int head_only)
-{
-	char index[PATH_MAX + URL_MAX + 16];
-	const struct fent *e;
-	struct stat ist;
-	int in;
-
-	if (!slash_end && strcmp(urlpath, "/")) {
-		head_start(c, 301);
-		buf_printf(&c->out, "Location: ");
-		url_escape_path(&c->out, urlpath);
-		buf_printf(&c->out, "/\r\nContent-Length: 0\r\n");
-		head_end(c);
-		return;
-	}
-	snprintf(index, sizeof index, "%s/index.html", fs);
-	if (lookup(c, index, &ist, &in, &e) == 0 && S_ISREG(ist.st_mode) && in == 1)
-		serve_file(c, index, &ist, head_only, e);
-	else if (c->w->cfg->no_list)
-		send_error(c, 403, head_only);
-	else
-		serve_listing(c, fs, urlpath, head_only);
-}
-
-/* RFC 9110 7.2: one Host, a valid host[:port] (empty is allowed). */
-static int host_ok(const struct http_parser *hp)
-{
-	const char *v = NULL, *p;
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < hp->nfields; i++)
-		if (!strcasecmp(hp->fields[i].name, "Host")) {
-			v = hp->fields[i].value;
-			n++;
-		}
-	if (n == 0)
-		return hp->minor == 0;
-	if (n > 1)
-		return 0;
-	p = v;
-	if (*p == '[') { /* an IP literal */
-		p += strspn(p + 1, "0123456789abcdefABCDEF:.") + 1;
-		if (*p++ != ']' || p == v + 2)
-			return 0;
-	} else {
-		for (; *p && *p != ':'; p++) {
-			unsigned char ch = (unsigned char)*p;
-
-			if (ch == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]))
-				p += 2;
-			else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch))
-				return 0;
-		}
-	}
-	if (*p == ':')
-		p += 1 + strspn(p + 1, "0123456789");
-	return *p == '\0';
-}
-
-/* Whether some segment of a decoded path starts with '.'. */
-static int has_dot_segment(const char *urlpath)
-{
-	return urlpath[0] == '.' || strstr(urlpath, "/.") != NULL;
-}
-
-/* A GET or HEAD. */
-static void serve_get(struct conn *c, const char *fs, const char *urlpath, int slash_end,
-		      int head_only)
-{
-	const struct fent *e;
-	struct stat st;
-	int in;
-
-	if (lookup(c, fs, &st, &in, &e) < 0) {
-		send_error(c, lookup_status(errno), head_only);
-		return;
-	}
-	if (!in) {
-		send_error(c, 403, head_only);
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		serve_dir(c, fs, urlpath, slash_end, head_only);
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		send_error(c, 403, head_only);
-		return;
-	}
-	serve_file(c, fs, &st, head_only, e);
-}
-
-/* Where an upload may write: a directory inside the root (symlinks or
- * not), by a path of no dotfile unless --dotfiles. 0, or a status. */
-static int writable_dir(struct conn *c, const char *dir, const char *urlpath)
-{
-	const struct hs_cfg *g = c->w->cfg;
-	struct stat st;
-	int in;
-
-	if (has_dot_segment(urlpath) && !g->hu.dotfiles)
-		return 403;
-	if (stat(dir, &st) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 409 : lookup_status(errno);
-	if (!S_ISDIR(st.st_mode))
-		return 409;
-	in = fcache_inside(&g->root, dir);
-	return in == 1 ? 0 : in == 0 ? 403 : lookup_status(errno);
-}
-
-static void start_put(struct conn *c, char *fs, const char *urlpath, int slash_end)
-{
-	char *slash = strrchr(fs, '/');
-	int st;
-
-	if (slash_end || !strcmp(urlpath, "/") || !slash) {
-		send_error(c, 409, 0); /* a directory */
-		return;
-	}
-	*slash = '\0';
-	st = writable_dir(c, fs, urlpath);
-	*slash = '/';
-	if (st == 0)
-		st = hu_put(&c->w->cfg->hu, fs, &c->up);
-	if (st)
-		send_error(c, st, 0);
-}
-
-static void start_form(struct conn *c, const char *fs, const char *urlpath)
-{
-	int st = writable_dir(c, fs, urlpath);
-
-	if (st == 0)
-		st = hu_form(&c->w->cfg->hu, fs, http_field(c->hp, "Content-Type"), &c->up);
-	if (st == 409) /* a POST names a directory, not a file */
-		st = 404;
-	if (st)
-		send_error(c, st, 0);
-}
-
-static void do_delete(struct conn *c, const char *fs, const char *urlpath)
-{
-	char *dir = strdup(fs), *slash = dir ? strrchr(dir, '/') : NULL;
-	struct stat st;
-	int code = 0;
-
-	if (!slash) {
-		code = 500;
-	} else {
-		*slash = '\0';
-		code = writable_dir(c, dir, urlpath);
-	}
-	free(dir);
-	if (!code && lstat(fs, &st) < 0)
-		code = lookup_status(errno);
-	if (!code && !S_ISREG(st.st_mode))
-		code = S_ISDIR(st.st_mode) ? 409 : 403;
-	if (!code && unlink(fs) < 0)
-		code = lookup_status(errno);
-	if (code) {
-		send_error(c, code, 0);
-		return;
-	}
-	head_start(c, 204);
-	head_end(c);
-}
-
-static void send_options(struct conn *c)
-{
-	head_start(c, 200);
-	allow_header(c);
-	buf_str(&c->out, "Content-Length: 0\r\n");
-	head_end(c);
-}
-
-/* Build the response to the request whose head hp holds, or start
- * taking its body in (c->up). */
-static void respond(struct conn *c)
-{
-	struct http_parser *hp = c->hp;
-	const struct hs_cfg *g = c->w->cfg;
-	const char *conn = http_field(hp, "Connection"), *m = hp->method;
-	char urlpath[URL_MAX + 2], fs[PATH_MAX + URL_MAX];
-	int head_only = !strcmp(m, "HEAD"), get = head_only || !strcmp(m, "GET");
-	int slash_end, st_code;
-
-	c->keep = hp->minor >= 1 ? !http_has_token(conn, "close") : http_has_token(conn, "keep-alive");
-	if (!host_ok(hp)) {
-		send_error(c, 400, head_only);
-		return;
-	}
-	if (!get && !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
-				     (g->allow_delete && !strcmp(m, "DELETE")))) &&
-	    strcmp(m, "OPTIONS")) {
-		send_error(c, is_known_method(m) ? 405 : 501, 0);
-		return;
-	}
-	if (!strcmp(m, "OPTIONS") && !strcmp(hp->target, "*")) {
-		send_options(c);
-		return;
-	}
-	st_code = url_map_path(g->root.path, hp->target, urlpath, sizeof urlpath, fs,
-			       sizeof fs, &slash_end);
-	if (st_code)
-		send_error(c, st_code, head_only);
-	else if (!strcmp(m, "OPTIONS"))
-		send_options(c);
-	else if (get)
-		serve_get(c, fs, urlpath, slash_end, head_only);
-	else if (!strcmp(m, "PUT"))
-		start_put(c, fs, urlpath, slash_end);
-	else if (!strcmp(m, "POST"))
-		start_form(c, fs, urlpath);
-	else
-		do_delete(c, fs, urlpath);
-}
-
-/* ---- connections ---- */
 
 /* Request buffers come from a small pool, so that busy keep-alive
  * connections do not allocate per request and idle ones hold none. */
@@ -663,7 +76,7 @@ static void drop_file(struct conn *c)
 	if (c->file >= 0)
 		close(c->file);
 	c->file = -1;
-	bulk_set(c, 0);
+	hs_bulk_set(c, 0);
 }
 
 static void access_log(struct conn *c)
@@ -796,7 +209,7 @@ static void upload_fail(struct conn *c, int st)
 	c->up = NULL;
 	c->keep = 0;
 	c->reading_body = 0;
-	send_error(c, st, 0);
+	hs_send_error(c, st, 0);
 }
 
 /* The whole body is stored: put it in place and answer. */
@@ -812,17 +225,17 @@ static void upload_done(struct conn *c)
 	hu_free(c->up);
 	c->up = NULL;
 	if (st == 201 && page.len) {
-		send_html(c, 201, &page, 0);
+		hs_send_html(c, 201, &page, 0);
 	} else if (st == 201 || st == 204) {
 		buf_free(&page);
-		head_start(c, st);
+		hs_head_start(c, st);
 		if (st == 201)
 			buf_str(&c->out, "Content-Length: 0\r\n");
-		head_end(c);
+		hs_head_end(c);
 	} else {
 		buf_free(&page);
 		c->keep = 0;
-		send_error(c, st, 0);
+		hs_send_error(c, st, 0);
 	}
 }
 
@@ -853,10 +266,10 @@ static int on_head(struct conn *c)
 	c->body_in = 0;
 	if (hp->body == HTTP_BODY_LENGTH && hp->length > c->w->cfg->max_body) {
 		c->keep = 0;
-		send_error(c, 413, 0);
+		hs_send_error(c, 413, 0);
 		return 1;
 	}
-	respond(c);
+	hs_respond(c);
 	if (has_body && expect && hp->minor >= 1 && http_has_token(expect, "100-continue")) {
 		/* 100 only for a body that will be taken; else the answer now,
 		 * the body unread and the connection closed after it */
@@ -871,7 +284,7 @@ static int on_head(struct conn *c)
 	c->reading_body = has_body && !(writing(c) && !c->keep);
 	/* a large upload, like a large download, may run beside its client */
 	if (c->up && (hp->body == HTTP_BODY_CHUNKED || hp->length > BULK_MIN))
-		bulk_set(c, 1);
+		hs_bulk_set(c, 1);
 	if (c->up && !has_body)
 		upload_done(c); /* an empty file */
 	return !c->reading_body && writing(c);
@@ -889,7 +302,7 @@ static int on_event(struct conn *c, enum http_event ev)
 		c->up = NULL;
 		c->keep = 0;
 		c->reading_body = 0;
-		send_error(c, status_for(hp), 0);
+		hs_send_error(c, status_for(hp), 0);
 		return 1;
 	}
 	if (ev == HTTP_EV_BODY) {
@@ -1064,7 +477,7 @@ static void conn_timeout(struct server_conn *sc, enum server_deadline kind)
 		/* the whole head did not arrive in time: 408, then close */
 		snprintf(c->line, sizeof c->line, "(request head timed out)");
 		c->keep = 0;
-		send_error(c, 408, 0);
+		hs_send_error(c, 408, 0);
 		conn_write(c);
 	}
 	server_close(sc, kind == SERVER_SEND ? "send timeout" : "timeout");
