@@ -1,0 +1,109 @@
+/* curl's data options, each a part of a request body: -d, --data-binary,
+ * --data-urlencode, --json. */
+#include "nettool/http/client.h"
+#include "nettool/base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The whole of a file, or of stdin for "-", appended to b. */
+int hc_read_whole(struct buf *b, const char *path, char *err)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : STDIN_FILENO;
+	char tmp[65536];
+	ssize_t n;
+
+	if (fd < 0) {
+		nt_seterr(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, tmp, sizeof tmp)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || buf_append(b, tmp, (size_t)n) < 0) {
+			nt_seterr(err, "%s: %s", path, n < 0 ? strerror(errno) : "out of memory");
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return -1;
+		}
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* Start a -d style part: '&' after the first. */
+static int field_sep(struct hc_data *bd, char *err)
+{
+	if (bd->fields++ && buf_putc(&bd->data, '&') < 0) {
+		nt_seterr(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* A part as given, or read from @FILE; strip: drop CR and LF from a file. */
+static int add_data(struct hc_data *bd, const char *arg, int at, int strip, char *err)
+{
+	size_t start = bd->data.len, i, j;
+
+	if (!at || arg[0] != '@')
+		return buf_append(&bd->data, arg, strlen(arg)) < 0 ? (nt_seterr(err, "out of memory"), -1)
+								  : 0;
+	if (hc_read_whole(&bd->data, arg + 1, err) < 0)
+		return -1;
+	for (i = j = start; strip && i < bd->data.len; i++)
+		if (bd->data.data[i] != '\r' && bd->data.data[i] != '\n')
+			bd->data.data[j++] = bd->data.data[i];
+	if (strip)
+		bd->data.len = j;
+	return 0;
+}
+
+/* --data-urlencode: content, =content, name=content, @file, name@file. */
+static int add_urlencoded(struct hc_data *bd, const char *arg, char *err)
+{
+	struct buf raw = { NULL, 0, 0 };
+	const char *eq = strchr(arg, '='), *at = strchr(arg, '@'), *val = arg;
+	int rc;
+
+	if (eq && (!at || eq < at)) { /* [name]=content */
+		if (eq > arg && buf_append(&bd->data, arg, (size_t)(eq - arg + 1)) < 0)
+			return -1;
+		val = eq + 1;
+		rc = buf_append(&raw, val, strlen(val));
+	} else if (at) { /* [name]@file */
+		if (at > arg && (buf_append(&bd->data, arg, (size_t)(at - arg)) < 0 ||
+				 buf_putc(&bd->data, '=') < 0))
+			return -1;
+		rc = hc_read_whole(&raw, at + 1, err);
+		if (rc < 0) {
+			buf_free(&raw);
+			return -1;
+		}
+	} else {
+		rc = buf_append(&raw, val, strlen(val));
+	}
+	if (rc < 0 || url_escape_form(&bd->data, raw.data ? raw.data : "", raw.len) < 0) {
+		buf_free(&raw);
+		nt_seterr(err, "out of memory");
+		return -1;
+	}
+	buf_free(&raw);
+	return 0;
+}
+
+int hc_data_add(struct hc_data *bd, enum hc_data_how how, const char *arg, char *err)
+{
+	if (how == HC_DATA_JSON) { /* parts joined as they are, @FILE read unchanged */
+		bd->json = 1;
+		return add_data(bd, arg, 1, 0, err);
+	}
+	if (field_sep(bd, err) < 0)
+		return -1;
+	if (how == HC_DATA_URLENCODE)
+		return add_urlencoded(bd, arg, err);
+	return add_data(bd, arg, 1, how == HC_DATA, err);
+}
