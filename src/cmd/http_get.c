@@ -207,16 +207,6 @@ static int write_out(struct fetch *f, const char *p, size_t n)
 
 /* ---- the response ---- */
 
-static void head_text(const struct http_parser *hp, struct buf *b)
-{
-	size_t i;
-
-	buf_printf(b, "HTTP/1.%d %d %s\r\n", hp->minor, hp->status, hp->reason);
-	for (i = 0; i < hp->nfields; i++)
-		buf_printf(b, "%s: %s\r\n", hp->fields[i].name, hp->fields[i].value);
-	buf_printf(b, "\r\n");
-}
-
 /* The head arrived: print it as asked and decide what to do with the body. */
 static int on_head(void *ctx, const struct http_parser *hp, int *more)
 {
@@ -239,7 +229,7 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 	*more = 1;
 	rc = open_output(f, o->resume && hp->status == 206);
 	if (rc == 0 && (o->include || o->head)) {
-		head_text(hp, &b);
+		hc_head_text(hp, &b);
 		if (net_write_full(f->out_fd, b.data, b.len) < 0)
 			rc = NT_EXIT_FAIL;
 		buf_free(&b);

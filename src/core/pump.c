@@ -185,10 +185,8 @@ static int stdin_read_lines(struct relay *r)
 
 	if (buf_reserve(&fr->line, 64 * 1024) < 0)
 		return -1;
-	do
-		n = read(STDIN_FILENO, fr->line.data + fr->line.len,
-			 fr->line.cap - fr->line.len - 1);
-	while (n < 0 && errno == EINTR);
+	n = net_read_some(STDIN_FILENO, fr->line.data + fr->line.len,
+			  fr->line.cap - fr->line.len - 1);
 	if (n < 0) {
 		snprintf(r->err, sizeof r->err, "read: %s", strerror(errno));
 		return would_block() ? 0 : -1;
@@ -223,9 +221,7 @@ static int net_recv_frames(struct relay *r)
 
 	if (buf_reserve(&fr->fin, 64 * 1024) < 0)
 		return -1;
-	do
-		n = read(r->net, fr->fin.data + fr->fin.len, fr->fin.cap - fr->fin.len - 1);
-	while (n < 0 && errno == EINTR);
+	n = net_read_some(r->net, fr->fin.data + fr->fin.len, fr->fin.cap - fr->fin.len - 1);
 	if (n < 0)
 		return would_block() ? 0 : -1;
 	if (n == 0) {
@@ -276,9 +272,7 @@ static int stdin_read(struct relay *r)
 		room /= 2; /* every byte may become two */
 	/* with -C read into the free tail's upper half, expand downwards */
 	dst = r->up.data + CLIENT_BUF - room;
-	do
-		n = read(STDIN_FILENO, dst, room);
-	while (n < 0 && errno == EINTR);
+	n = net_read_some(STDIN_FILENO, dst, room);
 	if (n < 0)
 		return would_block() ? 0 : -1;
 	if (n == 0) {
@@ -320,9 +314,7 @@ static int net_recv(struct relay *r)
 	struct pipe_buf *b = &r->down;
 	ssize_t n;
 
-	do
-		n = read(r->net, b->data + b->len, CLIENT_BUF - b->len);
-	while (n < 0 && errno == EINTR);
+	n = net_read_some(r->net, b->data + b->len, CLIENT_BUF - b->len);
 	if (n < 0)
 		return would_block() ? 0 : -1;
 	if (n == 0) {

@@ -382,7 +382,7 @@ int hc_send(struct hc_conn *c, const struct hc_request *rq, const struct url *u,
 
 /* ---- the response ---- */
 
-static void head_text(const struct http_parser *hp, struct buf *b)
+void hc_head_text(const struct http_parser *hp, struct buf *b)
 {
 	size_t i;
 
@@ -434,7 +434,7 @@ static int on_event(struct hc_conn *c, enum http_event ev, const struct hc_sink 
 		if (c->trace) {
 			struct buf b = { NULL, 0, 0 };
 
-			head_text(c->hp, &b);
+			hc_head_text(c->hp, &b);
 			c->trace(c->ctx, "< ", b.data, b.len);
 			buf_free(&b);
 		}

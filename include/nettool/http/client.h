@@ -141,6 +141,10 @@ int hc_receive(struct hc_conn *c, const struct hc_request *rq, const struct hc_s
 
 void hc_close(struct hc_conn *c);
 
+/* The response head as it came (status line, fields, blank line), for -i
+ * and -v. */
+void hc_head_text(const struct http_parser *hp, struct buf *b);
+
 /* Whether status is a redirect that -L follows. */
 int hc_is_redirect(int status);
 
