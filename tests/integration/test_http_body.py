@@ -95,7 +95,8 @@ class Recorder:
         self.srv.daemon_threads = True
         self.port = self.srv.server_address[1]
         self.host = host
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        # a short poll interval, so that the shutdown at cleanup is quick
+        threading.Thread(target=self.srv.serve_forever, args=(0.05,), daemon=True).start()
         t.cleanups.append(lambda: (self.srv.shutdown(), self.srv.server_close()))
 
     def url(self, path="/"):

@@ -202,7 +202,7 @@ def serve_dir(t, directory, host="127.0.0.1", family=socket.AF_INET):
         address_family = family
 
     httpd = Server((host, 0), Quiet)
-    th = threading.Thread(target=httpd.serve_forever, daemon=True)
+    th = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     th.start()
     t.cleanups.append(lambda: (httpd.shutdown(), httpd.server_close()))
     return httpd.server_address[1]

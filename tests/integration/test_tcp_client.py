@@ -77,7 +77,7 @@ def test_http_request_through_pipeline(t):
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    th = threading.Thread(target=httpd.serve_forever, daemon=True)
+    th = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     th.start()
     try:
         rc, out, err = t.run("tcp-client", "127.0.0.1", str(httpd.server_port),
