@@ -211,15 +211,15 @@ static void file_drop(struct peer *pe)
 
 	if (!f)
 		return;
-	if (!f->done) {
-		net_format_addr((const struct sockaddr *)&pe->addr, pe->len, from);
-		nt_warn(CMD, "%s: file transfer cut short after %llu bytes; %s", from,
-			(unsigned long long)f->bytes, f->tmp[0] ? "nothing kept" : "output incomplete");
-	}
 	if (f->fd >= 0 && f->fd != STDOUT_FILENO)
 		close(f->fd);
 	if (f->tmp[0])
 		unlink(f->tmp);
+	if (!f->done) { /* once it is true: nothing is left when it is read */
+		net_format_addr((const struct sockaddr *)&pe->addr, pe->len, from);
+		nt_warn(CMD, "%s: file transfer cut short after %llu bytes; %s", from,
+			(unsigned long long)f->bytes, f->tmp[0] ? "nothing kept" : "output incomplete");
+	}
 	free(f);
 	pe->file = NULL;
 }
