@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 /* The Date of every response, formatted once a second. */
+#define NOTSENT_LOWAT (32u << 10)
+#define OUT_START 2048            /* a head and a small body */
+
 static const char *date_now(struct hs_worker *w)
 {
 	time_t now = time(NULL);

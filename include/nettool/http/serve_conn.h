@@ -12,20 +12,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#define IN_BUF (16 * 1024)
-/* Per sendfile call, with NOTSENT_LOWAT below: curl, 1 GiB, server in a
- * session of its own, five turns each: 32 KiB 4.13 GB/s, 64 KiB 4.57,
- * 128 KiB 4.68, 256 KiB 5.76 (wrk -c4: 4.31 against 3.99). At most
- * SENDFILE_BUDGET per readiness event, so that one fast download cannot
- * hold up the other connections of its worker. */
-#define SENDFILE_CHUNK (256u << 10)
-#define SENDFILE_BUDGET (1024u << 10)
-#define NOTSENT_LOWAT (32u << 10)
-#define OUT_START 2048            /* a head and a small body */
-#define OUT_POOLED (16 * 1024)    /* larger output buffers are not kept */
 #define BULK_MIN (1u << 20) /* a body larger is sent from any CPU */
-#define UPLOAD_BUDGET (1u << 20) /* of a body taken in per readiness event */
-#define BODY_READ (256u << 10)
 
 struct conn {
 	struct server_conn base;
@@ -33,7 +20,7 @@ struct conn {
 	/* held only while a request is under way, so that an idle keep-alive
 	 * connection costs little more than this struct */
 	struct http_parser *hp;
-	char *in;                 /* IN_BUF bytes */
+	char *in;                 /* IN_BUF bytes (serve.c) */
 	size_t in_len;
 	struct buf out;           /* response head, or a whole small response */
 	size_t out_off;
