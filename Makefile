@@ -14,11 +14,11 @@ PYTHON = python3
 
 # The layers, lowest first: a file includes headers of its own layer or
 # of a lower one only (tests/integration/test_tree.py checks it).
-BASE_OBJ = src/base/util.o src/base/buf.o
+BASE_OBJ = src/base/util.o src/base/buf.o src/base/rate.o
 PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pack.o \
 	src/proto/pack_text.o src/proto/pack_printf.o src/proto/frame.o src/proto/rdgram.o \
 	src/proto/sha256.o
-CORE_OBJ = src/core/cmd.o src/core/loop.o src/core/net.o src/core/server.o src/core/acl.o \
+CORE_OBJ = src/core/cmd.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/server.o src/core/acl.o \
 	src/core/pump.o src/core/proxy.o src/core/fwatch.o
 HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/respond.o src/http/upload.o \
 	src/http/client.o src/http/client_body.o src/http/client_data.o

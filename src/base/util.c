@@ -91,6 +91,36 @@ int util_parse_port(const char *s, int allow_zero, unsigned *out, char *err)
 	return 0;
 }
 
+int util_parse_size(const char *s, uint64_t *out, char *err)
+{
+	double v = 0, scale = 1;
+	const char *p = s;
+	int digits = 0;
+
+	for (; p && *p >= '0' && *p <= '9'; p++, digits++)
+		v = v * 10 + (*p - '0');
+	if (p && *p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			v += (*p - '0') * (scale /= 10);
+	scale = 1;
+	if (p && *p && strchr("kKmMgG", *p) && p[1] == '\0') {
+		scale = *p == 'k' || *p == 'K' ? 1024.0 : *p == 'm' || *p == 'M' ? 1048576.0
+										       : 1073741824.0;
+		p++;
+	}
+	if (!p || *p || !digits) {
+		nt_seterr(err, "'%s' is not a size (a number, with k, M or G after it)", s ? s : "");
+		return -1;
+	}
+	v *= scale;
+	if (v < 1 || v > 1125899906842624.0) {
+		nt_seterr(err, "'%s' is out of range 1-1P", s);
+		return -1;
+	}
+	*out = (uint64_t)v;
+	return 0;
+}
+
 int util_parse_secs(const char *s, int *ms_out, char *err)
 {
 	unsigned long whole = 0, frac = 0, scale = 1000;

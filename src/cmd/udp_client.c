@@ -1,4 +1,5 @@
 #include "nettool/base/buf.h"
+#include "nettool/base/rate.h"
 #include "nettool/core/cmd.h"
 #include "nettool/core/net.h"
 #include "nettool/proto/pack.h"
@@ -25,6 +26,7 @@ struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt, *file;
 	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose;
 	unsigned long size, retries, window, mtu;
+	uint64_t rate;
 };
 
 /* A record not yet acknowledged in whole (--reliable). */
@@ -37,7 +39,9 @@ struct flight {
 struct uclient {
 	const struct uopts *o;
 	int fd, in_open;
-	struct buf in;              /* stdin not yet turned into datagrams */
+	struct buf in;              /* stdin read; sent up to in_off */
+	size_t in_off;
+	struct rate rate;           /* --rate */
 	unsigned long long lineno, sent, replies;
 	struct pack_format pfmt, ufmt;
 	struct pack_value *uvals;
@@ -154,6 +158,7 @@ static int flight_send(struct uclient *c, uint32_t seq)
 	struct rd_hdr h = { f->dgram[3], c->session, seq, c->rs.base, 2, 0, { { 0, 0 } } };
 
 	rd_encode(f->dgram, &h);
+	rate_spend(&c->rate, f->len);
 	if (send_dgram(c->fd, f->dgram, f->len) < 0 && net_connect_status(errno) == NT_EXIT_REFUSED)
 		return -1;
 	return 0; /* any other loss is for the retransmission to repair */
@@ -231,10 +236,29 @@ static int reliable_timers(struct uclient *c)
 				"in a row", c->rs.base, f->line, c->o->retries);
 		return NT_EXIT_TIMEOUT;
 	}
-	while (rd_send_retransmit(&c->rs, now, &seq))
+	while (rate_room(&c->rate, now) && rd_send_retransmit(&c->rs, now, &seq))
 		if (flight_send(c, seq) < 0)
 			return sock_fail(c, "send to");
 	return 0;
+}
+
+static size_t pending(const struct uclient *c)
+{
+	return c->in.len - c->in_off;
+}
+
+/* The sooner of two waits in milliseconds (-1: none). */
+static int sooner(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* Milliseconds until --rate lets the next datagram go (-1: no wait). */
+static int rate_wait(const struct uclient *c)
+{
+	uint64_t us = rate_wait_us(&c->rate);
+
+	return us ? (int)((us + 999) / 1000) : -1;
 }
 
 /* Milliseconds until the timer or pacing needs a look (-1: none). */
@@ -244,10 +268,11 @@ static int reliable_wait(const struct uclient *c)
 	uint64_t now = util_now_us(), at = rd_send_deadline(rs);
 	int ms = at ? (at > now ? (int)((at - now + 999) / 1000) : 0) : -1;
 
-	if (rs->tokens < 1 && rs->have_rtt && (c->in.len || rs->lost_from != rs->next) &&
-	    (ms < 0 || ms > 1))
-		ms = 1; /* pacing: a token is on its way */
-	return ms;
+	if (!pending(c) && !c->in_open && rs->lost_from == rs->next)
+		return ms; /* nothing more to send */
+	if (rs->tokens < 1 && rs->have_rtt)
+		ms = sooner(ms, 1); /* pacing: a token is on its way */
+	return sooner(ms, rate_wait(c));
 }
 
 /* --file: the bytes the server has acknowledged, on a terminal. */
@@ -291,7 +316,22 @@ static void reliable_summary(const struct uclient *c)
 
 static int window_room(struct uclient *c)
 {
-	return !c->o->reliable || rd_send_room(&c->rs, util_now_us());
+	uint64_t now = util_now_us();
+
+	return rate_room(&c->rate, now) && (!c->o->reliable || rd_send_room(&c->rs, now));
+}
+
+/* Whether stdin must be read before more can go: what is buffered holds
+ * no whole datagram (or line). Read-ahead is so bounded by one read. */
+static int need_input(const struct uclient *c)
+{
+	size_t have = pending(c);
+
+	if (!c->in_open)
+		return 0;
+	if (c->o->raw || c->o->file)
+		return have < c->o->size;
+	return !have || !memchr(c->in.data + c->in_off, '\n', have);
 }
 
 /* After the last byte: the size and SHA-256, for the server to check. */
@@ -312,28 +352,28 @@ static int queue_file_end(struct uclient *c)
 /* Send the complete lines (or --raw chunks) of c->in while there is room. */
 static int send_pending(struct uclient *c)
 {
-	size_t start = 0;
 	int rc = 0;
 
-	while (window_room(c) && start < c->in.len) {
+	while (pending(c) && window_room(c)) {
+		char *at = c->in.data + c->in_off;
 		const unsigned char *p;
 		size_t len, n;
 		char *nl = NULL;
 
 		if (c->o->raw || c->o->file) {
-			len = c->in.len - start < c->o->size ? c->in.len - start : c->o->size;
+			len = pending(c) < c->o->size ? pending(c) : c->o->size;
 			if (len < c->o->size && c->in_open)
 				break; /* wait for a full datagram until stdin ends */
 		} else {
-			nl = memchr(c->in.data + start, '\n', c->in.len - start);
+			nl = memchr(at, '\n', pending(c));
 			if (!nl && c->in_open)
 				break;
-			len = nl ? (size_t)(nl - c->in.data) - start : c->in.len - start;
+			len = nl ? (size_t)(nl - at) : pending(c);
 		}
 		c->lineno++;
-		if ((rc = make_payload(c, c->in.data + start, len, &p, &n)) != 0)
+		if ((rc = make_payload(c, at, len, &p, &n)) != 0)
 			break;
-		start += len + (nl ? 1 : 0);
+		c->in_off += len + (nl ? 1 : 0);
 		if (c->o->file) {
 			sha256_update(&c->sha, p, n);
 			c->file_bytes += n;
@@ -343,6 +383,7 @@ static int send_pending(struct uclient *c)
 			if ((rc = reliable_queue(c, RD_DATA, p, n)) != 0)
 				break;
 		} else {
+			rate_spend(&c->rate, n);
 			if (send_dgram(c->fd, p, n) < 0) {
 				rc = sock_fail(c, "send to");
 				break;
@@ -351,11 +392,7 @@ static int send_pending(struct uclient *c)
 		}
 		c->last_activity = util_now_ms();
 	}
-	if (start) {
-		memmove(c->in.data, c->in.data + start, c->in.len - start);
-		c->in.len -= start;
-	}
-	if (rc == 0 && c->o->file && !c->in_open && !c->in.len && !c->fend_queued &&
+	if (rc == 0 && c->o->file && !c->in_open && !pending(c) && !c->fend_queued &&
 	    window_room(c))
 		rc = queue_file_end(c);
 	return rc;
@@ -365,6 +402,10 @@ static int read_stdin(struct uclient *c)
 {
 	ssize_t n;
 
+	/* what is left is less than a datagram (or a line): keep it */
+	memmove(c->in.data, c->in.data + c->in_off, pending(c));
+	c->in.len -= c->in_off;
+	c->in_off = 0;
 	if (buf_reserve(&c->in, 64 * 1024) < 0) {
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
@@ -418,19 +459,19 @@ static int read_replies(struct uclient *c)
 }
 
 /* Whether everything is done; *timeout gets how long to wait otherwise. */
-static int finished(struct uclient *c, uint64_t now, int *timeout, int *status)
+static int finished(struct uclient *c, uint64_t now, int *timeout)
 {
 	*timeout = -1;
 	if (c->o->reliable) {
-		if ((*status = reliable_timers(c)) != 0)
-			return 1;
 		*timeout = reliable_wait(c);
 		file_progress(c, 0);
-		return !c->in_open && c->in.len == 0 && (!c->o->file || c->fend_queued) &&
+		return !c->in_open && !pending(c) && (!c->o->file || c->fend_queued) &&
 		       c->rs.base == c->rs.next;
 	}
-	if (c->in_open || c->in.len)
+	if (c->in_open || pending(c)) {
+		*timeout = rate_wait(c);
 		return 0;
+	}
 	if (c->o->no_wait || c->replies >= c->sent)
 		return 1;
 	if (now >= c->last_activity + (uint64_t)c->o->wait_ms)
@@ -445,10 +486,15 @@ static int client_run(struct uclient *c)
 		struct pollfd pfd[2];
 		int timeout, status = 0, rc;
 
-		if (finished(c, util_now_ms(), &timeout, &status))
+		/* a timeout too: a retransmission, or a pacing token come due */
+		if (c->o->reliable && (status = reliable_timers(c)) != 0)
+			return status;
+		if ((status = send_pending(c)) != 0)
+			return status;
+		if (finished(c, util_now_ms(), &timeout))
 			return status;
 		/* read stdin only when what it gave is all sent */
-		pfd[0].fd = c->in_open && window_room(c) ? c->in_fd : -1;
+		pfd[0].fd = need_input(c) && window_room(c) ? c->in_fd : -1;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = c->o->no_wait && !c->o->reliable ? -1 : c->fd;
 		pfd[1].events = POLLIN;
@@ -459,12 +505,8 @@ static int client_run(struct uclient *c)
 		}
 		if (rc < 0)
 			continue;
-		/* a timeout too: a retransmission, or a pacing token come due */
 		if (pfd[1].revents && (status = read_replies(c)) != 0)
 			return status < 0 ? 0 : status;
-		if (c->o->reliable && ((status = reliable_timers(c)) != 0 ||
-				       (status = send_pending(c)) != 0))
-			return status;
 		if (pfd[0].revents && (status = read_stdin(c)) != 0)
 			return status;
 	}
@@ -500,6 +542,9 @@ static const struct opt uopts_table[] = {
 	  "--file: datagrams sized for a path of N bytes\n(default 1500)", 200, 65535, NULL },
 	{ 0, "window", OPT_COUNT, O(window), 0, "N",
 	  "--reliable: records in flight (default 256, at most 1024)", 1, RD_WINDOW, NULL },
+	{ 0, "rate", OPT_FUNC, O(rate), 0, "RATE",
+	  "send at most RATE bytes a second (k, M, G: 1024s),\nheaders of our datagrams counted",
+	  0, 0, cmd_opt_size },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "report the destination and a summary",
 	  0, 0, NULL },
 	OPT_END
@@ -643,6 +688,7 @@ static int run(int argc, char **argv)
 	c.in_open = fcntl(STDIN_FILENO, F_GETFL) >= 0;
 	c.last_activity = util_now_ms();
 	rc = o.file ? file_setup(&c, &o) : 0;
+	rate_init(&c.rate, o.rate, util_now_us());
 	if (rc == 0)
 		rc = client_setup(&c);
 	if (rc == 0 && o.file)

@@ -29,6 +29,11 @@ int cmd_opt_frame(void *field, const char *arg, char *err)
 	return -1;
 }
 
+int cmd_opt_size(void *field, const char *arg, char *err)
+{
+	return util_parse_size(arg, field, err);
+}
+
 static void help_line(FILE *f, int sn, const char *ln, const char *arg, const char *help)
 {
 	char names[64];

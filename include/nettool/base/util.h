@@ -53,6 +53,13 @@ int util_parse_port(const char *s, int allow_zero, unsigned *out, char *err);
  */
 int util_parse_secs(const char *s, int *ms_out, char *err);
 
+/*
+ * Parse a byte count, "1500", "64k", "2.5M" or "1G" (suffixes k, M, G in
+ * either case, powers of 1024, as curl's --limit-rate); at least 1, at
+ * most 2^50. Returns 0, or -1 with err filled.
+ */
+int util_parse_size(const char *s, uint64_t *out, char *err);
+
 /* Make room in the array at *(T **)arrp, of *cap elements of elem bytes,
  * for element n (doubling). Returns 0, or -1 when out of memory. */
 int util_grow(void *arrp, size_t *cap, size_t n, size_t elem);

@@ -60,6 +60,8 @@ void cmd_help(const struct cmd *c, FILE *f);
 /* OPT_FUNC readers shared by several commands: a frame mode (enum
  * frame_mode); an address family letter is an OPT_FLAG. */
 int cmd_opt_frame(void *field, const char *arg, char *err);
+/* A byte count with k, M or G (util_parse_size): uint64_t. */
+int cmd_opt_size(void *field, const char *arg, char *err);
 
 /* Print a usage error and the one-line hint; returns NT_EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
