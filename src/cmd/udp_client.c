@@ -1,6 +1,7 @@
 #include "nettool/base/buf.h"
 #include "nettool/base/rate.h"
 #include "nettool/core/cmd.h"
+#include "nettool/core/dgram.h"
 #include "nettool/core/net.h"
 #include "nettool/proto/pack.h"
 #include "nettool/proto/rdgram.h"
@@ -58,6 +59,8 @@ struct uclient {
 	int fend_queued, bar;
 	uint64_t started, drawn;
 	struct flight *fl;
+	struct iovec q[DGRAM_BATCH]; /* datagrams to send in one call */
+	unsigned nq;
 	unsigned char reply[MAX_DGRAM + 1];
 };
 
@@ -151,17 +154,30 @@ static struct flight *flight_of(struct uclient *c, uint32_t seq)
 	return &c->fl[seq % c->o->window];
 }
 
-/* Put the current base in a datagram's header and send it. */
+/* Send the datagrams queued; -1 when the peer refused them (any other
+ * loss is for the retransmission to repair). */
+static int flush_sends(struct uclient *c)
+{
+	unsigned n = c->nq;
+
+	c->nq = 0;
+	if (n && dgram_send_many(c->fd, c->q, n) < 0 &&
+	    net_connect_status(errno) == NT_EXIT_REFUSED)
+		return -1;
+	return 0;
+}
+
+/* Put the current base in a datagram's header and queue it. */
 static int flight_send(struct uclient *c, uint32_t seq)
 {
 	struct flight *f = flight_of(c, seq);
-	struct rd_hdr h = { f->dgram[3], c->session, seq, c->rs.base, 2, 0, { { 0, 0 } } };
+	struct rd_hdr h = { f->dgram[3], c->session, seq, c->rs.base, RD_VERSION, 0, { { 0, 0 } } };
 
 	rd_encode(f->dgram, &h);
 	rate_spend(&c->rate, f->len);
-	if (send_dgram(c->fd, f->dgram, f->len) < 0 && net_connect_status(errno) == NT_EXIT_REFUSED)
-		return -1;
-	return 0; /* any other loss is for the retransmission to repair */
+	c->q[c->nq].iov_base = f->dgram;
+	c->q[c->nq++].iov_len = f->len;
+	return c->nq == DGRAM_BATCH ? flush_sends(c) : 0;
 }
 
 static int reliable_queue(struct uclient *c, unsigned type, const unsigned char *p, size_t n)
@@ -239,7 +255,7 @@ static int reliable_timers(struct uclient *c)
 	while (rate_room(&c->rate, now) && rd_send_retransmit(&c->rs, now, &seq))
 		if (flight_send(c, seq) < 0)
 			return sock_fail(c, "send to");
-	return 0;
+	return flush_sends(c) < 0 ? sock_fail(c, "send to") : 0;
 }
 
 static size_t pending(const struct uclient *c)
@@ -395,6 +411,8 @@ static int send_pending(struct uclient *c)
 	if (rc == 0 && c->o->file && !c->in_open && !pending(c) && !c->fend_queued &&
 	    window_room(c))
 		rc = queue_file_end(c);
+	if (flush_sends(c) < 0 && rc == 0)
+		rc = sock_fail(c, "send to");
 	return rc;
 }
 

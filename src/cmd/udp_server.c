@@ -1,5 +1,6 @@
 #include "nettool/base/buf.h"
 #include "nettool/core/cmd.h"
+#include "nettool/core/dgram.h"
 #include "nettool/core/loop.h"
 #include "nettool/core/net.h"
 #include "nettool/core/server.h"
@@ -21,7 +22,10 @@
 
 #define CMD "udp-server"
 #define DGRAM_BUF 65536         /* larger than any UDP payload over IPv4 */
-#define RECV_BATCH 64
+#define RECV_BATCH 32          /* datagrams a wake-up, each a buffer of its own */
+#define OUT_BUF (256 * 1024)    /* output gathered over a batch, written once */
+#define ACK_EVERY 4             /* records acknowledged together at most */
+#define ACK_EVERY_FILE 2        /* file datagrams, as QUIC's every other packet */
 #define PEER_BUCKETS 4096
 #define PEER_MAX 16384
 #define PEER_HELD_MAX ((size_t)1 << 20)  /* out-of-order bytes per peer */
@@ -46,6 +50,9 @@ struct peer {
 	uint64_t last;
 	struct rd_recv rx;
 	struct rfile *file;     /* or NULL */
+	int ack_due;            /* in the batch's list of acks to send */
+	unsigned unacked;       /* datagrams since the last ack */
+	uint32_t ack_seq;       /* the latest seq that asked for one */
 	struct peer *next;
 };
 
@@ -66,8 +73,59 @@ struct userver {
 	unsigned long long received, accepted, rejected, replied;
 	struct peer *peers[PEER_BUCKETS];
 	size_t npeers, held_total;
-	unsigned char dgram[DGRAM_BUF];
+	/* a batch: acknowledgements go after its output is written */
+	struct peer *due[RECV_BATCH];
+	unsigned ndue;
+	int wfd;                /* where out holds bytes for, -1: none */
+	size_t wlen;
+	unsigned char out[OUT_BUF];
+	unsigned char *dgram;   /* the datagram being handled */
+	struct dgram_in in[RECV_BATCH];
+	unsigned char bufs[RECV_BATCH][DGRAM_BUF];
 };
+
+/* Write what the batch gathered; 0, or -1 with errno set. With --sync,
+ * records are on disk before they are acknowledged. */
+static int out_flush(struct userver *s)
+{
+	int fd = s->wfd;
+
+	if (fd < 0)
+		return 0;
+	s->wfd = -1;
+	if (net_write_full(fd, s->out, s->wlen) < 0) {
+		s->wlen = 0;
+		return -1;
+	}
+	s->wlen = 0;
+	if (s->sync && fd == s->out_fd && fsync(fd) < 0 && errno != EINVAL)
+		return -1;
+	return 0;
+}
+
+/* Gather n bytes for fd: 0, or -1 with errno set. */
+static int out_write(struct userver *s, int fd, const void *p, size_t n)
+{
+	if ((s->wfd >= 0 && s->wfd != fd) || s->wlen + n > OUT_BUF)
+		if (out_flush(s) < 0)
+			return -1;
+	if (n > OUT_BUF)
+		return net_write_full(fd, p, n) < 0 ? -1 : 0;
+	memcpy(s->out + s->wlen, p, n);
+	s->wlen += n;
+	s->wfd = fd;
+	return 0;
+}
+
+/* Output failed: the server stops (unacknowledged records are resent to
+ * the next one). */
+static void out_failed(struct userver *s)
+{
+	if (errno != EPIPE)
+		nt_warn(CMD, "write output: %s", strerror(errno));
+	s->stop_status = errno == EPIPE ? 0 : NT_EXIT_FAIL;
+	loop_stop(s->lp);
+}
 
 static void reject(struct userver *s, const char *from, const char *fmt, const char *why)
 {
@@ -126,12 +184,8 @@ static int write_record(struct userver *s, const char *from, const unsigned char
 		loop_stop(s->lp);
 		return -1;
 	}
-	if (net_write_full(s->out_fd, s->line.data, s->line.len) < 0 ||
-	    (s->sync && fsync(s->out_fd) < 0 && errno != EINVAL)) {
-		if (errno != EPIPE)
-			nt_warn(CMD, "write output: %s", strerror(errno));
-		s->stop_status = errno == EPIPE ? 0 : NT_EXIT_FAIL;
-		loop_stop(s->lp);
+	if (out_write(s, s->out_fd, s->line.data, s->line.len) < 0) {
+		out_failed(s);
 		return -1;
 	}
 	s->accepted++;
@@ -152,7 +206,7 @@ static void send_to(struct userver *s, const void *p, size_t n,
 		s->replied++;
 }
 
-/* An ack in the peer's version: with v2, the ranges held beyond base. */
+/* An ack in the peer's version: from v2 on, the ranges held beyond base. */
 static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t seq)
 {
 	unsigned char h[RD_HDR + 8 * RD_MAX_RANGES];
@@ -167,6 +221,57 @@ static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t
 	if (type == RD_ACK && pe->version >= 2)
 		hdr.nranges = rd_recv_ranges(&pe->rx, hdr.ranges, RD_MAX_RANGES);
 	send_to(s, h, rd_encode(h, &hdr), &pe->addr, pe->len);
+}
+
+/* Acknowledge what pe sent: every ACK_EVERY datagrams, and at the end of
+ * the batch. An ack of records says they are written: what the batch
+ * gathered is written first. File data is acknowledged once in the
+ * file's buffer: only the file end's ack says the file is written. */
+static void ack_later(struct userver *s, struct peer *pe, uint32_t seq)
+{
+	pe->ack_seq = seq;
+	if (++pe->unacked >= (pe->file ? ACK_EVERY_FILE : ACK_EVERY)) {
+		if (!pe->file && out_flush(s) < 0) {
+			out_failed(s);
+			return;
+		}
+		pe->unacked = 0;
+		send_ack(s, pe, RD_ACK, seq);
+		return;
+	}
+	if (!pe->ack_due && s->ndue < RECV_BATCH) {
+		pe->ack_due = 1;
+		s->due[s->ndue++] = pe;
+	}
+}
+
+/* A rejection goes at once, after what was accepted before it. */
+static void reject_now(struct userver *s, struct peer *pe, uint32_t seq)
+{
+	if (out_flush(s) < 0) {
+		out_failed(s);
+		return;
+	}
+	send_ack(s, pe, RD_REJECT, seq);
+}
+
+/* The end of a batch: its output written, then its acknowledgements. */
+static void batch_end(struct userver *s)
+{
+	unsigned i;
+	int ok = out_flush(s) == 0;
+
+	if (!ok)
+		out_failed(s);
+	for (i = 0; i < s->ndue; i++) {
+		struct peer *pe = s->due[i];
+
+		pe->ack_due = 0;
+		if (ok && pe->unacked)
+			send_ack(s, pe, RD_ACK, pe->ack_seq);
+		pe->unacked = 0;
+	}
+	s->ndue = 0;
 }
 
 /* ---- peers of --reliable, by address and session ---- */
@@ -204,13 +309,17 @@ static struct peer *peer_find(struct userver *s, const struct sockaddr_storage *
 	return pe;
 }
 
-static void file_drop(struct peer *pe)
+static void file_drop(struct userver *s, struct peer *pe)
 {
 	struct rfile *f = pe->file;
 	char from[NET_ADDR_LEN];
 
 	if (!f)
 		return;
+	if (s->wfd == f->fd && f->fd != STDOUT_FILENO) {
+		s->wfd = -1; /* what was gathered for it goes too */
+		s->wlen = 0;
+	}
 	if (f->fd >= 0 && f->fd != STDOUT_FILENO)
 		close(f->fd);
 	if (f->tmp[0])
@@ -226,7 +335,7 @@ static void file_drop(struct peer *pe)
 
 static void peer_free(struct userver *s, struct peer *pe)
 {
-	file_drop(pe);
+	file_drop(s, pe);
 	s->held_total -= pe->rx.held_bytes;
 	rd_recv_free(&pe->rx);
 	free(pe);
@@ -291,7 +400,7 @@ static int file_data(struct userver *s, struct peer *pe, const unsigned char *p,
 			fchmod(f->fd, 0644);
 		}
 	}
-	if (f->done || net_write_full(f->fd, p, n) < 0) {
+	if (f->done || out_write(s, f->fd, p, n) < 0) {
 		if (!f->done)
 			nt_warn(CMD, "write output: %s", strerror(errno));
 		return -1;
@@ -319,23 +428,28 @@ static int file_end(struct userver *s, struct peer *pe, const char *from,
 		size = size << 8 | p[i];
 	sha256_final(&f->sha, d);
 	sha256_hex(d, hex);
+	if (s->wfd == f->fd && out_flush(s) < 0) {
+		nt_warn(CMD, "%s: %s", s->out_path ? s->out_path : "stdout", strerror(errno));
+		file_drop(s, pe);
+		return 1;
+	}
 	if (size != f->bytes || memcmp(d, p + 8, 32)) {
 		nt_warn(CMD, "%s: file of %llu bytes, sha256 %s: the sender's size or SHA-256 "
 			"differs; nothing kept", from, (unsigned long long)f->bytes, hex);
-		file_drop(pe);
+		file_drop(s, pe);
 		return 1;
 	}
 	if (f->fd != STDOUT_FILENO && !f->tmp[0] && close(f->fd) < 0) {
 		f->fd = -1;
 		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
-		file_drop(pe);
+		file_drop(s, pe);
 		return 1;
 	}
 	if (f->tmp[0] && ((s->sync && fsync(f->fd) < 0) || close(f->fd) < 0 ||
 			  rename(f->tmp, s->out_path) < 0)) {
 		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
 		f->fd = -1;
-		file_drop(pe);
+		file_drop(s, pe);
 		return 1;
 	}
 	f->fd = -1;
@@ -378,12 +492,13 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 			free((void *)p);
 		if (rc < 0)
 			return; /* output failed: unacknowledged; the server stops */
-		if (!rd_recv_next(&pe->rx, &next, &nn)) {
-			send_ack(s, pe, rc ? RD_REJECT : RD_ACK, seq);
+		if (rc)
+			reject_now(s, pe, seq);
+		else
+			ack_later(s, pe, seq);
+		if (!rd_recv_next(&pe->rx, &next, &nn))
 			return;
-		}
 		s->held_total -= nn;
-		send_ack(s, pe, rc ? RD_REJECT : RD_ACK, seq);
 		p = next;
 		n = nn;
 		seq++;
@@ -423,7 +538,7 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
 	s->held_total = s->held_total - before + pe->rx.held_bytes;
 	if (v == RD_DUP || (v == RD_HELD && h.version >= 2))
-		send_ack(s, pe, RD_ACK, h.seq); /* v2: its ranges tell what is held */
+		ack_later(s, pe, h.seq); /* v2: its ranges tell what is held */
 	else if (v == RD_RELEASE)
 		release(s, pe, from, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
 }
@@ -451,33 +566,30 @@ static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_
 		send_to(s, s->reply_bytes.data ? s->reply_bytes.data : "", s->reply_bytes.len, a, alen);
 }
 
+/* Up to two batches a wake-up, so that other work is not starved. */
 static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
 {
 	struct userver *s = io->data;
-	int i;
+	int round, n, i;
 
 	(void)ev;
-	for (i = 0; i < RECV_BATCH && !s->stop_status; i++) {
-		struct sockaddr_storage a;
-		struct iovec iov = { s->dgram, sizeof s->dgram };
-		struct msghdr m;
-		ssize_t n;
+	(void)lp;
+	for (round = 0; round < 2 && !s->stop_status; round++) {
+		/* an error (EAGAIN, a stray ICMP one): nothing to do now */
+		if ((n = dgram_recv_many(io->fd, s->in, RECV_BATCH)) <= 0)
+			break;
+		for (i = 0; i < n && !s->stop_status; i++) {
+			struct dgram_in *d = &s->in[i];
 
-		memset(&m, 0, sizeof m);
-		m.msg_name = &a;
-		m.msg_namelen = sizeof a;
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		n = recvmsg(io->fd, &m, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return; /* EAGAIN, or a stray ICMP error: nothing to do */
-		handle(s, &a, m.msg_namelen, (size_t)n, (m.msg_flags & MSG_TRUNC) != 0);
-		if (s->count && s->accepted >= s->count)
+			s->dgram = d->buf;
+			handle(s, &d->addr, d->alen, d->len, d->truncated);
+			if (s->count && s->accepted >= s->count)
+				break;
+		}
+		batch_end(s);
+		if (n < RECV_BATCH || (s->count && s->accepted >= s->count))
 			break;
 	}
-	(void)lp;
 }
 
 static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
@@ -605,13 +717,17 @@ static int run(int argc, char **argv)
 {
 	struct userver *s = calloc(1, sizeof *s);
 	char err[NT_ERR_LEN];
-	int rc;
+	int rc, i;
 
 	if (!s) {
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
 	}
-	s->fd = s->out_fd = s->sio.fd = -1;
+	s->fd = s->out_fd = s->sio.fd = s->wfd = -1;
+	for (i = 0; i < RECV_BATCH; i++) {
+		s->in[i].buf = s->bufs[i];
+		s->in[i].cap = sizeof s->bufs[i];
+	}
 	s->addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 0 };
 	s->forget_ms = 60000;
 	rc = cmd_parse(&cmd_udp_server, argc, argv, s);

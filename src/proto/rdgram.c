@@ -24,13 +24,16 @@ size_t rd_encode(unsigned char *out, const struct rd_hdr *h)
 
 	out[0] = 'N';
 	out[1] = 'T';
-	out[2] = (unsigned char)(h->version ? h->version : 2);
+	unsigned most;
+
+	out[2] = (unsigned char)(h->version ? h->version : RD_VERSION);
+	most = out[2] == 2 ? RD_V2_RANGES : RD_MAX_RANGES;
 	out[3] = (unsigned char)h->type;
 	put32(out + 4, h->session);
 	put32(out + 8, h->seq);
 	put32(out + 12, h->base);
-	if (h->type == RD_ACK && out[2] == 2)
-		for (i = 0; i < h->nranges && i < RD_MAX_RANGES; i++, n += 8) {
+	if (h->type == RD_ACK && out[2] >= 2)
+		for (i = 0; i < h->nranges && i < most; i++, n += 8) {
 			put32(out + n, h->ranges[i].start);
 			put32(out + n + 4, h->ranges[i].end);
 		}
@@ -43,7 +46,7 @@ static int decode_ranges(const unsigned char *p, size_t n, struct rd_hdr *h, cha
 	uint32_t prev = h->base;
 	unsigned i;
 
-	if (n % 8 || n / 8 > RD_MAX_RANGES) {
+	if (n % 8 || n / 8 > (h->version == 2 ? RD_V2_RANGES : RD_MAX_RANGES)) {
 		nt_seterr(err, "acknowledgement with %zu bytes of payload", n);
 		return -1;
 	}
@@ -75,7 +78,7 @@ int rd_decode(const unsigned char *p, size_t n, struct rd_hdr *h, char *err)
 		nt_seterr(err, "bad magic 0x%02x%02x", p[0], p[1]);
 		return -1;
 	}
-	if (p[2] != 1 && p[2] != 2) {
+	if (p[2] < 1 || p[2] > RD_VERSION) {
 		nt_seterr(err, "unknown version %u", p[2]);
 		return -1;
 	}
@@ -90,7 +93,7 @@ int rd_decode(const unsigned char *p, size_t n, struct rd_hdr *h, char *err)
 	h->seq = get32(p + 8);
 	h->base = get32(p + 12);
 	h->nranges = 0;
-	if (h->type == RD_ACK && h->version == 2)
+	if (h->type == RD_ACK && h->version >= 2)
 		return decode_ranges(p + RD_HDR, n - RD_HDR, h, err);
 	if ((h->type == RD_ACK || h->type == RD_REJECT) && n != RD_HDR) {
 		nt_seterr(err, "acknowledgement with %zu bytes of payload", n - RD_HDR);
@@ -329,7 +332,11 @@ static void acked_one(struct rd_send *s, struct rd_slot *sl)
 {
 	if (sl->state == RD_S_FLIGHT)
 		s->inflight--;
-	if (sl->order + 1 > s->acked_order)
+	/* as Karn's rule: which transmission of a record sent again is
+	 * acknowledged is not known, so only a first one says how far the
+	 * acknowledgements have come (else the original's would declare all
+	 * sent before the copy lost) */
+	if (!sl->retx && sl->order + 1 > s->acked_order)
 		s->acked_order = sl->order + 1;
 	s->cwnd += s->cwnd < s->ssthresh ? 1 : 1 / s->cwnd;
 	if (s->cwnd > s->window)

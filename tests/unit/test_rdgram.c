@@ -11,6 +11,7 @@ static void header_roundtrip(void)
 	unsigned char a[RD_HDR + 8 * RD_MAX_RANGES];
 	struct rd_hdr h, g;
 	char err[NT_ERR_LEN];
+	unsigned i;
 
 	memset(&h, 0, sizeof h);
 	h.type = RD_DATA;
@@ -18,10 +19,10 @@ static void header_roundtrip(void)
 	h.seq = 0xfffffffe;
 	h.base = 7;
 	CHECK(rd_encode(b, &h) == RD_HDR);
-	CHECK(!memcmp(b, "NT\2\1\xde\xad\xbe\xef\xff\xff\xff\xfe\0\0\0\7", RD_HDR));
+	CHECK(!memcmp(b, "NT\3\1\xde\xad\xbe\xef\xff\xff\xff\xfe\0\0\0\7", RD_HDR));
 	CHECK(rd_decode(b, RD_HDR + 3, &g, err) == 0);
 	CHECK(g.type == RD_DATA && g.session == h.session && g.seq == h.seq && g.base == 7 &&
-	      g.version == 2);
+	      g.version == 3);
 	/* a version 1 header is still read */
 	b[2] = 1;
 	CHECK(rd_decode(b, RD_HDR + 3, &g, err) == 0 && g.version == 1);
@@ -38,6 +39,22 @@ static void header_roundtrip(void)
 	      g.ranges[0].start == 0xffffffff && g.ranges[0].end == 1 && g.ranges[1].end == 9);
 	h.version = 1; /* a version 1 ack carries none */
 	CHECK(rd_encode(a, &h) == RD_HDR);
+	/* version 3 carries up to RD_MAX_RANGES, version 2 RD_V2_RANGES */
+	h.version = 0;
+	h.base = 0;
+	h.nranges = RD_MAX_RANGES;
+	for (i = 0; i < RD_MAX_RANGES; i++) {
+		h.ranges[i].start = 2 * i + 1;
+		h.ranges[i].end = 2 * i + 2;
+	}
+	CHECK(rd_encode(a, &h) == RD_HDR + 8 * RD_MAX_RANGES);
+	CHECK(rd_decode(a, RD_HDR + 8 * RD_MAX_RANGES, &g, err) == 0 &&
+	      g.nranges == RD_MAX_RANGES && g.ranges[RD_MAX_RANGES - 1].end == 2 * RD_MAX_RANGES);
+	a[2] = 2;
+	CHECK(rd_decode(a, RD_HDR + 8 * RD_MAX_RANGES, &g, err) < 0);
+	h.version = 2;
+	CHECK(rd_encode(a, &h) == RD_HDR + 8 * RD_V2_RANGES);
+	CHECK(rd_decode(a, RD_HDR + 8 * RD_V2_RANGES, &g, err) == 0 && g.nranges == RD_V2_RANGES);
 }
 
 /* Garbage of every kind is refused, each with its own reason. */
@@ -51,7 +68,7 @@ static void header_garbage(void)
 		{ "", 0, "shorter" },
 		{ "NT\1\1\0\0\0\0\0\0\0\0\0\0\0", 15, "shorter" },
 		{ "XT\1\1\0\0\0\0\0\0\0\0\0\0\0\0", 16, "bad magic" },
-		{ "NT\3\1\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown version 3" },
+		{ "NT\4\1\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown version 4" },
 		{ "NT\2\6\0\0\0\0\0\0\0\0\0\0\0\0", 16, "unknown type 6" },
 		{ "NT\2\2\0\0\0\0\0\0\0\0\0\0\0\0xxxx", 20, "acknowledgement with 4" },
 		/* a range not beyond base, empty, or out of order */
@@ -132,7 +149,7 @@ static void ranges_of_held(void)
 	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == 2 && g[0].start == 102 && g[0].end == 104 &&
 	      g[1].start == 110 && g[1].end == 111);
 	CHECK(rd_recv_ranges(r, g, 1) == 1 && g[0].end == 104);
-	for (s = 120; s < 200; s += 2)
+	for (s = 120; s < 120 + 2 * RD_MAX_RANGES + 20; s += 2)
 		rd_recv_offer(r, s, (const unsigned char *)"x", 1);
 	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == RD_MAX_RANGES);
 	rd_recv_free(r);

@@ -9,7 +9,9 @@
  *
  * Every datagram starts with a 16-byte header, integers big-endian:
  *   0  'N' 'T'   magic
- *   2  version   2 (1 is still understood: types 1-3, acks without ranges)
+ *   2  version   3 (2 and 1 are still understood: 2 as 3 with at most
+ *                RD_V2_RANGES ranges an ack; 1 with types 1-3 and acks
+ *                without ranges)
  *   3  type      1 data, 2 ack, 3 reject, 4 file data, 5 file end
  *   4  session   random per client run
  *   8  seq       data: the record's sequence number, from 0; ack: the
@@ -17,14 +19,16 @@
  *   12 base      data: every seq below it is acknowledged (the client's
  *                lowest unacknowledged); ack/reject: every seq below it
  *                is written (the server's next expected)
- * After the header: data and file data carry the record; a version 2 ack
+ * After the header: data and file data carry the record; a version 3 ack
  * carries up to RD_MAX_RANGES ranges of seqs received beyond base, each
  * start and end (exclusive), ascending; file end carries the stream's
  * size (8 bytes) and SHA-256 (32 bytes); reject carries nothing.
  */
 #define RD_HDR 16
 #define RD_MAX_PAYLOAD (65507 - RD_HDR)
-#define RD_MAX_RANGES 16
+#define RD_VERSION 3
+#define RD_MAX_RANGES 128 /* an ack of them all fits a 1,500-byte packet */
+#define RD_V2_RANGES 16
 #define RD_FEND_LEN 40
 
 enum rd_type { RD_DATA = 1, RD_ACK = 2, RD_REJECT = 3, RD_FDATA = 4, RD_FEND = 5 };
@@ -36,7 +40,7 @@ struct rd_range {
 struct rd_hdr {
 	unsigned type;
 	uint32_t session, seq, base;
-	unsigned version;      /* 2, or 1 */
+	unsigned version;      /* 3, 2 or 1 */
 	unsigned nranges;      /* ack: ranges beyond base */
 	struct rd_range ranges[RD_MAX_RANGES];
 };
