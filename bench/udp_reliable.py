@@ -14,8 +14,12 @@
 --baseline OTHER_NETTOOL adds another build's records per second on the
 20 % path (with --baseline-records, since an old one may be slow).
 
+--netns measures instead on a path the kernel makes lossy, nettool beside
+uftp and kcptun: see bench/lossy_ns.py.
+
 usage: bench/udp_reliable.py [--records 50000] [--file-mb 100] [--runs 3]
                              [--nettool ./nettool] [--baseline OLD] [--tcp-seconds 60]
+                             [--netns]
 """
 import argparse
 import hashlib
@@ -31,6 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from benchlib import stop  # noqa: E402
+import lossy_ns  # noqa: E402
 
 
 def start(argv, pattern, ns=None):
@@ -153,6 +158,8 @@ def main():
     ap.add_argument("--baseline")
     ap.add_argument("--baseline-records", type=int, default=5000)
     ap.add_argument("--tcp-seconds", type=float, default=60)
+    ap.add_argument("--netns", action="store_true",
+                    help="the nftables path in a namespace, beside uftp and kcptun")
     args = ap.parse_args()
     nt = os.path.abspath(args.nettool)
     tmp = tempfile.mkdtemp(prefix="nt-rdbench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -169,6 +176,9 @@ def main():
                 f.write(os.urandom(1 << 20))
         with open(data, "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
+        if args.netns:
+            lossy_ns.run(nt, tmp, recs, data, args.runs)
+            return
         paths = [("clean loopback", None), ("the relay, no loss", (0, 0, 0)),
                  ("2% loss", (0.02, 0, 0)),
                  ("20% loss, 25% reordered, 5% duplicated", (0.20, 0.05, 0.25))]

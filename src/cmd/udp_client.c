@@ -22,6 +22,7 @@
 
 #define CMD "udp-client"
 #define MAX_DGRAM 65507
+#define SEND_BATCH_MIN 8
 
 struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt, *file;
@@ -369,6 +370,12 @@ static int queue_file_end(struct uclient *c)
 static int send_pending(struct uclient *c)
 {
 	int rc = 0;
+
+	/* a file's datagrams go in batches: while some are in flight, wait
+	 * for room for several (fewer calls and wake-ups on both sides) */
+	if (c->o->file && c->rs.next != c->rs.base && rd_send_space(&c->rs) < SEND_BATCH_MIN &&
+	    pending(c) >= SEND_BATCH_MIN * c->o->size)
+		return 0;
 
 	while (pending(c) && window_room(c)) {
 		char *at = c->in.data + c->in_off;

@@ -257,6 +257,14 @@ int rd_send_room(struct rd_send *s, uint64_t now)
 	return s->next - s->base < s->window && s->inflight < (uint32_t)s->cwnd && paced(s, now);
 }
 
+uint32_t rd_send_space(const struct rd_send *s)
+{
+	uint32_t w = s->window - (s->next - s->base), c = (uint32_t)s->cwnd;
+
+	c = c > s->inflight ? c - s->inflight : 0;
+	return w < c ? w : c;
+}
+
 static void transmitted(struct rd_send *s, struct rd_slot *sl, uint64_t now)
 {
 	sl->state = RD_S_FLIGHT;
@@ -311,6 +319,29 @@ static void rto_set(struct rd_send *s)
 		s->rto = RD_MAX_RTO_US;
 }
 
+/* The least RTT of the last RD_MIN_RTT_US or two: the path's own delay. */
+static void min_rtt_sample(struct rd_send *s, uint64_t r, uint64_t now)
+{
+	if (!s->min_at || r < s->min_rtt)
+		s->min_rtt = r;
+	if (!s->min_at || r < s->min_next)
+		s->min_next = r;
+	if (!s->min_at)
+		s->min_at = now;
+	if (now - s->min_at >= RD_MIN_RTT_US) {
+		s->min_rtt = s->min_next;
+		s->min_next = r;
+		s->min_at = now;
+	}
+}
+
+/* Whether the acknowledgements come later than the path's own delay by a
+ * queue's worth. */
+static int queueing(const struct rd_send *s)
+{
+	return s->have_rtt && s->srtt > s->min_rtt + s->min_rtt / 4 + RD_QUEUE_US;
+}
+
 static void rtt_sample(struct rd_send *s, uint64_t r)
 {
 	uint64_t d;
@@ -344,7 +375,8 @@ static void acked_one(struct rd_send *s, struct rd_slot *sl)
 }
 
 /* Records sent RD_PKT_THRESHOLD transmissions before one acknowledged
- * are lost; the first loss of a round halves the window. */
+ * are lost; the first loss of a round cuts the window if there is a
+ * queue. */
 static void detect_losses(struct rd_send *s)
 {
 	uint32_t q;
@@ -359,10 +391,15 @@ static void detect_losses(struct rd_send *s)
 		s->fast++;
 		if (rd_seq_diff(q, s->lost_from) < 0)
 			s->lost_from = q;
-		if (sl->order >= s->recovery) {
-			s->cwnd = s->cwnd * RD_BETA > RD_MIN_CWND ? s->cwnd * RD_BETA : RD_MIN_CWND;
-			s->ssthresh = s->cwnd;
+		if (sl->order >= s->recovery) { /* the first loss of a round */
+			s->loss_rounds++;
 			s->recovery = s->order;
+			if (queueing(s)) {
+				s->cuts++;
+				s->cwnd = s->cwnd * RD_BETA > RD_MIN_CWND ? s->cwnd * RD_BETA
+									   : RD_MIN_CWND;
+				s->ssthresh = s->cwnd;
+			}
 		}
 	}
 }
@@ -376,8 +413,10 @@ uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
 	if (rd_seq_diff(h->seq, s->base) >= 0 && rd_seq_diff(h->seq, s->next) < 0) {
 		struct rd_slot *sl = slot_of(s, h->seq);
 
-		if (sl->state == RD_S_FLIGHT && !sl->retx && now >= sl->sent_us)
+		if (sl->state == RD_S_FLIGHT && !sl->retx && now >= sl->sent_us) {
 			rtt_sample(s, now - sl->sent_us);
+			min_rtt_sample(s, now - sl->sent_us, now);
+		}
 	}
 	if (rd_seq_diff(h->base, s->base) > 0 && rd_seq_diff(h->base, s->next) <= 0) {
 		for (q = s->base; q != h->base; q++) {

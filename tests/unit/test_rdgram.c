@@ -216,31 +216,51 @@ static void sender_basics(void)
 }
 
 /* Under steady loss the window halves once per round, not per loss. */
-static void sender_halves_once_per_round(void)
+/* Send 32 records from seq at t; acknowledge all but the first and the
+ * third at t + rtt. */
+static void round_with_two_lost(struct rd_send *s, uint32_t seq, uint64_t t, uint64_t rtt)
 {
-	struct rd_send *s = malloc(sizeof *s);
 	struct rd_hdr h;
-	uint64_t t = 1;
 	uint32_t q;
-	double before;
 
-	rd_send_init(s, 256);
 	memset(&h, 0, sizeof h);
 	h.type = RD_ACK;
 	for (q = 0; q < 32; q++)
 		rd_send_new(s, t);
-	before = s->cwnd;
-	/* 0 and 2 lost; 1 and 3..31 selectively acknowledged */
-	h.seq = 31;
-	h.base = 0;
+	h.seq = seq + 31;
+	h.base = seq;
 	h.nranges = 2;
-	h.ranges[0].start = 1;
-	h.ranges[0].end = 2;
-	h.ranges[1].start = 3;
-	h.ranges[1].end = 32;
-	rd_send_ack(s, &h, t + 1000);
-	CHECK(s->fast == 2);
-	/* grown by the 30 acknowledged, then cut once (not twice) */
+	h.ranges[0].start = seq + 1;
+	h.ranges[0].end = seq + 2;
+	h.ranges[1].start = seq + 3;
+	h.ranges[1].end = seq + 32;
+	rd_send_ack(s, &h, t + rtt);
+}
+
+static void sender_cuts_once_per_round_with_a_queue(void)
+{
+	struct rd_send *s = malloc(sizeof *s);
+	double before;
+
+	rd_send_init(s, 256);
+	/* losses at the path's own delay: a lossy link; sent again, the
+	 * window kept */
+	before = s->cwnd;
+	round_with_two_lost(s, 0, 1, 1000);
+	CHECK(s->fast == 2 && s->loss_rounds == 1 && s->cuts == 0);
+	CHECK(s->cwnd > before + 30 - 0.01 && s->cwnd < before + 30 + 0.01);
+	free(s);
+	/* the same after the RTT rose from 1 ms to 9 ms: a queue; grown by
+	 * the 30 acknowledged, then cut once (not twice) */
+	s = malloc(sizeof *s);
+	rd_send_init(s, 256);
+	s->have_rtt = 1;
+	s->min_rtt = 1000;
+	s->min_at = 1;
+	s->srtt = 9000;
+	before = s->cwnd;
+	round_with_two_lost(s, 0, 1, 9000);
+	CHECK(s->fast == 2 && s->loss_rounds == 1 && s->cuts == 1);
 	CHECK(s->cwnd > (before + 30) * RD_BETA - 0.01 && s->cwnd < (before + 30) * RD_BETA + 0.01);
 	free(s);
 }
@@ -253,6 +273,6 @@ int main(void)
 	RUN(window_releases_in_order);
 	RUN(ranges_of_held);
 	RUN(sender_basics);
-	RUN(sender_halves_once_per_round);
+	RUN(sender_cuts_once_per_round_with_a_queue);
 	return CHECK_DONE();
 }

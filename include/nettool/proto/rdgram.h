@@ -92,8 +92,14 @@ unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned 
  * The sending side: which records are in flight, acknowledged or lost;
  * RTT estimation (RFC 6298), loss detection by acknowledgements of later
  * records (a packet threshold of 3, as QUIC's) and by a retransmission
- * timeout, a congestion window (AIMD: slow start, halving once per round
- * of losses) and pacing. Times in microseconds.
+ * timeout, a congestion window and pacing. Times in microseconds.
+ *
+ * The window grows as TCP's (slow start, then one record a round) and is
+ * cut (by RD_BETA, once a round) for losses that come with a queue: the
+ * smoothed RTT above the path's least by a quarter of it and RD_QUEUE_US.
+ * Losses with no queue are taken for a lossy link, not congestion, and
+ * only sent again (as TCP Veno and BBR tell them apart). Timeouts in a
+ * row always cut it to RD_MIN_CWND.
  */
 #define RD_PKT_THRESHOLD 3
 #define RD_MIN_RTO_US 1000       /* loopback and LANs */
@@ -102,6 +108,9 @@ unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned 
 #define RD_MIN_CWND 16
 #define RD_BETA 0.8              /* the window after a round with losses */
 #define RD_BURST 16              /* records sent back to back at most */
+#define RD_QUEUE_US 1000         /* delay that counts as a queue, beyond a
+                                  * quarter of the least RTT */
+#define RD_MIN_RTT_US 10000000   /* the least RTT is of the last 10-20 s */
 
 enum rd_state { RD_S_FREE, RD_S_FLIGHT, RD_S_SACKED, RD_S_LOST, RD_S_ACKED };
 
@@ -122,17 +131,22 @@ struct rd_send {
 	double cwnd, ssthresh;
 	uint64_t srtt, rttvar, rto; /* us */
 	int have_rtt;
+	uint64_t min_rtt, min_next, min_at; /* the least RTT; the next period's */
 	uint64_t rto_at;         /* when the timer fires, 0: not armed */
 	unsigned timeouts;       /* RTO expiries in a row, without progress */
 	double tokens;           /* pacing */
 	uint64_t paced_at;
 	/* counts, for -v */
 	uint64_t sent, retransmitted, fast, expired, acked;
+	uint64_t loss_rounds, cuts; /* rounds with losses; those with a queue */
 };
 
 void rd_send_init(struct rd_send *s, uint32_t window);
 /* Whether a new record may go now (window, congestion window, pacing). */
 int rd_send_room(struct rd_send *s, uint64_t now);
+/* How many new records the window and the congestion window have room
+ * for (pacing aside). */
+uint32_t rd_send_space(const struct rd_send *s);
 /* The next seq went out for the first time. */
 void rd_send_new(struct rd_send *s, uint64_t now);
 /* A lost record to send again, lowest first, when the congestion window
