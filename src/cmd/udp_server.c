@@ -484,6 +484,7 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 {
 	unsigned char *next;
 	size_t nn;
+	int more;
 
 	for (;;) {
 		int rc = deliver(s, pe, from, p, n);
@@ -492,11 +493,13 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 			free((void *)p);
 		if (rc < 0)
 			return; /* output failed: unacknowledged; the server stops */
+		/* released first, so that the ack's base counts it */
+		more = rd_recv_next(&pe->rx, &next, &nn);
 		if (rc)
 			reject_now(s, pe, seq);
 		else
 			ack_later(s, pe, seq);
-		if (!rd_recv_next(&pe->rx, &next, &nn))
+		if (!more)
 			return;
 		s->held_total -= nn;
 		p = next;
