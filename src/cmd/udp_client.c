@@ -322,11 +322,13 @@ static void reliable_summary(const struct uclient *c)
 	uint64_t all = rs->sent + rs->retransmitted;
 
 	nt_warn(CMD, "%llu records sent, %llu acknowledged; %llu retransmitted (%llu found lost "
-		"by later acknowledgements, %llu timeouts); RTT %.3f ms +- %.3f; loss seen %.1f%%",
+		"by later acknowledgements, %llu timeouts); RTT %.3f ms +- %.3f; loss seen %.1f%%; "
+		"%llu rounds with losses, %llu of them with a queue (window cut)",
 		(unsigned long long)rs->sent, (unsigned long long)rs->acked,
 		(unsigned long long)rs->retransmitted, (unsigned long long)rs->fast,
 		(unsigned long long)rs->expired, (double)rs->srtt / 1000, (double)rs->rttvar / 1000,
-		all ? 100.0 * (double)rs->retransmitted / (double)all : 0.0);
+		all ? 100.0 * (double)rs->retransmitted / (double)all : 0.0,
+		(unsigned long long)rs->loss_rounds, (unsigned long long)rs->cuts);
 }
 
 /* ---- the loop ---- */
@@ -566,7 +568,7 @@ static const struct opt uopts_table[] = {
 	{ 0, "mtu", OPT_COUNT, O(mtu), 0, "N",
 	  "--file: datagrams sized for a path of N bytes\n(default 1500)", 200, 65535, NULL },
 	{ 0, "window", OPT_COUNT, O(window), 0, "N",
-	  "--reliable: records in flight (default 256, at most 1024)", 1, RD_WINDOW, NULL },
+	  "--reliable: records in flight (default 512, at most 1024)", 1, RD_WINDOW, NULL },
 	{ 0, "rate", OPT_FUNC, O(rate), 0, "RATE",
 	  "send at most RATE bytes a second (k, M, G: 1024s),\nheaders of our datagrams counted",
 	  0, 0, cmd_opt_size },
@@ -701,7 +703,7 @@ static int run(int argc, char **argv)
 	o.wait_ms = 2000;
 	o.size = 1024;
 	o.retries = 8;
-	o.window = 256;
+	o.window = 512;
 	o.mtu = 1500;
 	rc = cmd_parse(&cmd_udp_client, argc, argv, &o);
 	if (rc)

@@ -28,7 +28,7 @@
 #define ACK_EVERY_FILE 2        /* file datagrams, as QUIC's every other packet */
 #define PEER_BUCKETS 4096
 #define PEER_MAX 16384
-#define PEER_HELD_MAX ((size_t)1 << 20)  /* out-of-order bytes per peer */
+#define PEER_HELD_MAX ((size_t)2 << 20)  /* out-of-order bytes per peer */
 #define HELD_TOTAL_MAX ((size_t)64 << 20) /* and for all peers */
 #define SWEEP_MS 1000
 

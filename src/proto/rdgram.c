@@ -384,7 +384,13 @@ static void detect_losses(struct rd_send *s)
 	for (q = s->base; q != s->next; q++) {
 		struct rd_slot *sl = slot_of(s, q);
 
-		if (sl->state != RD_S_FLIGHT || sl->order + RD_PKT_THRESHOLD >= s->acked_order)
+		if (sl->state != RD_S_FLIGHT)
+			continue;
+		/* a first transmission still in time: every record after it
+		 * went later (a copy later than its original), none is lost */
+		if (sl->order + RD_PKT_THRESHOLD >= s->acked_order && !sl->retx)
+			break;
+		if (sl->order + RD_PKT_THRESHOLD >= s->acked_order)
 			continue;
 		sl->state = RD_S_LOST;
 		s->inflight--;
