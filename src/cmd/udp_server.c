@@ -25,7 +25,8 @@
 #define RECV_BATCH 32          /* datagrams a wake-up, each a buffer of its own */
 #define OUT_BUF (256 * 1024)    /* output gathered over a batch, written once */
 #define ACK_EVERY 4             /* records acknowledged together at most */
-#define ACK_EVERY_FILE 2        /* file datagrams, as QUIC's every other packet */
+#define ACK_EVERY_FILE 4        /* file datagrams: half the acks of QUIC's every other
+                                 * packet, each with every range */
 #define PEER_BUCKETS 4096
 #define PEER_MAX 16384
 #define PEER_HELD_MAX ((size_t)2 << 20)  /* out-of-order bytes per peer */
