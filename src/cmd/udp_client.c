@@ -430,9 +430,11 @@ static int read_stdin(struct uclient *c)
 	ssize_t n;
 
 	/* what is left is less than a datagram (or a line): keep it */
-	memmove(c->in.data, c->in.data + c->in_off, pending(c));
-	c->in.len -= c->in_off;
-	c->in_off = 0;
+	if (c->in_off) {
+		memmove(c->in.data, c->in.data + c->in_off, pending(c));
+		c->in.len -= c->in_off;
+		c->in_off = 0;
+	}
 	if (buf_reserve(&c->in, 64 * 1024) < 0) {
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
