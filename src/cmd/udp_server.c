@@ -49,6 +49,7 @@ struct peer {
 	uint32_t session;
 	unsigned version;       /* of its datagrams: acks answer in kind */
 	uint64_t last;
+	char from[NET_ADDR_LEN]; /* ADDR:PORT, for messages */
 	struct rd_recv rx;
 	struct rfile *file;     /* or NULL */
 	int ack_due;            /* in the batch's list of acks to send */
@@ -301,6 +302,7 @@ static struct peer *peer_find(struct userver *s, const struct sockaddr_storage *
 		return NULL;
 	memcpy(&pe->addr, a, len);
 	pe->len = len;
+	net_format_addr((const struct sockaddr *)a, len, pe->from);
 	pe->session = h->session;
 	/* a new (or forgotten) session: all below the sender's base is done */
 	rd_recv_init(&pe->rx, h->base, PEER_HELD_MAX);
@@ -313,7 +315,6 @@ static struct peer *peer_find(struct userver *s, const struct sockaddr_storage *
 static void file_drop(struct userver *s, struct peer *pe)
 {
 	struct rfile *f = pe->file;
-	char from[NET_ADDR_LEN];
 
 	if (!f)
 		return;
@@ -326,8 +327,7 @@ static void file_drop(struct userver *s, struct peer *pe)
 	if (f->tmp[0])
 		unlink(f->tmp);
 	if (!f->done) { /* once it is true: nothing is left when it is read */
-		net_format_addr((const struct sockaddr *)&pe->addr, pe->len, from);
-		nt_warn(CMD, "%s: file transfer cut short after %llu bytes; %s", from,
+		nt_warn(CMD, "%s: file transfer cut short after %llu bytes; %s", pe->from,
 			(unsigned long long)f->bytes, f->tmp[0] ? "nothing kept" : "output incomplete");
 	}
 	free(f);
@@ -510,19 +510,21 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 }
 
 static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
-			    socklen_t alen, const char *from, size_t n)
+			    socklen_t alen, size_t n)
 {
-	char err[NT_ERR_LEN];
+	char err[NT_ERR_LEN], from[NET_ADDR_LEN];
 	struct rd_hdr h;
 	struct peer *pe;
 	size_t before;
 	enum rd_verdict v;
 
 	if (rd_decode(s->dgram, n, &h, err) < 0) {
+		net_format_addr((const struct sockaddr *)a, alen, from);
 		reject(s, from, "%s: bad reliable datagram: %s; dropped", err);
 		return;
 	}
 	if (h.type == RD_ACK || h.type == RD_REJECT) {
+		net_format_addr((const struct sockaddr *)a, alen, from);
 		reject(s, from, "%s: %s; dropped", "acknowledgement sent to the server");
 		return;
 	}
@@ -544,22 +546,24 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 	if (v == RD_DUP || (v == RD_HELD && h.version >= 2))
 		ack_later(s, pe, h.seq); /* v2: its ranges tell what is held */
 	else if (v == RD_RELEASE)
-		release(s, pe, from, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
+		release(s, pe, pe->from, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
 }
 
 static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_t alen,
 		   size_t n, int truncated)
 {
-	char from[NET_ADDR_LEN];
+	char from[NET_ADDR_LEN] = "";
 
 	s->received++;
-	net_format_addr((const struct sockaddr *)a, alen, from);
-	if (truncated) {
-		reject(s, from, "%s: %s; rejected", "datagram larger than the buffer (truncated)");
+	if (s->reliable && !truncated) {
+		handle_reliable(s, a, alen, n);
 		return;
 	}
-	if (s->reliable) {
-		handle_reliable(s, a, alen, from, n);
+	/* the sender's address, for messages and --peer: not made otherwise */
+	if (truncated || s->peer_prefix || s->unpack_fmt)
+		net_format_addr((const struct sockaddr *)a, alen, from);
+	if (truncated) {
+		reject(s, from, "%s: %s; rejected", "datagram larger than the buffer (truncated)");
 		return;
 	}
 	if (write_record(s, from, s->dgram, n) != 0)
