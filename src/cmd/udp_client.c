@@ -371,12 +371,14 @@ static int queue_file_end(struct uclient *c)
 /* Send the complete lines (or --raw chunks) of c->in while there is room. */
 static int send_pending(struct uclient *c)
 {
-	int rc = 0;
-
 	/* a file's datagrams go in batches: while some are in flight, wait
 	 * for room for several (fewer calls and wake-ups on both sides) */
-	if (c->o->file && c->rs.next != c->rs.base && rd_send_space(&c->rs) < SEND_BATCH_MIN &&
-	    pending(c) >= SEND_BATCH_MIN * c->o->size)
+	uint32_t batch = c->o->window / 2 < SEND_BATCH_MIN ? (uint32_t)c->o->window / 2
+							    : SEND_BATCH_MIN;
+	int rc = 0;
+
+	if (c->o->file && c->rs.next != c->rs.base && rd_send_space(&c->rs) < batch &&
+	    pending(c) >= batch * c->o->size)
 		return 0;
 
 	while (pending(c) && window_room(c)) {
