@@ -152,7 +152,7 @@ static void file_progress(struct uclient *c, int done);
 
 static struct flight *flight_of(struct uclient *c, uint32_t seq)
 {
-	return &c->fl[seq % c->o->window];
+	return &c->fl[seq % RD_WINDOW];
 }
 
 /* Send the datagrams queued; -1 when the peer refused them (any other
@@ -572,7 +572,8 @@ static const struct opt uopts_table[] = {
 	{ 0, "mtu", OPT_COUNT, O(mtu), 0, "N",
 	  "--file: datagrams sized for a path of N bytes\n(default 1500)", 200, 65535, NULL },
 	{ 0, "window", OPT_COUNT, O(window), 0, "N",
-	  "--reliable: records in flight (default 512, at most 1024)", 1, RD_WINDOW, NULL },
+	  "--reliable: records in flight, not held beyond a gap\n(default 512, at most 1024)", 1,
+	  RD_WINDOW, NULL },
 	{ 0, "rate", OPT_FUNC, O(rate), 0, "RATE",
 	  "send at most RATE bytes a second (k, M, G: 1024s),\nheaders of our datagrams counted",
 	  0, 0, cmd_opt_size },
@@ -654,7 +655,7 @@ static int client_setup(struct uclient *c)
 	if (o->reliable) {
 		c->session = random_session();
 		rd_send_init(&c->rs, (uint32_t)o->window);
-		if (!(c->fl = calloc(o->window, sizeof *c->fl)))
+		if (!(c->fl = calloc(RD_WINDOW, sizeof *c->fl)))
 			return NT_EXIT_FAIL;
 	}
 	return client_open(c);
@@ -743,7 +744,7 @@ static int run(int argc, char **argv)
 		nt_warn(CMD, "%llu sent, %llu replies", c.sent, c.replies);
 	if (c.fd >= 0)
 		close(c.fd);
-	for (i = 0; c.fl && i < o.window; i++)
+	for (i = 0; c.fl && i < RD_WINDOW; i++)
 		free(c.fl[i].dgram);
 	free(c.fl);
 	free(c.rec);

@@ -254,12 +254,12 @@ static int paced(struct rd_send *s, uint64_t now)
 
 int rd_send_room(struct rd_send *s, uint64_t now)
 {
-	return s->next - s->base < s->window && s->inflight < (uint32_t)s->cwnd && paced(s, now);
+	return s->next - s->base < RD_WINDOW && s->inflight < (uint32_t)s->cwnd && paced(s, now);
 }
 
 uint32_t rd_send_space(const struct rd_send *s)
 {
-	uint32_t w = s->window - (s->next - s->base), c = (uint32_t)s->cwnd;
+	uint32_t w = RD_WINDOW - (s->next - s->base), c = (uint32_t)s->cwnd;
 
 	c = c > s->inflight ? c - s->inflight : 0;
 	return w < c ? w : c;

@@ -116,7 +116,9 @@ enum rd_state { RD_S_FREE, RD_S_FLIGHT, RD_S_SACKED, RD_S_LOST, RD_S_ACKED };
 
 struct rd_send {
 	uint32_t base, next;     /* [base, next): sent and not cumulatively acked */
-	uint32_t window;         /* most records in [base, next) */
+	uint32_t window;         /* most records in flight: the congestion window's
+	                          * ceiling; [base, next) spans up to RD_WINDOW,
+	                          * so records held beyond a gap do not count */
 	struct rd_slot {
 		uint64_t sent_us;
 		uint64_t order;  /* of transmissions, retransmissions included */
