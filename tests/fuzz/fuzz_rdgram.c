@@ -40,7 +40,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			rd_send_timer(&snd, now += (h.seq & 0xffff));
 			while (rd_send_retransmit(&snd, now, &h.seq))
 				;
-			if (snd.inflight > snd.next - snd.base || snd.next - snd.base > snd.window)
+			/* in flight: at most the window; the span (records held
+			 * beyond a gap included): at most RD_WINDOW */
+			if (snd.inflight > snd.next - snd.base || snd.inflight > snd.window ||
+			    snd.next - snd.base > RD_WINDOW)
 				abort();
 		}
 		if (rd_decode(data + i, n, &h, err) == 0 && (h.type == RD_DATA || h.type == RD_FDATA)) {
