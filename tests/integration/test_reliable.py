@@ -107,6 +107,15 @@ def test_rate_is_a_ceiling(t):
     check(0.9 * want < secs < 1.1 * want, f"{secs:.2f} s, expected {want:.2f} s")
     srv.wait_line(f"received {10 * MIB} bytes")
     check(srv.stop() == 0)
+    # plain datagrams too: 400 of 1,000 bytes at 200k take 1.95 s
+    srv = t.server("udp-server", "-x", "--count", "400", "-o", t.path("plain.txt"))
+    t0 = time.monotonic()
+    rc, _, err = t.run("udp-client", "-N", "--raw", "--size", "1000", "--rate", "200k",
+                       "127.0.0.1", str(srv.port), input=os.urandom(400000))
+    secs = time.monotonic() - t0
+    want = 400000 / (200 * 1024)
+    check(rc == 0 and 0.9 * want < secs < 1.1 * want, (rc, err, f"{secs:.2f} s, expected {want:.2f} s"))
+    check(srv.wait() == 0)
     for bad in ("12x", "0", "", "1.5.2M", "2T"):
         rc, _, err = t.run("udp-client", "--rate", bad, "127.0.0.1", "9")
         check(rc == 2 and "--rate" in err, (bad, rc, err))
