@@ -618,7 +618,7 @@ static const struct opt userver_opts[] = {
 	{ 0, "printf", OPT_STRING, O(tmpl), 0, "TEMPLATE",
 	  "with --unpack: format records with a template", 0, 0, NULL },
 	{ 'o', "output", OPT_STRING, O(out_path), 0, "FILE", "append the lines to FILE", 0, 0, NULL },
-	{ 0, "sync", OPT_FLAG, O(sync), 0, NULL, "fsync FILE after each line", 0, 0, NULL },
+	{ 0, "sync", OPT_FLAG, O(sync), 0, NULL, "fsync FILE after each write (a batch of lines),\nbefore they are acknowledged", 0, 0, NULL },
 	{ 0, "echo", OPT_FLAG, O(echo), 0, NULL, "send each datagram back to its sender", 0, 0, NULL },
 	{ 0, "reply", OPT_STRING, O(reply), 0, "TEXT", "send TEXT (escapes as in --printf) to each sender", 0, 0, NULL },
 	{ 0, "count", OPT_COUNT, O(count), 0, "N", "exit after N accepted datagrams", 1, ~0UL, NULL },

@@ -4,7 +4,6 @@ reads slowly, the --rate ceiling, and a path the kernel makes lossy
 import hashlib
 import os
 import re
-import shutil
 import struct
 import subprocess
 import threading
@@ -183,8 +182,6 @@ def test_the_kernel_drops_a_fifth_each_way(t):
     data and acknowledgements alike: a file arrives byte-identical and
     records each exactly once, in order; with no rule, nothing is taken
     for lost."""
-    if not shutil.which("nft"):
-        raise harness.Skip("peer 'nft' is not installed (Debian: nftables)")
     ns, loss = lossy_ns(t)
     src, digest = big_file(t, 8)
     recs = t.path("recs.txt")
