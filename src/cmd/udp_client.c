@@ -23,6 +23,8 @@
 #define CMD "udp-client"
 #define MAX_DGRAM 65507
 #define SEND_BATCH_MIN 8
+#define ACK_BATCH 16            /* acknowledgements received in one call */
+#define ACK_MAX (RD_HDR + 8 * RD_MAX_RANGES)
 
 struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt, *file;
@@ -62,6 +64,8 @@ struct uclient {
 	struct flight *fl;
 	struct iovec q[DGRAM_BATCH]; /* datagrams to send in one call */
 	unsigned nq;
+	struct dgram_in ack_in[ACK_BATCH];
+	unsigned char acks[ACK_BATCH][ACK_MAX + 1];
 	unsigned char reply[MAX_DGRAM + 1];
 };
 
@@ -202,13 +206,13 @@ static int reliable_queue(struct uclient *c, unsigned type, const unsigned char 
 	return 0;
 }
 
-static int reliable_reply(struct uclient *c, size_t n)
+static int reliable_reply(struct uclient *c, const struct dgram_in *d)
 {
 	char err[NT_ERR_LEN];
 	struct rd_hdr h;
 	uint32_t old = c->rs.base;
 
-	if (rd_decode(c->reply, n, &h, err) < 0 || (h.type != RD_ACK && h.type != RD_REJECT) ||
+	if (d->truncated || rd_decode(d->buf, d->len, &h, err) < 0 || (h.type != RD_ACK && h.type != RD_REJECT) ||
 	    h.session != c->session) {
 		if (c->o->verbose)
 			nt_warn(CMD, "ignored a datagram that is no acknowledgement of ours");
@@ -460,8 +464,34 @@ static int read_stdin(struct uclient *c)
 	return send_pending(c);
 }
 
+/* --reliable: the acknowledgements waiting, a batch a call. */
+static int read_acks(struct uclient *c)
+{
+	int i, n;
+
+	for (i = 0; i < ACK_BATCH; i++) {
+		c->ack_in[i].buf = c->acks[i];
+		c->ack_in[i].cap = sizeof c->acks[i];
+	}
+	do {
+		if ((n = dgram_recv_many(c->fd, c->ack_in, ACK_BATCH)) < 0)
+			return sock_fail(c, "receive from");
+		if (n)
+			c->last_activity = util_now_ms();
+		for (i = 0; i < n; i++) {
+			int rc = reliable_reply(c, &c->ack_in[i]);
+
+			if (rc)
+				return rc;
+		}
+	} while (n == ACK_BATCH);
+	return 0;
+}
+
 static int read_replies(struct uclient *c)
 {
+	if (c->o->reliable)
+		return read_acks(c);
 	for (;;) {
 		ssize_t n = recv(c->fd, c->reply, sizeof c->reply, MSG_DONTWAIT);
 		int rc;
@@ -473,11 +503,6 @@ static int read_replies(struct uclient *c)
 		if (n < 0)
 			return sock_fail(c, "receive from");
 		c->last_activity = util_now_ms();
-		if (c->o->reliable) {
-			if ((rc = reliable_reply(c, (size_t)n)) != 0)
-				return rc;
-			continue;
-		}
 		c->replies++;
 		rc = print_reply(c, c->reply, (size_t)n);
 		if (rc == -1)

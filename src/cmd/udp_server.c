@@ -479,10 +479,13 @@ static int deliver(struct userver *s, struct peer *pe, const char *from,
 	return write_record(s, from, p + 1, n - 1);
 }
 
-/* Write a released record and those held behind it, acknowledging each. */
+/* Write a released record and those held behind it. One acknowledgement
+ * counts for them all: the held ones counted when they came, and an ack
+ * per few of them again would double the acks on a lossy path. */
 static void release(struct userver *s, struct peer *pe, const char *from,
 		    uint32_t seq, const unsigned char *p, size_t n)
 {
+	uint32_t came = seq;
 	unsigned char *next;
 	size_t nn;
 	int more;
@@ -498,8 +501,8 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 		more = rd_recv_next(&pe->rx, &next, &nn);
 		if (rc)
 			reject_now(s, pe, seq);
-		else
-			ack_later(s, pe, seq);
+		else if (!more)
+			ack_later(s, pe, came);
 		if (!more)
 			return;
 		s->held_total -= nn;
