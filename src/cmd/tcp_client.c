@@ -81,6 +81,8 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 {
 	struct client_opts *o = opts;
 
+	if (pump_opts_check(&o->p, err) < 0)
+		return -1;
 	if (o->unix_path && (nargs || o->scan || o->src)) {
 		nt_seterr(err, "-U PATH takes the place of HOST PORT (and of -z and -s)");
 		return -1;

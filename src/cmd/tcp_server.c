@@ -17,6 +17,8 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 
 	(void)args;
 	(void)nargs;
+	if (pump_opts_check(&t->p, err) < 0)
+		return -1;
 	if (t->chat && t->exec) {
 		nt_seterr(err, "--chat and --exec exclude each other");
 		return -1;

@@ -53,10 +53,12 @@ struct relay {
 	int in_file;      /* stdin is a regular file: sendfile straight from it */
 	int net_rd;       /* the server has not closed its side */
 	int net_wr;       /* we have not shut our side */
+	int in_done;      /* the end of stdin is handled: half-closed or not */
 	int last_cr;      /* -C: the last byte sent was CR */
 	uint64_t active;  /* last time bytes moved, for -w */
 	uint64_t quit_at; /* -q deadline, 0 when unset */
 	struct pipe_buf up, down;
+	struct buf lines; /* --eol none: stdin not yet sent, a line a write */
 	/*
 	 * Linux, stdout a file or pipe: received bytes go socket -> spl ->
 	 * stdout by splice, never copied through user space; down.len
@@ -115,11 +117,11 @@ static void up_append(struct relay *r, const char *p, size_t n)
 	struct pipe_buf *b = &r->up;
 	size_t i, start = b->len;
 
-	if (!r->o->crlf) {
+	if (r->o->eol != PUMP_EOL_CRLF) {
 		memmove(b->data + b->len, p, n);
 		b->len += n;
 	}
-	for (i = 0; r->o->crlf && i < n; i++) {
+	for (i = 0; r->o->eol == PUMP_EOL_CRLF && i < n; i++) {
 		char c = p[i];
 
 		if (c == '\n' && !r->last_cr)
@@ -261,6 +263,65 @@ static int net_recv_frames(struct relay *r)
 	return 0;
 }
 
+/* --eol none: stdin is readable; its lines wait in r->lines. */
+static int stdin_read_eol_none(struct relay *r)
+{
+	ssize_t n;
+
+	if (buf_reserve(&r->lines, 64 * 1024) < 0)
+		return -1;
+	n = net_read_some(STDIN_FILENO, r->lines.data + r->lines.len,
+			  r->lines.cap - r->lines.len - 1);
+	if (n < 0)
+		return would_block() ? 0 : -1;
+	if (n == 0)
+		r->in_open = 0;
+	r->lines.len += (size_t)n;
+	return 0;
+}
+
+/* --eol none: with the up buffer sent, the next line goes into it without
+ * its ending (a line longer than the buffer goes in pieces; an empty
+ * line sends nothing). */
+static void eol_none_next(struct relay *r)
+{
+	struct buf *b = &r->lines;
+
+	while (r->up.len == 0 && b->len) {
+		char *nl = memchr(b->data, '\n', b->len);
+		size_t take, len;
+
+		if (nl) {
+			take = (size_t)(nl - b->data) + 1;
+			len = take - 1;
+			if (len && b->data[len - 1] == '\r')
+				len--;
+		} else if (!r->in_open || b->len >= CLIENT_BUF) {
+			take = len = b->len < CLIENT_BUF ? b->len : CLIENT_BUF;
+		} else {
+			return; /* wait for the rest of the line */
+		}
+		up_append(r, b->data, len);
+		memmove(b->data, b->data + take, b->len - take);
+		b->len -= take;
+	}
+}
+
+/* Whether stdin may be read now: room for what it gives. */
+static int stdin_wanted(const struct relay *r)
+{
+	size_t room = CLIENT_BUF - r->up.len;
+
+	if (!r->in_open || r->in_file || !r->net_wr || r->o->recv_only)
+		return 0;
+	if (r->o->eol == PUMP_EOL_NONE)
+		return r->lines.len < CLIENT_BUF &&
+		       !(r->lines.len && memchr(r->lines.data, '\n', r->lines.len));
+	if (r->o->eol == PUMP_EOL_CRLF)
+		room /= 2;
+	return room > 0;
+}
+
 /* stdin is readable: read what fits. Returns -1 on a read error. */
 static int stdin_read(struct relay *r)
 {
@@ -268,7 +329,9 @@ static int stdin_read(struct relay *r)
 	char *dst;
 	ssize_t n;
 
-	if (r->o->crlf)
+	if (r->o->eol == PUMP_EOL_NONE)
+		return stdin_read_eol_none(r);
+	if (r->o->eol == PUMP_EOL_CRLF)
 		room /= 2; /* every byte may become two */
 	/* with -C read into the free tail's upper half, expand downwards */
 	dst = r->up.data + CLIENT_BUF - room;
@@ -321,6 +384,8 @@ static int net_recv(struct relay *r)
 		r->net_rd = 0;
 		return 0;
 	}
+	if (r->o->send_only)
+		return 0; /* read only to be discarded */
 	if (r->o->hex)
 		hexdump('<', b->total, b->data + b->len, (size_t)n);
 	b->total += (unsigned long long)n;
@@ -388,7 +453,7 @@ static void spl_setup(struct relay *r)
 	struct stat st;
 	int fl = fcntl(STDOUT_FILENO, F_GETFL);
 
-	if (r->fr || r->o->hex || fl < 0 || (fl & O_APPEND) ||
+	if (r->fr || r->o->hex || r->o->send_only || fl < 0 || (fl & O_APPEND) ||
 	    fstat(STDOUT_FILENO, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)))
 		return;
 	if ((fl = util_splice_pipe(r->spl, O_NONBLOCK, SPLICE_PIPE)) > 0)
@@ -431,26 +496,36 @@ static int relay_fail(struct relay *r, int status, const char *what)
 	return status;
 }
 
-/* Before each poll: half-close once stdin is done and sent. */
+/* Whether stdin has ended and all it gave is sent. */
+static int stdin_done(const struct relay *r)
+{
+	return !r->in_open && r->up.len == 0 && r->lines.len == 0;
+}
+
+/* Before each poll: once stdin is done and sent, half-close (unless
+ * --no-shutdown) and start -q's clock. */
 static void relay_step(struct relay *r, uint64_t now)
 {
-	if (!r->in_open && r->net_wr && r->up.len == 0) {
+	if (r->o->eol == PUMP_EOL_NONE)
+		eol_none_next(r);
+	if (r->in_done || !stdin_done(r))
+		return;
+	r->in_done = 1;
+	if (r->o->recv_only)
+		return; /* stdin was never read: nothing ended */
+	if (!r->o->no_shutdown && r->net_wr) {
 		shutdown(r->net, SHUT_WR);
 		r->net_wr = 0;
-		if (r->o->quit_ms >= 0)
-			r->quit_at = now + (uint64_t)r->o->quit_ms;
 	}
+	if (r->o->quit_ms >= 0)
+		r->quit_at = now + (uint64_t)r->o->quit_ms;
 }
 
 static void relay_fds(const struct relay *r, struct pollfd *pfd)
 {
-	size_t room = CLIENT_BUF - r->up.len;
 	short ev = 0;
 
-	if (r->o->crlf)
-		room /= 2;
-	pfd[SLOT_IN].fd = (r->in_open && !r->in_file && r->net_wr && room)
-			  ? STDIN_FILENO : -1;
+	pfd[SLOT_IN].fd = stdin_wanted(r) ? STDIN_FILENO : -1;
 	pfd[SLOT_IN].events = POLLIN;
 	if (r->net_rd && r->down.len < r->down.cap)
 		ev |= POLLIN;
@@ -543,13 +618,13 @@ static int relay_run(struct relay *r)
 
 		relay_step(r, now);
 		if (!r->net_rd && r->down.len == 0) {
-			if (!r->in_open && r->up.len == 0)
+			if (stdin_done(r))
 				return 0;
 			/*
 			 * The server closed its side: keep forwarding stdin while
 			 * it flows, end once it pauses (or at its end).
 			 */
-			drain = r->up.len == 0 && !r->in_file;
+			drain = r->up.len == 0 && !r->in_file && !r->o->recv_only;
 		}
 		relay_fds(r, pfd);
 		timeout = relay_timeout(r, now);
@@ -648,7 +723,7 @@ int pump_run(const struct pump_opts *o, int fd)
 	memset(&r, 0, sizeof r);
 	r.o = o;
 	r.net = fd;
-	r.in_open = fcntl(STDIN_FILENO, F_GETFL) >= 0;
+	r.in_open = !o->recv_only && fcntl(STDIN_FILENO, F_GETFL) >= 0;
 	r.net_rd = r.net_wr = 1;
 	r.active = util_now_ms();
 	if ((o->frame || o->pack_fmt) && !(r.fr = framing_new(o)))
@@ -656,7 +731,7 @@ int pump_run(const struct pump_opts *o, int fd)
 #ifdef __linux__
 	/* not to a peer on this host: there sendfile only moves the copy to
 	 * the receiver (see http-get's uploads) */
-	r.in_file = r.in_open && !o->crlf && !o->hex && !r.fr &&
+	r.in_file = r.in_open && o->eol == PUMP_EOL_LF && !o->hex && !r.fr &&
 		    fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && !net_peer_is_local(fd);
 #else
 	(void)st;
@@ -676,6 +751,34 @@ int pump_run(const struct pump_opts *o, int fd)
 	free(r.down.data);
 	util_close_pipe(r.spl);
 	framing_free(r.fr);
+	buf_free(&r.lines);
 	return status;
+}
+
+int pump_opt_eol(void *field, const char *arg, char *err)
+{
+	static const char *const names[] = { "lf", "crlf", "none" };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*(int *)field = i;
+			return 0;
+		}
+	nt_seterr(err, "unknown line ending '%s' (lf, crlf, none)", arg);
+	return -1;
+}
+
+int pump_opts_check(const struct pump_opts *o, char *err)
+{
+	if (o->send_only && o->recv_only) {
+		nt_seterr(err, "--send-only and --recv-only (-d) exclude each other");
+		return -1;
+	}
+	if (o->eol != PUMP_EOL_LF && (o->frame || o->pack_fmt)) {
+		nt_seterr(err, "-C and --eol do not go with --frame or --pack (frames carry lines)");
+		return -1;
+	}
+	return 0;
 }
 

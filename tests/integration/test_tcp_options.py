@@ -1,0 +1,181 @@
+"""tcp-client and tcp-server: half-close control (--no-shutdown, -q,
+--send-only, --recv-only, -d) through real proxies that drop a
+half-closed connection, and --eol against a peer that compares exact
+strings."""
+import http.server
+import socket
+import subprocess
+import threading
+import time
+
+import harness
+from harness import check, deadline, recv_all
+from test_proxy import microsocks, tinyproxy
+from test_tcp_client import Peer
+
+
+def http_server(t):
+    """Python's http.server on a free port, answering GET / with a page."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"the page\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    t.cleanups.append(lambda: (srv.shutdown(), srv.server_close()))
+    return srv.server_address[1]
+
+
+def reply_through(t, web, proxy_args, times):
+    """A one-line HTTP/1.0 request through the proxy with --no-shutdown,
+    times over; how many replies arrived whole."""
+    whole = 0
+    for _ in range(times):
+        rc, out, err = t.run("tcp-client", "--no-shutdown", *proxy_args, "127.0.0.1", str(web),
+                             input=b"GET / HTTP/1.0\r\n\r\n")
+        check(rc == 0, (rc, err))
+        whole += out.startswith(b"HTTP/1.0 200") and out.endswith(b"\r\n\r\nthe page\n")
+    return whole
+
+
+@deadline(120)
+def test_no_shutdown_keeps_the_reply_through_socks5(t):
+    web = http_server(t)
+    port = microsocks(t)
+    check(reply_through(t, web, ["--proxy", f"127.0.0.1:{port}"], 20) == 20)
+
+
+@deadline(120)
+def test_no_shutdown_keeps_the_reply_through_http_connect(t):
+    web = http_server(t)
+    port = tinyproxy(t)
+    check(reply_through(t, web, ["--proxy", f"127.0.0.1:{port}", "--proxy-type", "http"],
+                        20) == 20)
+
+
+@deadline(30)
+def test_no_shutdown_holds_the_write_side_until_q(t):
+    seen = {}
+
+    def reader(conn, res):
+        conn.settimeout(10)
+        data = b""
+        while not data.endswith(b"all of it"):
+            data += conn.recv(100)
+        t0 = time.monotonic()
+        rest = conn.recv(100)  # the client's close, not a half-close at stdin's end
+        res["got"], res["after"], res["rest"] = data, time.monotonic() - t0, rest
+    peer = Peer(t, reader)
+    rc, out, err = t.run("tcp-client", "--no-shutdown", "-q", "0.5", "127.0.0.1",
+                         str(peer.port), input=b"all of it")
+    seen = peer.join()
+    check(rc == 0 and err == "", (rc, err))
+    check(seen["got"] == b"all of it" and seen["rest"] == b"", seen)
+    check(seen["after"] >= 0.4, seen)
+
+
+@deadline(30)
+def test_recv_only_reads_no_stdin_and_never_half_closes(t):
+    for flag in ("-d", "--recv-only"):
+        def talker(conn, res):
+            conn.settimeout(0.5 * harness.SLOW)
+            try:
+                res["early"] = conn.recv(100)  # EOF here would be a half-close
+            except socket.timeout:
+                res["early"] = None
+            conn.sendall(b"from the server\n")
+        peer = Peer(t, talker)
+        p = harness.Proc(t, [harness.NETTOOL, "tcp-client", flag, "127.0.0.1", str(peer.port)],
+                         stdin=subprocess.PIPE)
+        p.p.stdin.write(b"never read\n")
+        p.p.stdin.flush()
+        out = p.p.stdout.read()
+        rc = p.wait()
+        p.p.stdin.close()
+        res = peer.join()
+        check(rc == 0 and out == b"from the server\n", (rc, out, p.stderr()))
+        check(res["early"] is None, res)
+
+
+@deadline(30)
+def test_send_only_discards_what_arrives(t):
+    data = bytes(range(256)) * 4096
+
+    def chatty(conn, res):
+        conn.sendall(b"x" * (1 << 20))  # more than the buffers: it must be read
+        res["got"] = recv_all(conn)
+    peer = Peer(t, chatty)
+    rc, out, err = t.run("tcp-client", "--send-only", "127.0.0.1", str(peer.port), input=data)
+    check(rc == 0 and out == b"" and err == "", (rc, len(out), err))
+    check(peer.join()["got"] == data)
+
+
+@deadline(30)
+def test_eol_none_sends_each_line_bare(t):
+    """As the tutorials' servers do: recv() a command, compare it
+    exactly, answer; the next line is typed after the answer."""
+    def exact(conn, res):
+        words = []
+        while True:
+            w = conn.recv(1024)
+            if not w or w == b"exit":
+                break
+            words.append(w)
+            conn.sendall(b"ok " + w + b"\n")
+        res["words"] = words
+        res["last"] = w
+        conn.sendall(b"bye\n")
+    for eol in (["--eol", "none"],):
+        peer = Peer(t, exact)
+        p = harness.Proc(t, [harness.NETTOOL, "tcp-client", *eol, "127.0.0.1", str(peer.port)],
+                         stdin=subprocess.PIPE)
+        got = []
+        for line in (b"hello\n", b"two words\r\n", b"exit\n"):
+            p.p.stdin.write(line)
+            p.p.stdin.flush()
+            got.append(p.p.stdout.readline())
+        p.p.stdin.close()
+        rc = p.wait()
+        res = peer.join()
+        check(rc == 0, p.stderr())
+        check(got == [b"ok hello\n", b"ok two words\n", b"bye\n"], got)
+        check(res["words"] == [b"hello", b"two words"] and res["last"] == b"exit", res)
+
+
+@deadline(30)
+def test_eol_crlf_is_c(t):
+    peer = Peer(t, lambda conn, res: res.update(got=recv_all(conn)))
+    rc, _, err = t.run("tcp-client", "--eol", "crlf", "127.0.0.1", str(peer.port),
+                       input=b"a\nb\r\n")
+    check(rc == 0, err)
+    check(peer.join()["got"] == b"a\r\nb\r\n")
+
+
+@deadline(30)
+def test_tcp_server_no_shutdown_and_eol_none(t):
+    srv = t.server("tcp-server", "--no-shutdown", "--eol", "none", "-q", "0.3",
+                   stdin=subprocess.PIPE)
+    s = t.connect(srv.port)
+    srv.p.stdin.write(b"serverexitok\n")
+    srv.p.stdin.flush()
+    check(s.recv(100) == b"serverexitok")
+    srv.p.stdin.close()
+    s.settimeout(5 * harness.SLOW)
+    check(s.recv(100) == b"")  # the server ends after -q, with no half-close first
+    check(srv.wait() == 0, srv.stderr())
+
+
+@deadline(30)
+def test_half_close_options_are_checked(t):
+    for args, what in ((["--eol", "cr"], "--eol"),
+                       (["--send-only", "--recv-only"], "exclude each other"),
+                       (["--eol", "none", "--frame", "line"], "--frame")):
+        rc, _, err = t.run("tcp-client", *args, "127.0.0.1", "9", input=b"")
+        check(rc == 2 and what in err, (args, rc, err))
