@@ -19,6 +19,10 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	(void)nargs;
 	if (pump_opts_check(&t->p, err) < 0)
 		return -1;
+	if (t->quiet_notices && !t->chat) {
+		nt_seterr(err, "--quiet-notices goes with --chat");
+		return -1;
+	}
 	if (t->chat && t->exec) {
 		nt_seterr(err, "--chat and --exec exclude each other");
 		return -1;
@@ -102,6 +106,8 @@ static const struct opt tserver_opts[] = {
 	  "many clients at once: each line a client sends\n"
 	  "goes to stdout and the others; a typed line to\n"
 	  "all, \"@N text\" to client N", 0, 0, NULL },
+	{ 0, "quiet-notices", OPT_FLAG, O(quiet_notices), 0, NULL,
+	  "--chat: joins and leaves only on stderr, not sent\nto the clients", 0, 0, NULL },
 	{ 0, "max-clients", OPT_COUNT, O(max_clients), 0, "N",
 	  "--exec: programs at once (default 100); more\nwait in the listen queue. --chat: clients\n"
 	  "(default: what descriptors allow)", 1, 100000, NULL },

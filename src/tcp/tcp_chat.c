@@ -17,6 +17,8 @@
 #define CHAT_LINE_MAX 4096          /* a longer line is split here */
 #define CHAT_OUT_MAX (256 * 1024)   /* unsent to one client: past it, dropped */
 #define CHAT_READ 16384
+#define CHAT_PAUSE_MS 200           /* a message without a newline: sent
+                                     * once its client pauses this long */
 
 struct chat {
 	struct server srv;
@@ -33,7 +35,9 @@ struct member {
 	struct buf line;            /* a partial line from this client */
 	struct buf out;             /* what it has still to be sent */
 	size_t out_off;
-	int dropped;
+	struct loop_timer pause;    /* CHAT_PAUSE_MS after a partial line */
+	int dropped;                /* to be closed, for why */
+	const char *why;            /* NULL: it left of its own accord */
 };
 
 static struct member *as_member(struct server_conn *c)
@@ -57,6 +61,15 @@ static int flush_out(struct member *m)
 			   LOOP_READ | (m->out.len ? LOOP_WRITE : 0));
 }
 
+/* Mark m to be closed, for why (unless it is already). */
+static void gone(struct member *m, const char *why)
+{
+	if (m->dropped)
+		return;
+	m->dropped = 1;
+	m->why = why;
+}
+
 /* Queue text for m; a client that lets CHAT_OUT_MAX pile up is dropped. */
 static void say_to(struct member *m, const char *text, size_t n)
 {
@@ -64,11 +77,12 @@ static void say_to(struct member *m, const char *text, size_t n)
 		return;
 	if (m->out.len - m->out_off + n > CHAT_OUT_MAX) {
 		m->dropped = 1;
+		m->why = "dropped";
 		nt_warn(CMD, "[%lu %s] dropped: it does not read what it is sent", m->id, m->base.peer);
 		return;
 	}
 	if (buf_append(&m->out, text, n) < 0 || flush_out(m) < 0)
-		m->dropped = 1;
+		gone(m, "connection failed");
 }
 
 /* To every client but from (NULL: all). Sending moves a client in the
@@ -99,7 +113,7 @@ static void close_dropped(struct chat *ch)
 	for (c = ch->srv.head; c; c = next) {
 		next = c->next;
 		if (c->kind != SERVER_LINGER && as_member(c)->dropped)
-			server_close(c, "dropped");
+			server_close(c, as_member(c)->why);
 	}
 }
 
@@ -144,15 +158,32 @@ static void member_line(void *arg, const char *p, size_t n)
 	client_line(arg, p, n);
 }
 
+/* A partial line as a message of its own: its client paused, or left. */
+static void member_partial(struct member *m)
+{
+	loop_timer_stop(m->base.srv->lp, &m->pause);
+	if (m->line.len)
+		client_line(m, m->line.data, m->line.len);
+	m->line.len = 0;
+}
+
+static void pause_cb(struct loop *lp, struct loop_timer *t)
+{
+	struct member *m = t->data;
+
+	(void)lp;
+	member_partial(m);
+	close_dropped(m->ch);
+}
+
 static void member_cb(struct loop *lp, struct loop_io *io, int ev)
 {
 	struct member *m = io->data;
 	char tmp[CHAT_READ];
 	ssize_t n;
 
-	(void)lp;
 	if ((ev & LOOP_WRITE) && m->out.len && flush_out(m) < 0)
-		m->dropped = 1;
+		gone(m, "connection failed");
 	if ((ev & (LOOP_READ | LOOP_HUP)) && !m->dropped && !m->base.draining) {
 		do
 			n = read(io->fd, tmp, sizeof tmp);
@@ -160,12 +191,19 @@ static void member_cb(struct loop *lp, struct loop_io *io, int ev)
 		if (n > 0 && buf_append(&m->line, tmp, (size_t)n) == 0) {
 			server_progress(&m->base);
 			lines_of(&m->line, member_line, m);
-		} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-			m->dropped = 1; /* it left, or its connection failed */
+			if (m->line.len)
+				loop_timer_set(lp, &m->pause, CHAT_PAUSE_MS);
+			else
+				loop_timer_stop(lp, &m->pause);
+		} else if (n == 0) {
+			member_partial(m);
+			gone(m, NULL); /* it left */
+		} else if (n > 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			gone(m, n > 0 ? "out of memory" : "connection failed");
 		}
 	}
 	if (m->base.draining && !m->out.len)
-		m->dropped = 1;
+		gone(m, "server stopping");
 	close_dropped(m->ch);
 }
 
@@ -177,10 +215,13 @@ static int member_open(struct server_conn *c)
 
 	m->ch = c->srv->data;
 	m->id = ++m->ch->next_id;
+	m->pause.cb = pause_cb;
+	m->pause.data = m;
 	c->io.cb = member_cb;
 	n = snprintf(msg, sizeof msg, "* %lu %s joined\n", m->id, c->peer);
 	nt_warn(CMD, "[%lu %s] joined", m->id, c->peer);
-	say_all(m->ch, m, msg, (size_t)n);
+	if (!m->ch->t->quiet_notices)
+		say_all(m->ch, m, msg, (size_t)n);
 	return 0;
 }
 
@@ -191,8 +232,10 @@ static void member_close(struct server_conn *c, const char *why)
 	int n = snprintf(msg, sizeof msg, "* %lu %s left\n", m->id, c->peer);
 
 	nt_warn(CMD, "[%lu %s] left%s%s", m->id, c->peer, why ? ": " : "", why ? why : "");
+	loop_timer_stop(c->srv->lp, &m->pause);
 	m->dropped = 1; /* it hears nothing more */
-	say_all(m->ch, m, msg, (size_t)n);
+	if (!m->ch->t->quiet_notices)
+		say_all(m->ch, m, msg, (size_t)n);
 	buf_free(&m->line);
 	buf_free(&m->out);
 }

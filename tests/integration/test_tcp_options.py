@@ -179,3 +179,47 @@ def test_half_close_options_are_checked(t):
                        (["--eol", "none", "--frame", "line"], "--frame")):
         rc, _, err = t.run("tcp-client", *args, "127.0.0.1", "9", input=b"")
         check(rc == 2 and what in err, (args, rc, err))
+
+
+@deadline(30)
+def test_chat_delivers_a_message_without_newline(t):
+    """As the tutorials' clients send: send() of the typed text, no
+    newline; once after a pause, once at the close."""
+    from test_tcp_server import Lines
+    srv = t.server("tcp-server", "--chat", "--quiet-notices", stdin=subprocess.PIPE)
+    a = Lines(t, srv.port)
+    srv.wait_line(r"\[1 127\.0\.0\.1:\d+\] joined")
+    b = Lines(t, srv.port)
+    srv.wait_line(r"\[2 127\.0\.0\.1:\d+\] joined")
+    pb = b.s.getsockname()[1]
+    b.s.sendall(b"no newline")
+    t0 = time.monotonic()
+    check(a.line() == b"[2 127.0.0.1:%d] no newline" % pb)  # no join notice before it
+    check(time.monotonic() - t0 >= 0.15, "delivered before the pause")
+    b.s.sendall(b"last words")
+    b.s.close()
+    check(a.line() == b"[2 127.0.0.1:%d] last words" % pb)
+    m = srv.wait_line(r"\[2 127\.0\.0\.1:\d+\] left(.*)$")
+    check(m.group(1) == "", m.group(0))
+    srv.p.stdin.write(b"marker\n")
+    srv.p.stdin.flush()
+    check(a.line() == b"marker", "a leave notice reached the client")
+    srv.p.stdin.close()
+    check(srv.stop() == 0)
+    out = srv.p.stdout.read()
+    check(out == b"[2 127.0.0.1:%d] no newline\n[2 127.0.0.1:%d] last words\n" % (pb, pb), out)
+
+
+@deadline(30)
+def test_chat_notices_reach_clients_by_default(t):
+    from test_tcp_server import Lines
+    srv = t.server("tcp-server", "--chat")
+    a = Lines(t, srv.port)
+    srv.wait_line(r"\[1 .*joined")
+    b = Lines(t, srv.port)
+    check(a.line().startswith(b"* 2 127.0.0.1:") and a.buf == b"")
+    b.s.close()
+    check(a.line().endswith(b" left"))
+    check(srv.stop() == 0)
+    rc, _, err = t.run("tcp-server", "--quiet-notices", "-p", "0")
+    check(rc == 2 and "--chat" in err, (rc, err))

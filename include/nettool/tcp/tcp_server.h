@@ -15,6 +15,7 @@ struct tserver {
 	struct server_addr addr;
 	struct acl acl;
 	int keep, verbose, chat;
+	int quiet_notices;         /* --chat: joins and leaves not sent to clients */
 	const char *exec;          /* --exec CMD */
 	unsigned long max_clients; /* --exec: children at once */
 	int lfd;                   /* the listener, -1 once closed */
