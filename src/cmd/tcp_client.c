@@ -108,11 +108,12 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	return parse_ports(o, err);
 }
 
-/* Resolve HOST for one port and connect. Returns fd, or -status. */
-static int dial(const struct client_opts *o, unsigned port,
-		const struct addrinfo *src, int quiet)
+/* Resolve HOST for one port and connect. Returns fd, or -status with
+ * err filled. */
+static int dial_quiet(const struct client_opts *o, unsigned port,
+		      const struct addrinfo *src, char *err)
 {
-	char err[NT_ERR_LEN], ps[8];
+	char ps[8];
 	int fd, status;
 
 	snprintf(ps, sizeof ps, "%u", port);
@@ -122,9 +123,17 @@ static int dial(const struct client_opts *o, unsigned port,
 	else
 		fd = net_dial(o->host, ps, o->family, SOCK_STREAM, o->flags, src,
 			      o->p.timeout_ms > 0 ? o->p.timeout_ms : -1, &status, err);
-	if (fd < 0 && (!quiet || status == NT_EXIT_RESOLVE))
-		nt_warn(CMD, "%s", err);
 	return fd < 0 ? -status : fd;
+}
+
+static int dial(const struct client_opts *o, unsigned port, const struct addrinfo *src)
+{
+	char err[NT_ERR_LEN];
+	int fd = dial_quiet(o, port, src, err);
+
+	if (fd < 0)
+		nt_warn(CMD, "%s", err);
+	return fd;
 }
 
 static int dial_unix(const struct client_opts *o)
@@ -137,24 +146,35 @@ static int dial_unix(const struct client_opts *o)
 	return fd < 0 ? -status : fd;
 }
 
+/* -z: which ports accept; with -v each port's answer and a count. */
 static int scan(const struct client_opts *o, const struct addrinfo *src)
 {
-	char a[NET_ADDR_LEN];
-	unsigned p;
-	int open_ports = 0;
+	char a[NET_ADDR_LEN], err[NT_ERR_LEN];
+	unsigned p, open_ports = 0, closed = 0;
 
 	for (p = o->port_lo; p <= o->port_hi; p++) {
-		int fd = dial(o, p, src, o->port_lo != o->port_hi || !o->verbose);
+		int fd = dial_quiet(o, p, src, err);
 
-		if (fd == -NT_EXIT_RESOLVE)
+		if (fd == -NT_EXIT_RESOLVE) {
+			nt_warn(CMD, "%s", err);
 			return NT_EXIT_RESOLVE;
-		if (fd < 0)
+		}
+		if (fd < 0) {
+			closed++;
+			if (o->verbose)
+				nt_warn(CMD, "%s %u: %s", o->host, p,
+					fd == -NT_EXIT_REFUSED && !o->proxy_addr ? "refused"
+					: fd == -NT_EXIT_TIMEOUT		    ? "timed out"
+										    : err);
 			continue;
+		}
 		open_ports++;
 		if (o->verbose)
 			nt_warn(CMD, "%s open", net_fd_addr(fd, 1, a));
 		close(fd);
 	}
+	if (o->verbose)
+		nt_warn(CMD, "%u open, %u closed", open_ports, closed);
 	return open_ports ? 0 : NT_EXIT_REFUSED;
 }
 
@@ -181,7 +201,7 @@ static int run(int argc, char **argv)
 	if (o.scan) {
 		rc = scan(&o, src);
 	} else {
-		fd = o.unix_path ? dial_unix(&o) : dial(&o, o.port_lo, src, 0);
+		fd = o.unix_path ? dial_unix(&o) : dial(&o, o.port_lo, src);
 		if (fd < 0) {
 			rc = -fd;
 		} else {

@@ -223,3 +223,37 @@ def test_chat_notices_reach_clients_by_default(t):
     check(srv.stop() == 0)
     rc, _, err = t.run("tcp-server", "--quiet-notices", "-p", "0")
     check(rc == 2 and "--chat" in err, (rc, err))
+
+
+def port_run(t, n):
+    """n consecutive loopback ports held by this test: sockets bound to
+    each (bound but not listening, so they refuse). Returns them."""
+    for _ in range(50):
+        first = t.sock()
+        first.bind(("127.0.0.1", 0))
+        base, held = first.getsockname()[1], [first]
+        try:
+            for k in range(1, n):
+                s = t.sock()
+                s.bind(("127.0.0.1", base + k))
+                held.append(s)
+            return held
+        except OSError:
+            continue
+    raise AssertionError(f"no run of {n} free ports")
+
+
+@deadline(30)
+def test_scan_verbose_reports_every_port(t):
+    held = port_run(t, 4)
+    held[3].listen(4)  # the one open port, at the top of the range
+    lo, hi = held[0].getsockname()[1], held[3].getsockname()[1]
+    rc, out, err = t.run("tcp-client", "-z", "-v", "127.0.0.1", f"{lo}-{hi}")
+    check(rc == 0 and out == b"", (rc, err))
+    want = [f"nettool: tcp-client: 127.0.0.1 {p}: refused" for p in range(lo, hi)]
+    want += [f"nettool: tcp-client: 127.0.0.1:{hi} open", "nettool: tcp-client: 1 open, 3 closed"]
+    check(err.splitlines() == want, err)
+    rc, out, err = t.run("tcp-client", "-z", "-v", "127.0.0.1", f"{lo}-{hi - 1}")
+    check(rc == 4 and err.splitlines()[-1] == "nettool: tcp-client: 0 open, 3 closed", (rc, err))
+    rc, out, err = t.run("tcp-client", "-z", "127.0.0.1", f"{lo}-{hi - 1}")
+    check(rc == 4 and err == "", (rc, err))
