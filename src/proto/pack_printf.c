@@ -3,6 +3,7 @@
 #include "nettool/proto/pack.h"
 #include "nettool/base/util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,8 @@ static int pf_one(struct buf *out, const struct pf_piece *pc,
 		double d = v->type == PACK_FLOAT ? v->v.f :
 			   v->type == PACK_INT ? (double)v->v.i : (double)v->v.u;
 
+		if (isnan(d))
+			d = fabs(d); /* as Python: a NaN has no sign in print */
 		return buf_printf(out, pf_spec(fmt, pc, "", pc->conv), d);
 	}
 	if ((pc->conv == 'd' || pc->conv == 'i') && v->type != PACK_UINT)

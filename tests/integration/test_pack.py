@@ -185,6 +185,19 @@ def test_unpack_plain_and_printf(t):
           out)
 
 
+def test_printf_nan_and_inf_as_python(t):
+    """Python's % operator is the oracle: a NaN prints without its sign."""
+    nan = struct.unpack("<d", bytes.fromhex("000000000000f8ff"))[0]  # sign bit set
+    values = [nan, -nan, float("inf"), float("-inf")]
+    for fmt in ("d", "f", "e"):
+        data = b"".join(struct.pack("<" + fmt, v) for v in values)
+        for tmpl in ("%.2f", "%+f", "%10.1f|", "%-6e|", "% g", "%F", "%E", "%G"):
+            rc, out, err = t.run("unpack", "--printf", tmpl + "\\n", "<" + fmt, input=data)
+            want = b"".join((tmpl % v).encode() + b"\n" for v in struct.unpack(
+                "<" + fmt * len(values), data))
+            check(rc == 0 and out == want, (fmt, tmpl, out, want))
+
+
 def test_unpack_escapes_and_bools(t):
     data = struct.pack("<4s?c", b"a\tb\n", True, b"\\") + struct.pack("<4s?c", b"\x00\xff", False, b"\x00")
     rc, out, err = t.run("unpack", "<4s?c", input=data)
