@@ -19,7 +19,7 @@ PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pac
 	src/proto/pack_text.o src/proto/pack_printf.o src/proto/frame.o src/proto/rdgram.o \
 	src/proto/sha256.o
 CORE_OBJ = src/core/cmd.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/server.o src/core/acl.o \
-	src/core/pump.o src/core/proxy.o src/core/fwatch.o
+	src/core/pump.o src/core/proxy.o src/core/fwatch.o src/core/sockopt.o
 HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/respond.o src/http/upload.o \
 	src/http/client.o src/http/client_body.o src/http/client_data.o
 TCP_OBJ = src/tcp/tcp_exec.o src/tcp/tcp_chat.o

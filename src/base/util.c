@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -433,6 +434,28 @@ void util_base64(const unsigned char *in, size_t n, char *out)
 }
 
 #ifdef __linux__
+ssize_t util_splice_in(int sock, int pipe_wr, size_t n)
+{
+	char tmp[4096];
+	ssize_t got, put;
+
+	do
+		got = splice(sock, NULL, pipe_wr, NULL, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (got < 0 && errno == EINTR);
+	if (got > 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+	    sockatmark(sock) != 1)
+		return got;
+	do
+		got = recv(sock, tmp, n < sizeof tmp ? n : sizeof tmp, MSG_DONTWAIT);
+	while (got < 0 && errno == EINTR);
+	if (got <= 0)
+		return got;
+	do
+		put = write(pipe_wr, tmp, (size_t)got); /* it has room for them all */
+	while (put < 0 && errno == EINTR);
+	return put < got ? -1 : got;
+}
+
 int util_splice_pipe(int p[2], int flags, int size)
 {
 	int cap;

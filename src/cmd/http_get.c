@@ -2,6 +2,7 @@
 #include "nettool/base/buf.h"
 #include "nettool/base/util.h"
 #include "nettool/core/cmd.h"
+#include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
 #include "nettool/http/client.h"
 
@@ -39,6 +40,7 @@ struct get_opts {
 	unsigned long max_redirs;
 	int head, include, verbose, fail, follow, timeout_ms;
 	int family, silent, progress, resume, remote_name, get_query;
+	struct sockopts so;
 };
 
 /* One run: the connection, and where the body goes. */
@@ -539,6 +541,7 @@ static const struct opt get_opts_table[] = {
 	{ 'u', "user", OPT_STRING, O(user), 0, "USER:PASS", "Basic authentication (to the first host only)",
 	  0, 0, NULL },
 	{ 'i', NULL, OPT_FLAG, O(include), 0, NULL, "print the response head before the body", 0, 0, NULL },
+	SOCKOPT_OPTS_LONG(struct get_opts, so),
 	{ 'v', NULL, OPT_FLAG, O(verbose), 0, NULL, "show the request and response heads on stderr",
 	  0, 0, NULL },
 	{ 'f', "fail", OPT_FLAG, O(fail), 0, NULL, "exit 7 without a body on a status of 400 or more",
@@ -678,6 +681,7 @@ static int run(int argc, char **argv)
 		free_opts(&o);
 		return rc < 0 ? 0 : rc;
 	}
+	net_use_sockopts(&o.so);
 	memset(&f, 0, sizeof f);
 	f.o = &o;
 	url2 = start_url(&o, &rc);

@@ -341,7 +341,9 @@ static int run(int argc, char **argv)
 
 	memset(&g, 0, sizeof g);
 	g.dir = ".";
-	g.addr = (struct server_addr){ NULL, NULL, NULL, 8000, AF_UNSPEC, 1024 };
+	g.addr.port = 8000;
+	g.addr.family = AF_UNSPEC;
+	g.addr.backlog = 1024;
 	g.header_ms = 10000;
 	g.keepalive_ms = 5000;
 	g.send_ms = 10000;

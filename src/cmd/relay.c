@@ -299,7 +299,7 @@ static int pump(struct rconn *c, struct dir *d, int src, int dst)
 #ifdef __linux__
 		want_pipe(d);
 		if (d->pipe[0] >= 0) {
-			n = splice_some(src, d->pipe[1], SPLICE_CHUNK);
+			n = util_splice_in(src, d->pipe[1], SPLICE_CHUNK);
 			if (n < 0 && errno == EINVAL && !d->len) { /* not for this kind of socket */
 				atomic_store(&no_splice, 1);
 				util_close_pipe(d->pipe);
@@ -721,6 +721,8 @@ static int serve(struct relay *w, char *err)
 		if (loop_io_add(r->srv.lp, &r->sio, err) == 0) {
 			running = workers_start(w, r->threads, lfd, err);
 			server_announce(CMD, lfd);
+			if (r->verbose)
+				cmd_report_sockopts(CMD, lfd, &r->addr.so);
 			worker_run(r);
 			status = r->rc;
 		}
@@ -761,7 +763,9 @@ static int run(int argc, char **argv)
 	}
 	memset(&sh, 0, sizeof sh);
 	atomic_store(&sh.stop_wr, -1);
-	w->addr = (struct server_addr){ NULL, NULL, NULL, 8080, AF_UNSPEC, 511 };
+	w->addr.port = 8080;
+	w->addr.family = AF_UNSPEC;
+	w->addr.backlog = 511;
 	w->connect_ms = 10000;
 	w->threads = 1;
 	w->sh = &sh;

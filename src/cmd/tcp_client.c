@@ -2,6 +2,7 @@
 #include "nettool/proto/frame.h"
 #include "nettool/core/net.h"
 #include "nettool/core/proxy.h"
+#include "nettool/core/sockopt.h"
 #include "nettool/core/pump.h"
 #include "nettool/base/util.h"
 
@@ -14,12 +15,14 @@
 #define CMD "tcp-client"
 
 struct client_opts {
-	const char *host, *port, *src, *unix_path, *proxy_addr, *proxy_auth;
+	const char *host, *port, *src, *src_port, *unix_path, *proxy_addr, *proxy_auth;
 	enum proxy_type proxy_type;
 	struct proxy proxy;
 	int family, flags, scan, verbose, nc_n;
 	unsigned port_lo, port_hi;
 	struct pump_opts p; /* the connection's options */
+	struct sockopts so;
+	unsigned src_port_n;
 };
 
 /* PORT or, with -z, LOW-HIGH. */
@@ -57,7 +60,8 @@ static const struct opt client_opts[] = {
 	{ 'n', NULL, OPT_FLAG, O(flags), 0, NULL, "numeric HOST only, no DNS", 0, NET_NUMERIC, NULL },
 	{ 'w', NULL, OPT_SECS, O(p.timeout_ms), 0, "SECS", "connect timeout and idle timeout (exit 5)",
 	  0, 0, NULL },
-	{ 's', NULL, OPT_STRING, O(src), 0, "ADDR", "source address", 0, 0, NULL },
+	CMD_SOURCE_OPTS(struct client_opts, src, src_port_n, src_port),
+	SOCKOPT_OPTS(struct client_opts, so),
 	{ 'U', "unix", OPT_STRING, O(unix_path), 0, "PATH",
 	  "connect to the Unix stream socket at PATH instead\nof HOST PORT", 0, 0, NULL },
 	{ 0, "proxy", OPT_STRING, O(proxy_addr), 0, "HOST:PORT",
@@ -83,16 +87,16 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 
 	if (pump_opts_check(&o->p, err) < 0)
 		return -1;
-	if (o->unix_path && (nargs || o->scan || o->src)) {
-		nt_seterr(err, "-U PATH takes the place of HOST PORT (and of -z and -s)");
+	if (o->unix_path && (nargs || o->scan || o->src || o->src_port)) {
+		nt_seterr(err, "-U PATH takes the place of HOST PORT (and of -z, -s and -p)");
 		return -1;
 	}
 	if (o->unix_path && o->proxy_addr) {
 		nt_seterr(err, "-U PATH and --proxy exclude each other");
 		return -1;
 	}
-	if (o->proxy_addr && o->src) {
-		nt_seterr(err, "-s does not go with --proxy (the proxy makes the connection)");
+	if (o->proxy_addr && (o->src || o->src_port)) {
+		nt_seterr(err, "-s and -p do not go with --proxy (the proxy makes the connection)");
 		return -1;
 	}
 	if (proxy_from_opts(&o->proxy, o->proxy_addr, o->proxy_type, o->proxy_auth, err) < 0)
@@ -193,8 +197,8 @@ static int run(int argc, char **argv)
 	rc = cmd_parse(&cmd_tcp_client, argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (o.src && net_resolve(o.src, "0", o.family, SOCK_STREAM,
-				 o.flags | NET_PASSIVE, &src, err) < 0) {
+	net_use_sockopts(&o.so);
+	if (net_resolve_source(o.src, o.src_port, o.family, SOCK_STREAM, o.flags, &src, err) < 0) {
 		nt_warn(CMD, "source address: %s", err);
 		return NT_EXIT_RESOLVE;
 	}
@@ -208,6 +212,8 @@ static int run(int argc, char **argv)
 			if (o.verbose)
 				nt_warn(CMD, "connected to %s from %s",
 					net_fd_addr(fd, 1, a), net_fd_addr(fd, 0, l));
+			if (o.verbose)
+				cmd_report_sockopts(CMD, fd, &o.so);
 			rc = pump_run(&o.p, fd);
 			close(fd);
 		}

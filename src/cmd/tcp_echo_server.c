@@ -346,6 +346,8 @@ static int serve(struct echo *e, char *err)
 	if (lfd >= 0 && server_init(&e->srv, CMD, &echo_class, lp, lfd, 1, NULL, err) == 0 &&
 	    (sfd = util_signal_pipe(err)) >= 0 && server_stop_on(&e->srv, sfd, err) == 0) {
 		server_announce(CMD, lfd);
+		if (e->verbose)
+			cmd_report_sockopts(CMD, lfd, &e->addr.so);
 		status = loop_run(lp, err) < 0 ? NT_EXIT_FAIL : 0;
 		if (status == 0)
 			summary(e);
@@ -366,7 +368,9 @@ static int run(int argc, char **argv)
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
 	}
-	e->addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 511 };
+	e->addr.port = 8888;
+	e->addr.family = AF_UNSPEC;
+	e->addr.backlog = 511;
 	e->max_frame = FRAME_DEFAULT_MAX;
 	rc = cmd_parse(&cmd_tcp_echo_server, argc, argv, e);
 	if (rc == 0 && (rc = serve(e, err)) != 0)

@@ -126,7 +126,9 @@ static int run(int argc, char **argv)
 	int rc, sfd;
 
 	memset(&t, 0, sizeof t);
-	t.addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 511 };
+	t.addr.port = 8888;
+	t.addr.family = AF_UNSPEC;
+	t.addr.backlog = 511;
 	t.p.cmd = CMD;
 	t.p.quit_ms = -1;
 	t.p.max_frame = FRAME_DEFAULT_MAX;
@@ -139,6 +141,8 @@ static int run(int argc, char **argv)
 		return rc;
 	}
 	server_announce(CMD, t.lfd);
+	if (t.verbose)
+		cmd_report_sockopts(CMD, t.lfd, &t.addr.so);
 	if (t.exec) {
 		if (!t.max_clients)
 			t.max_clients = 100;

@@ -3,6 +3,7 @@
 #include "nettool/core/cmd.h"
 #include "nettool/core/dgram.h"
 #include "nettool/core/net.h"
+#include "nettool/core/sockopt.h"
 #include "nettool/proto/pack.h"
 #include "nettool/proto/rdgram.h"
 #include "nettool/proto/sha256.h"
@@ -27,10 +28,12 @@
 #define ACK_MAX (RD_HDR + 8 * RD_MAX_RANGES)
 
 struct uopts {
-	const char *host, *port, *pack_fmt, *unpack_fmt, *file;
+	const char *host, *port, *pack_fmt, *unpack_fmt, *file, *src, *src_port;
 	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose;
 	unsigned long size, retries, window, mtu;
 	uint64_t rate;
+	unsigned src_port_n;
+	struct sockopts so;
 };
 
 /* A record not yet acknowledged in whole (--reliable). */
@@ -469,11 +472,9 @@ static int read_acks(struct uclient *c)
 {
 	int i, n;
 
-	for (i = 0; i < ACK_BATCH; i++) {
-		c->ack_in[i].buf = c->acks[i];
-		c->ack_in[i].cap = sizeof c->acks[i];
-	}
 	do {
+		for (i = 0; i < ACK_BATCH; i++)
+			c->ack_in[i] = (struct dgram_in){ c->acks[i], sizeof c->acks[i], 0, { 0 }, 0, 0 };
 		if ((n = dgram_recv_many(c->fd, c->ack_in, ACK_BATCH)) < 0)
 			return sock_fail(c, "receive from");
 		if (n)
@@ -575,6 +576,8 @@ static const struct opt uopts_table[] = {
 	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
 	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
 	{ 'n', NULL, OPT_FLAG, O(flags), 0, NULL, "numeric HOST only, no DNS", 0, NET_NUMERIC, NULL },
+	CMD_SOURCE_OPTS(struct uopts, src, src_port_n, src_port),
+	SOCKOPT_OPTS(struct uopts, so),
 	{ 'w', NULL, OPT_SECS, O(wait_ms), 0, "SECS",
 	  "wait for replies this long after the last (default 2)", 0, 0, NULL },
 	{ 'N', NULL, OPT_FLAG, O(no_wait), 0, NULL, "send without waiting for replies", 0, 0, NULL },
@@ -630,29 +633,33 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	return -1;
 }
 
-static uint32_t random_session(void)
-{
-	uint32_t v;
-
-	util_random(&v, sizeof v);
-	return v;
-}
-
 static int client_open(struct uclient *c)
 {
 	const struct uopts *o = c->o;
 	char err[NT_ERR_LEN], addr[NET_ADDR_LEN];
 	int buf = 4 << 20, status;
+	struct addrinfo *src = NULL;
 
+	net_use_sockopts(&o->so);
+	if (net_resolve_source(o->src, o->src_port, o->family, SOCK_DGRAM, o->flags, &src, err) < 0) {
+		nt_warn(CMD, "source address: %s", err);
+		return NT_EXIT_RESOLVE;
+	}
 	c->fd = net_dial(o->host, o->port, o->family, SOCK_DGRAM,
-			 o->flags | (o->broadcast ? NET_BROADCAST : 0), NULL, -1, &status, err);
+			 o->flags | (o->broadcast ? NET_BROADCAST : 0), src, -1, &status, err);
+	if (src)
+		freeaddrinfo(src);
 	if (c->fd < 0) {
 		nt_warn(CMD, "%s", err);
 		return status;
 	}
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-	if (o->verbose)
-		nt_warn(CMD, "sending to %s", net_fd_addr(c->fd, 1, addr));
+	if (!sockopt_given(&o->so, "so_rcvbuf"))
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	if (o->verbose) {
+		nt_warn(CMD, "sending to %s from %s", net_fd_addr(c->fd, 1, addr),
+			net_fd_addr(c->fd, 0, err));
+		cmd_report_sockopts(CMD, c->fd, &o->so);
+	}
 	return 0;
 }
 
@@ -678,7 +685,7 @@ static int client_setup(struct uclient *c)
 			return NT_EXIT_FAIL;
 	}
 	if (o->reliable) {
-		c->session = random_session();
+		util_random(&c->session, sizeof c->session);
 		rd_send_init(&c->rs, (uint32_t)o->window);
 		if (!(c->fl = calloc(RD_WINDOW, sizeof *c->fl)))
 			return NT_EXIT_FAIL;

@@ -695,7 +695,8 @@ static int userver_open(struct userver *s, char *err)
 	if (s->fd < 0)
 		return status;
 	/* absorb bursts from many senders; the kernel caps it */
-	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (!sockopt_given(&s->addr.so, "so_rcvbuf"))
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	return 0;
 }
 
@@ -739,7 +740,9 @@ static int run(int argc, char **argv)
 		s->in[i].buf = s->bufs[i];
 		s->in[i].cap = sizeof s->bufs[i];
 	}
-	s->addr = (struct server_addr){ NULL, NULL, NULL, 8888, AF_UNSPEC, 0 };
+	s->addr.port = 8888;
+	s->addr.family = AF_UNSPEC;
+	s->addr.backlog = 0;
 	s->forget_ms = 60000;
 	rc = cmd_parse(&cmd_udp_server, argc, argv, s);
 	if (rc == 0)
@@ -767,6 +770,8 @@ static int run(int argc, char **argv)
 		return NT_EXIT_FAIL;
 	}
 	server_announce(CMD, s->fd);
+	if (s->verbose)
+		cmd_report_sockopts(CMD, s->fd, &s->addr.so);
 	if (loop_run(s->lp, err) < 0) {
 		nt_warn(CMD, "%s", err);
 		s->stop_status = NT_EXIT_FAIL;

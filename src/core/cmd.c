@@ -1,4 +1,5 @@
 #include "nettool/core/cmd.h"
+#include "nettool/core/sockopt.h"
 #include "nettool/proto/frame.h"
 #include "nettool/base/util.h"
 
@@ -32,6 +33,16 @@ int cmd_opt_frame(void *field, const char *arg, char *err)
 int cmd_opt_size(void *field, const char *arg, char *err)
 {
 	return util_parse_size(arg, field, err);
+}
+
+void cmd_report_sockopts(const char *cmd, int fd, const struct sockopts *so)
+{
+	char d[SOCKOPT_MAX * (SOCKOPT_TEXT + 24)];
+
+	if (!so->n)
+		return;
+	sockopt_describe(fd, so, d, sizeof d);
+	nt_warn(cmd, "socket options: %s", d);
 }
 
 static void help_line(FILE *f, int sn, const char *ln, const char *arg, const char *help)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* accept4 */
 #endif
 #include "nettool/core/net.h"
+#include "nettool/core/sockopt.h"
 #include "nettool/base/util.h"
 
 #include <errno.h>
@@ -79,6 +80,14 @@ int net_resolve(const char *host, const char *port, int family, int socktype,
 
 #define NET_REUSEPORT_JOIN 0x100 /* net_listen_again: join the group */
 
+/* The command's --sockopt and -I, for every IP socket it opens. */
+static const struct sockopts *net_so;
+
+void net_use_sockopts(const struct sockopts *so)
+{
+	net_so = so;
+}
+
 static int reuseport(int fd, char *err)
 {
 #ifdef SO_REUSEPORT
@@ -121,6 +130,8 @@ static int bind_listen(const struct sockaddr *sa, socklen_t len, int socktype,
 		nt_seterr(err, "IPV6_V6ONLY: %s", strerror(errno));
 		goto fail;
 	}
+	if (sockopt_apply(fd, sa->sa_family, socktype, net_so, err) < 0)
+		goto fail;
 	if (bind(fd, sa, len) < 0) {
 		nt_seterr(err, "bind %s: %s", net_format_addr(sa, len, a),
 			  strerror(errno));
@@ -273,6 +284,10 @@ static int connect_one(const struct addrinfo *ai, const struct addrinfo *src,
 	if ((flags & NET_BROADCAST) &&
 	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0)
 		goto fail;
+	if (sockopt_apply(fd, ai->ai_family, ai->ai_socktype, net_so, err) < 0) {
+		close_keep_errno(fd);
+		return -1;
+	}
 	for (; src; src = src->ai_next)
 		if (src->ai_family == ai->ai_family)
 			break;
@@ -317,6 +332,15 @@ int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
 		int timeout_ms, char *err)
 {
 	return connect_all(ai, src, timeout_ms, 0, err);
+}
+
+int net_resolve_source(const char *addr, const char *port, int family, int socktype,
+		       int flags, struct addrinfo **res, char *err)
+{
+	*res = NULL;
+	if (!addr && !port)
+		return 0;
+	return net_resolve(addr, port ? port : "0", family, socktype, flags | NET_PASSIVE, res, err);
 }
 
 int net_dial(const char *host, const char *port, int family, int socktype, int flags,

@@ -399,10 +399,7 @@ static int net_recv_splice(struct relay *r)
 {
 	ssize_t n;
 
-	do
-		n = splice(r->net, NULL, r->spl[1], NULL, r->down.cap - r->down.len,
-			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-	while (n < 0 && errno == EINTR);
+	n = util_splice_in(r->net, r->spl[1], r->down.cap - r->down.len);
 	if (n < 0)
 		return would_block() ? 0 : -1;
 	if (n == 0) {

@@ -30,6 +30,7 @@ int server_listen(const struct server_addr *sa, int socktype, int flags,
 		nt_seterr(err, "-U: Unix sockets are for stream servers");
 		return -1;
 	}
+	net_use_sockopts(&sa->so);
 	snprintf(port, sizeof port, "%u", sa->port);
 	if (sa->host && net_resolve(sa->host, port, sa->family, socktype,
 				    NET_PASSIVE, &ai, err) < 0) {

@@ -330,11 +330,8 @@ ssize_t hu_from_socket(struct hs_upload *up, int sock, uint64_t max, int *st)
 	*st = 0;
 #ifdef __linux__
 	if (want_pipe(up, max) == 0) {
-		do
-			n = splice(sock, NULL, up->pipe[1], NULL,
-				   max < (uint64_t)up->pipe_size ? (size_t)max : (size_t)up->pipe_size,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		while (n < 0 && errno == EINTR);
+		n = util_splice_in(sock, up->pipe[1],
+				   max < (uint64_t)up->pipe_size ? (size_t)max : (size_t)up->pipe_size);
 		if (n < 0 && errno == EINVAL) { /* not for this socket or pipe */
 			util_close_pipe(up->pipe);
 			up->no_splice = 1;

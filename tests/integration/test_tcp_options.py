@@ -3,6 +3,7 @@
 half-closed connection, and --eol against a peer that compares exact
 strings."""
 import http.server
+import re
 import socket
 import subprocess
 import threading
@@ -257,3 +258,100 @@ def test_scan_verbose_reports_every_port(t):
     check(rc == 4 and err.splitlines()[-1] == "nettool: tcp-client: 0 open, 3 closed", (rc, err))
     rc, out, err = t.run("tcp-client", "-z", "127.0.0.1", f"{lo}-{hi - 1}")
     check(rc == 4 and err == "", (rc, err))
+
+
+@deadline(30)
+def test_sockopt_read_back_by_the_peer(t):
+    # TCP_MAXSEG: the peer's accepted socket sees the segment size we asked for
+    def mss(conn, res):
+        res["mss"] = conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+        res["got"] = recv_all(conn)
+    peer = Peer(t, mss)
+    rc, out, err = t.run("tcp-client", "-v", "--sockopt", "tcp_maxseg=600", "--sockopt",
+                         "so_rcvbuf=100000", "--sockopt", "so_keepalive", "-I", "lo",
+                         "127.0.0.1", str(peer.port), input=b"x")
+    res = peer.join()
+    check(rc == 0 and res["got"] == b"x", (rc, err))
+    check(res["mss"] <= 600, res)
+    m = re.search(r"socket options: tcp_maxseg=(\d+) so_rcvbuf=(\d+) so_keepalive=1 "
+                  r"so_bindtodevice=lo$", err, re.M)
+    check(m and int(m.group(1)) <= 600 and int(m.group(2)) >= 100000, err)
+    # IP_TTL: the TTL the datagram arrived with, by IP_RECVTTL
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.socks.append(u)
+    u.bind(("127.0.0.1", 0))
+    u.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_RECVTTL", 12), 1)  # Linux: 12
+    u.settimeout(10)
+    rc, out, err = t.run("udp-client", "-N", "--sockopt", "ip_ttl=7", "--sockopt", "ip_tos=32",
+                         "127.0.0.1", str(u.getsockname()[1]), input=b"ttl\n")
+    check(rc == 0, err)
+    data, anc, _, _ = u.recvmsg(100, 64)
+    ttl = [int.from_bytes(d[:4], "little") for lvl, typ, d in anc
+           if lvl == socket.IPPROTO_IP and typ == socket.IP_TTL]
+    check(data == b"ttl" and ttl == [7], (data, anc))
+
+
+@deadline(30)
+def test_source_port_as_nc(t):
+    held = port_run(t, 2)
+    ports = [s.getsockname()[1] for s in held]
+    for s in held:
+        s.close()  # free again, for the clients to bind
+    peer = Peer(t, lambda conn, res: res.update(got=recv_all(conn)))
+    rc, _, err = t.run("tcp-client", "-p", str(ports[0]), "127.0.0.1", str(peer.port), input=b"")
+    check(rc == 0, err)
+    check(peer.join()["peer"][1] == ports[0])
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t.socks.append(u)
+    u.bind(("127.0.0.1", 0))
+    u.settimeout(10)
+    rc, _, err = t.run("udp-client", "-N", "-s", "127.0.0.1", "-p", str(ports[1]), "127.0.0.1",
+                       str(u.getsockname()[1]), input=b"from\n")
+    check(rc == 0, err)
+    check(u.recvfrom(100) == (b"from", ("127.0.0.1", ports[1])))
+
+
+@deadline(30)
+def test_urgent_data_with_and_without_oobinline(t):
+    """The tutorials' note on urgent data: with SO_OOBINLINE the urgent
+    byte arrives in line; without it, it is left out of the stream."""
+    for args, want in (([], b"abcd"), (["--sockopt", "so_oobinline=1"], b"ab!cd")):
+        def urgent(conn, res):
+            conn.sendall(b"ab")
+            conn.send(b"!", socket.MSG_OOB)
+            conn.sendall(b"cd")
+        peer = Peer(t, urgent)
+        rc, out, err = t.run("tcp-client", *args, "127.0.0.1", str(peer.port), input=b"")
+        peer.join()
+        check(rc == 0 and out == want, (args, rc, out, err))
+
+
+@deadline(30)
+def test_sockopt_bad_names_and_values(t):
+    for args, rc_want, what in ((["--sockopt", "so_nosuch"], 2, "known: so_{reuseaddr"),
+                                (["--sockopt", "ip_ttl=300"], 2, "ip_ttl: '300' is out of range"),
+                                (["--sockopt", "ip_ttl"], 2, "ip_ttl needs a value"),
+                                (["--sockopt", "so_keepalive=maybe"], 2, "so_keepalive"),
+                                (["-I", "nosuch0"], 1, "so_bindtodevice: No such device"),
+                                (["--sockopt", "tcp_congestion=nosuch"], 1, "tcp_congestion")):
+        srv = t.server("tcp-echo-server", "-b", "127.0.0.1")
+        rc, _, err = t.run("tcp-client", *args, "127.0.0.1", str(srv.port), input=b"")
+        check(rc == rc_want and what in err, (args, rc, err))
+        srv.stop()
+    rc, _, err = t.run("udp-client", "--sockopt", "tcp_nodelay", "127.0.0.1", "9", input=b"x\n")
+    check(rc == 1 and "tcp_nodelay: not for a datagram socket" in err, (rc, err))
+
+
+@deadline(30)
+def test_servers_take_sockopts_and_report_them(t):
+    srv = t.server("tcp-server", "-v", "-b", "127.0.0.1", "--sockopt", "so_rcvbuf=65536",
+                   "--sockopt", "so_reuseport")
+    m = srv.wait_line(r"socket options: so_rcvbuf=(\d+) so_reuseport=1$")
+    check(int(m.group(1)) >= 65536)
+    srv.stop()
+    for cmd in ("tcp-echo-server", "udp-server", "http-serve", "relay"):
+        extra = ["127.0.0.1", "9"] if cmd == "relay" else []
+        srv = t.server(cmd, "-b", "127.0.0.1", "-I", "lo", "--sockopt", "ip_ttl=9", *extra)
+        check(srv.stop() == 0, (cmd, srv.stderr()))
+        rc, _, err = t.run(cmd, "-b", "127.0.0.1", "-p", "0", "--sockopt", "ip_ttl=0", *extra)
+        check(rc == 2 and "ip_ttl" in err, (cmd, rc, err))

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #define NT_VERSION "0.1.0"
@@ -111,6 +112,15 @@ int util_pin_cpu(int cpu);
  * size bytes where the system allows. Returns what it holds, or -1 with
  * errno set (p is then -1, -1). */
 int util_splice_pipe(int p[2], int flags, int size);
+/*
+ * splice() from a socket into a pipe with room for n bytes, non-blocking,
+ * EINTR retried. At TCP's urgent mark splice stops short (EAGAIN on a
+ * readable socket, for ever, or 0 once the peer has closed): there the
+ * bytes are read, as read() passes
+ * the mark (the urgent byte left out unless SO_OOBINLINE), and written to
+ * the pipe. Returns bytes moved, 0 at the end, -1 with errno set.
+ */
+ssize_t util_splice_in(int sock, int pipe_wr, size_t n);
 #endif
 /* Close both ends of a pipe when open, and set them to -1. */
 void util_close_pipe(int p[2]);

@@ -63,6 +63,18 @@ int cmd_opt_frame(void *field, const char *arg, char *err);
 /* A byte count with k, M or G (util_parse_size): uint64_t. */
 int cmd_opt_size(void *field, const char *arg, char *err);
 
+/* The rows for a client's -s ADDR and -p PORT (a const char * at src, an
+ * unsigned at port_n and its text at port) of type. */
+#define CMD_SOURCE_OPTS(type, src, port_n, port)                                      \
+	{ 's', NULL, OPT_STRING, offsetof(type, src), 0, "ADDR", "source address", 0, 0, NULL }, \
+	{ 'p', "source-port", OPT_PORT, offsetof(type, port_n), offsetof(type, port), "PORT", \
+	  "source port (as nc's -p; with -s or alone)", 1, 0, NULL }
+
+struct sockopts;
+/* -v: the socket options of fd as the kernel now reports them, one line
+ * on stderr (nothing when none was asked for). */
+void cmd_report_sockopts(const char *cmd, int fd, const struct sockopts *so);
+
 /* Print a usage error and the one-line hint; returns NT_EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

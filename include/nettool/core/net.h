@@ -8,6 +8,14 @@
 
 #define NET_ADDR_LEN 80 /* "[ipv6%scope]:65535" fits */
 
+struct sockopts;
+
+/* Options (--sockopt, -I) set on every IP socket that net_listen,
+ * net_dial and net_connect open from now on, before bind and connect;
+ * a failure to set one fails the call, naming the option. NULL: none.
+ * One set a process: a command calls this once, before any socket. */
+void net_use_sockopts(const struct sockopts *so);
+
 /* Resolution flags for net_resolve. */
 enum {
 	NET_NUMERIC = 1,  /* no DNS: host must be a literal address */
@@ -64,6 +72,11 @@ int net_reuseport_by_cpu(int fd, int on);
  */
 int net_connect(const struct addrinfo *ai, const struct addrinfo *src,
 		int timeout_ms, char *err);
+
+/* A client's source (-s ADDR, -p PORT, either may be NULL) resolved for
+ * binding: 0 with *res NULL when neither is given, -1 with err filled. */
+int net_resolve_source(const char *addr, const char *port, int family, int socktype,
+		       int flags, struct addrinfo **res, char *err);
 
 /*
  * The one way a client dials: resolve host and port (flags NET_NUMERIC,

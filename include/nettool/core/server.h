@@ -3,6 +3,7 @@
 
 #include "nettool/core/acl.h"
 #include "nettool/core/loop.h"
+#include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
 
 #include <stdatomic.h>
@@ -38,10 +39,13 @@ struct server_addr {
 	unsigned port;
 	int family;
 	unsigned long backlog;
+	struct sockopts so;    /* --sockopt, -I: on the listener, and on every
+	                        * socket the command opens after it */
 };
 
 /* The rows of an option table for a struct server_addr at field of
- * type: -p, -b, -4, -6 (port_help names the default port). */
+ * type: -p, -b, -4, -6, --sockopt, -I (port_help names the default
+ * port). */
 #define SERVER_ADDR_OPTS(type, field, port_help)                                      \
 	{ 'p', "port", OPT_PORT, offsetof(type, field.port), offsetof(type, field.port_str), \
 	  "PORT", port_help, 0, 0, NULL },                                              \
@@ -50,7 +54,8 @@ struct server_addr {
 	{ '4', NULL, OPT_FLAG, offsetof(type, field.family), 0, NULL, "IPv4 only", 0,    \
 	  AF_INET, NULL },                                                              \
 	{ '6', NULL, OPT_FLAG, offsetof(type, field.family), 0, NULL, "IPv6 only", 0,    \
-	  AF_INET6, NULL }
+	  AF_INET6, NULL },                                                             \
+	SOCKOPT_OPTS(type, field.so)
 
 /* The row for -U, --unix PATH (stream servers), into a server_addr. */
 #define SERVER_UNIX_OPT(type, field)                                                  \
