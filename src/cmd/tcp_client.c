@@ -5,17 +5,20 @@
 #include "nettool/core/sockopt.h"
 #include "nettool/core/pump.h"
 #include "nettool/base/util.h"
+#include "nettool/tcp/tcp_spawn.h"
 
 #include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CMD "tcp-client"
 
 struct client_opts {
-	const char *host, *port, *src, *src_port, *unix_path, *proxy_addr, *proxy_auth;
+	const char *host, *port, *src, *src_port, *unix_path, *proxy_addr, *proxy_auth, *exec;
 	enum proxy_type proxy_type;
 	struct proxy proxy;
 	int family, flags, scan, verbose, nc_n;
@@ -74,6 +77,9 @@ static const struct opt client_opts[] = {
 	  "accepted for OpenBSD nc scripts (always half-closes)", 0, 0, NULL },
 	{ 'z', NULL, OPT_FLAG, O(scan), 0, NULL,
 	  "only test that PORT (or a range LOW-HIGH) accepts", 0, 0, NULL },
+	{ 'e', "exec", OPT_STRING, O(exec), 0, "CMD",
+	  "once connected, run /bin/sh -c CMD with the socket\nas its stdin and stdout; its exit status is ours",
+	  0, 0, NULL },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL,
 	  "report the connection (and open ports with -z)", 0, 0, NULL },
 	PUMP_OPTS(struct client_opts, p),
@@ -97,6 +103,12 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	}
 	if (o->proxy_addr && (o->src || o->src_port)) {
 		nt_seterr(err, "-s and -p do not go with --proxy (the proxy makes the connection)");
+		return -1;
+	}
+	if (o->exec && (o->scan || o->p.frame || o->p.pack_fmt || o->p.hex || o->p.eol ||
+			o->p.no_shutdown || o->p.send_only || o->p.recv_only || o->p.quit_ms >= 0)) {
+		nt_seterr(err, "--exec gives the connection to CMD: no -z, -q, -x, -C, --eol, "
+			       "--frame, --pack or half-close options");
 		return -1;
 	}
 	if (proxy_from_opts(&o->proxy, o->proxy_addr, o->proxy_type, o->proxy_auth, err) < 0)
@@ -182,6 +194,35 @@ static int scan(const struct client_opts *o, const struct addrinfo *src)
 	return open_ports ? 0 : NT_EXIT_REFUSED;
 }
 
+/* --exec: CMD on the connection; its exit status (128 + a signal's
+ * number when one killed it, as the shell says). */
+static int run_exec(const struct client_opts *o, int fd)
+{
+	struct tcp_spawn sp;
+	pid_t pid = -1;
+	int st = 0, rc;
+
+	if (tcp_spawn_init(&sp, CMD, o->exec) == 0) {
+		tcp_spawn_env(&sp, fd);
+		pid = tcp_spawn_start(&sp, fd, 0);
+	}
+	tcp_spawn_free(&sp);
+	if (pid < 0) {
+		nt_warn(CMD, "cannot start the program: %s", strerror(errno));
+		return NT_EXIT_FAIL;
+	}
+	close(fd); /* the program's now: its close is the connection's */
+	while ((rc = (int)waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (rc < 0)
+		return NT_EXIT_FAIL;
+	if (o->verbose)
+		nt_warn(CMD, "process %ld %s %d", (long)pid,
+			WIFEXITED(st) ? "exited" : "killed by signal",
+			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 static int run(int argc, char **argv)
 {
 	struct client_opts o;
@@ -214,8 +255,9 @@ static int run(int argc, char **argv)
 					net_fd_addr(fd, 1, a), net_fd_addr(fd, 0, l));
 			if (o.verbose)
 				cmd_report_sockopts(CMD, fd, &o.so);
-			rc = pump_run(&o.p, fd);
-			close(fd);
+			rc = o.exec ? run_exec(&o, fd) : pump_run(&o.p, fd);
+			if (!o.exec)
+				close(fd);
 		}
 	}
 	if (src)

@@ -355,3 +355,24 @@ def test_servers_take_sockopts_and_report_them(t):
         check(srv.stop() == 0, (cmd, srv.stderr()))
         rc, _, err = t.run(cmd, "-b", "127.0.0.1", "-p", "0", "--sockopt", "ip_ttl=0", *extra)
         check(rc == 2 and "ip_ttl" in err, (cmd, rc, err))
+
+
+@deadline(30)
+def test_client_exec_against_the_echo_server(t):
+    srv = t.server("tcp-echo-server", "-b", "127.0.0.1")
+    script = ('printf "ping\\n"; read -r line; '
+              'echo "$line $PROTO $TCPREMOTEIP:$TCPREMOTEPORT $TCPLOCALIP" >&2; '
+              '[ "$line" = ping ] && exit 5')
+    rc, out, err = t.run("tcp-client", "--exec", script, "127.0.0.1", str(srv.port))
+    check(rc == 5 and out == b"", (rc, out, err))
+    check(f"ping TCP 127.0.0.1:{srv.port} 127.0.0.1" in err, err)
+    # plain words are run straight; the program's end is the connection's
+    rc, out, err = t.run("tcp-client", "-e", "true", "127.0.0.1", str(srv.port))
+    check(rc == 0 and out == b"" and err == "", (rc, err))
+    rc, out, err = t.run("tcp-client", "-e", "no-such-program-here", "127.0.0.1", str(srv.port))
+    check(rc == 1 and "cannot start the program" in err, (rc, err))
+    rc, out, err = t.run("tcp-client", "-e", "kill -TERM $$", "127.0.0.1", str(srv.port))
+    check(rc == 128 + 15, (rc, err))
+    rc, out, err = t.run("tcp-client", "-e", "true", "-z", "127.0.0.1", str(srv.port))
+    check(rc == 2 and "--exec" in err, (rc, err))
+    check(srv.stop() == 0)
