@@ -578,6 +578,7 @@ static const struct opt uopts_table[] = {
 	{ 'n', NULL, OPT_FLAG, O(flags), 0, NULL, "numeric HOST only, no DNS", 0, NET_NUMERIC, NULL },
 	CMD_SOURCE_OPTS(struct uopts, src, src_port_n, src_port),
 	SOCKOPT_OPTS(struct uopts, so),
+	SOCKOPT_MCAST_OPTS(struct uopts, so),
 	{ 'w', NULL, OPT_SECS, O(wait_ms), 0, "SECS",
 	  "wait for replies this long after the last (default 2)", 0, 0, NULL },
 	{ 'N', NULL, OPT_FLAG, O(no_wait), 0, NULL, "send without waiting for replies", 0, 0, NULL },

@@ -613,6 +613,7 @@ static void signal_cb(struct loop *lp, struct loop_io *io, int ev)
 #define O(field) offsetof(struct userver, field)
 static const struct opt userver_opts[] = {
 	SERVER_ADDR_OPTS(struct userver, addr, "port to listen on (default 8888; 0 picks a free one)"),
+	SERVER_JOIN_OPT(struct userver, addr),
 	{ 'x', "hex", OPT_FLAG, O(hex), 0, NULL, "print payloads as hex", 0, 0, NULL },
 	{ 0, "peer", OPT_FLAG, O(peer_prefix), 0, NULL,
 	  "prefix each line with the sender ADDR:PORT and a tab", 0, 0, NULL },

@@ -63,8 +63,9 @@ int net_resolve(const char *host, const char *port, int family, int socktype,
 	else
 		hints.ai_flags |= AI_ADDRCONFIG;
 	rc = getaddrinfo(host, port, &hints, res);
-	if (rc == EAI_NONAME && (hints.ai_flags & AI_ADDRCONFIG)) {
-		/* AI_ADDRCONFIG hides loopback-only families: ask once without it */
+	if (rc != 0 && rc != EAI_AGAIN && rc != EAI_MEMORY && (hints.ai_flags & AI_ADDRCONFIG)) {
+		/* AI_ADDRCONFIG hides loopback-only families (EAI_NONAME, or
+		 * glibc's EAI_ADDRFAMILY for a literal): ask once without it */
 		hints.ai_flags &= ~AI_ADDRCONFIG;
 		rc = getaddrinfo(host, port, &hints, res);
 	}

@@ -19,6 +19,7 @@ int server_listen(const struct server_addr *sa, int socktype, int flags,
 		  int *status, char *err)
 {
 	struct addrinfo *ai = NULL;
+	unsigned i;
 	int fd;
 
 	char port[8];
@@ -41,7 +42,22 @@ int server_listen(const struct server_addr *sa, int socktype, int flags,
 			 err);
 	if (ai)
 		freeaddrinfo(ai);
+	for (i = 0; fd >= 0 && i < sa->joins.n; i++)
+		if (sockopt_join(fd, sa->joins.spec[i], err) < 0) {
+			close(fd);
+			return -1;
+		}
 	return fd;
+}
+
+int server_opt_join(void *field, const char *arg, char *err)
+{
+	struct server_addr *sa = field;
+
+	if (sockopt_opt_join(&sa->joins, arg, err) < 0)
+		return -1;
+	/* receivers of one group share its port */
+	return sockopt_given(&sa->so, "so_reuseaddr") ? 0 : sockopt_opt(&sa->so, "so_reuseaddr", err);
 }
 
 int server_addr_check(const struct server_addr *sa, char *err)

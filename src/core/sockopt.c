@@ -6,13 +6,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
+#include <net/if.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-enum so_kind { SO_K_BOOL, SO_K_INT, SO_K_TEXT, SO_K_LINGER };
+enum so_kind { SO_K_BOOL, SO_K_INT, SO_K_TEXT, SO_K_LINGER, SO_K_IFINDEX };
 enum so_scope { SO_S_ANY, SO_S_IP, SO_S_V6, SO_S_TCP };
 
 struct so_def {
@@ -47,6 +50,11 @@ static const struct so_def defs[] = {
 #endif
 	{ "ip_ttl", IPPROTO_IP, IP_TTL, SO_K_INT, SO_S_IP, 1, 255 },
 	{ "ip_tos", IPPROTO_IP, IP_TOS, SO_K_INT, SO_S_IP, 0, 255 },
+	{ "ip_multicast_ttl", IPPROTO_IP, IP_MULTICAST_TTL, SO_K_INT, SO_S_IP, 0, 255 },
+	{ "ip_multicast_loop", IPPROTO_IP, IP_MULTICAST_LOOP, SO_K_BOOL, SO_S_IP, 0, 1 },
+#ifdef __linux__ /* an interface by index, as struct ip_mreqn */
+	{ "ip_multicast_if", IPPROTO_IP, IP_MULTICAST_IF, SO_K_IFINDEX, SO_S_IP, 0, 0 },
+#endif
 	{ "ipv6_v6only", IPPROTO_IPV6, IPV6_V6ONLY, SO_K_BOOL, SO_S_V6, 0, 1 },
 	{ "tcp_nodelay", IPPROTO_TCP, TCP_NODELAY, SO_K_BOOL, SO_S_TCP, 0, 1 },
 #ifdef TCP_MAXSEG
@@ -100,6 +108,14 @@ static int parse_value(const struct so_def *d, const char *v, struct sockopt_set
 	unsigned long u;
 	size_t i;
 
+	if (d->kind == SO_K_IFINDEX) {
+		if (!v || !(s->value = (int)if_nametoindex(v))) {
+			nt_seterr(err, "%s: no network interface '%.20s'", d->name, v ? v : "");
+			return -1;
+		}
+		snprintf(s->text, sizeof s->text, "%s", v);
+		return 0;
+	}
 	if (d->kind == SO_K_TEXT) {
 		if (!v || !*v || strlen(v) >= sizeof s->text) {
 			nt_seterr(err, "%s needs a value (a name under %zu bytes)", d->name, sizeof s->text);
@@ -166,12 +182,33 @@ int sockopt_opt(void *field, const char *arg, char *err)
 	return 0;
 }
 
-int sockopt_opt_iface(void *field, const char *arg, char *err)
+/* udp-client's multicast options, as the socket options they are. */
+static int as_sockopt(void *field, const char *name, const char *arg, char *err)
 {
 	char spec[SOCKOPT_TEXT + 32];
 
-	snprintf(spec, sizeof spec, "so_bindtodevice=%s", arg);
+	snprintf(spec, sizeof spec, "%s=%s", name, arg);
 	return sockopt_opt(field, spec, err);
+}
+
+int sockopt_opt_iface(void *field, const char *arg, char *err)
+{
+	return as_sockopt(field, "so_bindtodevice", arg, err);
+}
+
+int sockopt_opt_mttl(void *field, const char *arg, char *err)
+{
+	return as_sockopt(field, "ip_multicast_ttl", arg, err);
+}
+
+int sockopt_opt_mloop(void *field, const char *arg, char *err)
+{
+	return as_sockopt(field, "ip_multicast_loop", arg, err);
+}
+
+int sockopt_opt_mif(void *field, const char *arg, char *err)
+{
+	return as_sockopt(field, "ip_multicast_if", arg, err);
 }
 
 /* The level and name for this socket's family; 0 to skip it here. */
@@ -183,7 +220,9 @@ static int resolve(const struct so_def *d, int family, int *level, int *opt)
 		return family == AF_INET6;
 	if (d->scope == SO_S_IP && family == AF_INET6) {
 		*level = IPPROTO_IPV6;
-		*opt = d->opt == IP_TTL ? IPV6_UNICAST_HOPS : IPV6_TCLASS;
+		*opt = d->opt == IP_TTL ? IPV6_UNICAST_HOPS : d->opt == IP_TOS ? IPV6_TCLASS :
+		       d->opt == IP_MULTICAST_TTL ? IPV6_MULTICAST_HOPS :
+		       d->opt == IP_MULTICAST_LOOP ? IPV6_MULTICAST_LOOP : IPV6_MULTICAST_IF;
 	}
 	return family == AF_INET || family == AF_INET6 || d->scope == SO_S_ANY;
 }
@@ -196,6 +235,9 @@ int sockopt_apply(int fd, int family, int socktype, const struct sockopts *so, c
 		const struct sockopt_set *s = &so->set[i];
 		const struct so_def *d = &defs[s->idx];
 		struct linger lg = { s->value >= 0, s->value >= 0 ? s->value : 0 };
+#ifdef __linux__
+		struct ip_mreqn mr = { { 0 }, { 0 }, 0 };
+#endif
 		const void *v = &s->value;
 		socklen_t vlen = sizeof s->value;
 		int level, opt;
@@ -213,6 +255,13 @@ int sockopt_apply(int fd, int family, int socktype, const struct sockopts *so, c
 			v = &lg;
 			vlen = sizeof lg;
 		}
+#ifdef __linux__
+		if (d->kind == SO_K_IFINDEX && family == AF_INET) {
+			mr.imr_ifindex = s->value;
+			v = &mr;
+			vlen = sizeof mr;
+		}
+#endif
 		if (setsockopt(fd, level, opt, v, vlen) < 0) {
 			nt_seterr(err, "--sockopt %s: %s", d->name, strerror(errno));
 			return -1;
@@ -240,7 +289,10 @@ void sockopt_describe(int fd, const struct sockopts *so, char *out, size_t len)
 
 		if (!resolve(d, family, &level, &opt))
 			continue;
-		if (getsockopt(fd, level, opt, p, &vl) < 0)
+		if (d->kind == SO_K_IFINDEX)
+			n += (size_t)snprintf(out + n, len - n, "%s%s=%s", n ? " " : "", d->name,
+					      so->set[i].text);
+		else if (getsockopt(fd, level, opt, p, &vl) < 0)
 			n += (size_t)snprintf(out + n, len - n, "%s%s=?", n ? " " : "", d->name);
 		else if (d->kind == SO_K_TEXT)
 			n += (size_t)snprintf(out + n, len - n, "%s%s=%.*s", n ? " " : "", d->name,
@@ -261,4 +313,98 @@ int sockopt_given(const struct sockopts *so, const char *name)
 		if (strcmp(defs[so->set[i].idx].name, name) == 0)
 			return 1;
 	return 0;
+}
+
+/* GROUP[%IFACE] as an address and an interface index (0: the default). */
+static int join_parse(const char *spec, struct sockaddr_storage *g, socklen_t *glen,
+		      unsigned *ifindex, char *err)
+{
+	struct addrinfo hints, *ai;
+	char host[128];
+	const char *pct = strchr(spec, '%');
+	size_t hl = pct ? (size_t)(pct - spec) : strlen(spec);
+	int multicast;
+
+	*ifindex = 0;
+	if (hl >= sizeof host || (pct && !(*ifindex = if_nametoindex(pct + 1)))) {
+		nt_seterr(err, hl >= sizeof host ? "'%.40s': too long" : "no network interface '%.20s'",
+			  hl >= sizeof host ? spec : pct + 1);
+		return -1;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_NUMERICHOST;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0) {
+		nt_seterr(err, "'%.60s' is not an IP address", host);
+		return -1;
+	}
+	multicast = ai->ai_family == AF_INET
+		    ? IN_MULTICAST(ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr))
+		    : IN6_IS_ADDR_MULTICAST(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+	memcpy(g, ai->ai_addr, ai->ai_addrlen);
+	*glen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	if (!multicast) {
+		nt_seterr(err, "%s is not a multicast group", host);
+		return -1;
+	}
+	return 0;
+}
+
+int sockopt_opt_join(void *field, const char *arg, char *err)
+{
+	struct sockopt_joins *j = field;
+	struct sockaddr_storage g;
+	socklen_t gl;
+	unsigned ifi;
+
+	if (join_parse(arg, &g, &gl, &ifi, err) < 0)
+		return -1;
+	if (j->n == SOCKOPT_JOINS) {
+		nt_seterr(err, "more than %d groups", SOCKOPT_JOINS);
+		return -1;
+	}
+	j->spec[j->n++] = arg;
+	return 0;
+}
+
+int sockopt_join(int fd, const char *spec, char *err)
+{
+	struct sockaddr_storage g;
+	socklen_t gl;
+	unsigned ifi;
+	int level, rc;
+
+	if (join_parse(spec, &g, &gl, &ifi, err) < 0)
+		return -1;
+	level = g.ss_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+#ifdef MCAST_JOIN_GROUP
+	{
+		struct group_req gr;
+
+		memset(&gr, 0, sizeof gr);
+		gr.gr_interface = ifi;
+		memcpy(&gr.gr_group, &g, gl);
+		rc = setsockopt(fd, level, MCAST_JOIN_GROUP, &gr, sizeof gr);
+	}
+#else
+	if (g.ss_family == AF_INET6) {
+		struct ipv6_mreq m;
+
+		m.ipv6mr_multiaddr = ((struct sockaddr_in6 *)&g)->sin6_addr;
+		m.ipv6mr_interface = ifi;
+		rc = setsockopt(fd, level, IPV6_JOIN_GROUP, &m, sizeof m);
+	} else {
+		struct ip_mreq m;
+
+		m.imr_multiaddr = ((struct sockaddr_in *)&g)->sin_addr;
+		m.imr_interface.s_addr = htonl(INADDR_ANY);
+		rc = ifi ? (errno = ENOTSUP, -1) : setsockopt(fd, level, IP_ADD_MEMBERSHIP, &m, sizeof m);
+	}
+#endif
+	if (rc < 0)
+		nt_seterr(err, "--join %s: %s", spec, strerror(errno));
+	return rc;
 }

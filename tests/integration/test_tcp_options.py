@@ -4,6 +4,8 @@ half-closed connection, and --eol against a peer that compares exact
 strings."""
 import http.server
 import re
+import os
+import signal
 import socket
 import subprocess
 import threading
@@ -376,3 +378,64 @@ def test_client_exec_against_the_echo_server(t):
     rc, out, err = t.run("tcp-client", "-e", "true", "-z", "127.0.0.1", str(srv.port))
     check(rc == 2 and "--exec" in err, (rc, err))
     check(srv.stop() == 0)
+
+
+def multicast_ns(t):
+    """A namespace of the test's own: its loopback up with multicast on and
+    the IPv4 multicast route on it, and a veth pair (IPv6 multicast does
+    not pass lo) with duplicate address detection off. Skips without
+    root or ip."""
+    harness.need("ip")
+    ns = f"ntm{os.getpid() % 100000}w{harness.WORKER}"
+    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
+        raise harness.Skip("cannot make a network namespace here (needs root)")
+    t.cleanups.append(lambda: subprocess.run(["ip", "netns", "del", ns], capture_output=True))
+    run = ["ip", "netns", "exec", ns]
+    for c in (["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"],
+              ["ip", "link", "set", "lo", "multicast", "on"], ["ip", "link", "set", "lo", "up"],
+              ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
+              ["ip", "link", "add", "mc0", "type", "veth", "peer", "name", "mc1"],
+              ["ip", "link", "set", "mc1", "up"], ["ip", "link", "set", "mc0", "up"]):
+        p = subprocess.run(run + c, capture_output=True, text=True)
+        check(p.returncode == 0, (c, p.stderr))
+    return ns
+
+
+@deadline(60)
+def test_multicast_two_receivers_get_every_datagram(t):
+    ns = multicast_ns(t)
+    run = ["ip", "netns", "exec", ns, harness.NETTOOL]
+    for group, client_args in (("239.1.2.3", ["--multicast-ttl", "1", "--multicast-loop", "1"]),
+                               ("ff15::7%mc0", ["--multicast-if", "mc0"])):
+        a = harness.Proc(t, run + ["udp-server", "-p", "0", "--join", group])
+        port = a.wait_line(r"listening on \S+:(\d+)$").group(1)
+        b = harness.Proc(t, run + ["udp-server", "-p", port, "--join", group])
+        b.wait_line(r"listening on")
+        lines = b"".join(b"datagram %d\n" % i for i in range(50))
+        c = harness.Proc(t, run + ["udp-client", "-N", *client_args, group.split("%")[0], port],
+                         stdin=subprocess.PIPE)
+        c.p.stdin.write(lines)
+        c.p.stdin.close()
+        check(c.wait() == 0, c.stderr())
+        for srv in (a, b):
+            got = b""
+            while got.count(b"\n") < 50:
+                chunk = srv.p.stdout.read1(65536)
+                check(chunk, (group, got, srv.stderr()))
+                got += chunk
+            srv.signal(signal.SIGTERM)
+            check(srv.wait() == 0, srv.stderr())
+            check(got == lines, (group, got))
+
+
+@deadline(30)
+def test_multicast_options_are_checked(t):
+    for args, what in ((["udp-server", "--join", "10.1.2.3"], "not a multicast group"),
+                       (["udp-server", "--join", "239.1.1.1%nosuch0"], "no network interface"),
+                       (["udp-server", "--join", "nonsense"], "not an IP address"),
+                       (["udp-client", "--multicast-ttl", "300", "239.1.1.1", "9"], "out of range"),
+                       (["udp-client", "--multicast-loop", "2", "239.1.1.1", "9"], "multicast_loop"),
+                       (["udp-client", "--multicast-if", "nosuch0", "239.1.1.1", "9"],
+                        "no network interface")):
+        rc, _, err = t.run(*args, "-p", "0" if args[0] == "udp-server" else "1", input=b"")
+        check(rc == 2 and what in err, (args, rc, err))

@@ -41,6 +41,7 @@ struct server_addr {
 	unsigned long backlog;
 	struct sockopts so;    /* --sockopt, -I: on the listener, and on every
 	                        * socket the command opens after it */
+	struct sockopt_joins joins; /* --join: multicast groups (datagrams) */
 };
 
 /* The rows of an option table for a struct server_addr at field of
@@ -61,6 +62,15 @@ struct server_addr {
 #define SERVER_UNIX_OPT(type, field)                                                  \
 	{ 'U', "unix", OPT_STRING, offsetof(type, field.unix_path), 0, "PATH",           \
 	  "listen on a Unix stream socket at PATH instead\n(removed at exit)", 0, 0, NULL }
+
+/* The row for --join GROUP[%IFACE] (datagram servers), into a
+ * server_addr: the group is joined once bound, and the port may be
+ * shared (SO_REUSEADDR) by other receivers of the group. */
+#define SERVER_JOIN_OPT(type, field)                                                  \
+	{ 0, "join", OPT_FUNC, offsetof(type, field), 0, "GROUP[%IFACE]",                \
+	  "join the multicast group (IPv4 or IPv6; repeatable),\n"                      \
+	  "on IFACE or the interface routed to it", 0, 0, server_opt_join }
+int server_opt_join(void *field, const char *arg, char *err);
 
 /* -U goes with neither -p nor -b: 0, or -1 with err filled. */
 int server_addr_check(const struct server_addr *sa, char *err);

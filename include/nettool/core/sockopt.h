@@ -45,6 +45,35 @@ int sockopt_given(const struct sockopts *so, const char *name);
  * out (for -v). */
 void sockopt_describe(int fd, const struct sockopts *so, char *out, size_t len);
 
+/* Multicast groups to join (udp-server --join GROUP[%IFACE]). */
+#define SOCKOPT_JOINS 16
+
+struct sockopt_joins {
+	const char *spec[SOCKOPT_JOINS];
+	unsigned n;
+};
+
+/* --join's reader: a multicast address (IPv4 or IPv6) and an interface
+ * that exists, appended. */
+int sockopt_opt_join(void *field, const char *arg, char *err);
+/* Join spec's group on fd (MCAST_JOIN_GROUP; on the interface given, or
+ * the one the kernel routes the group to). 0, or -1 with err filled. */
+int sockopt_join(int fd, const char *spec, char *err);
+
+/* udp-client's --multicast-ttl, --multicast-loop and --multicast-if
+ * (ip_multicast_ttl, _loop, _if), into a struct sockopts. */
+int sockopt_opt_mttl(void *field, const char *arg, char *err);
+int sockopt_opt_mloop(void *field, const char *arg, char *err);
+int sockopt_opt_mif(void *field, const char *arg, char *err);
+#define SOCKOPT_MCAST_OPTS(type, field)                                                 \
+	{ 0, "multicast-ttl", OPT_FUNC, offsetof(type, field), 0, "N",                   \
+	  "hops a multicast datagram may take (default 1)", 0, 0, sockopt_opt_mttl },     \
+	{ 0, "multicast-loop", OPT_FUNC, offsetof(type, field), 0, "0|1",                \
+	  "multicast datagrams also to this host's receivers\n(default 1)", 0, 0,         \
+	  sockopt_opt_mloop },                                                           \
+	{ 0, "multicast-if", OPT_FUNC, offsetof(type, field), 0, "IFACE",                \
+	  "send multicast datagrams out of IFACE", 0, 0, sockopt_opt_mif }
+
 /* The option rows: --sockopt and -I/--interface (with cmd.h), for a
  * struct sockopts at field of type; _LONG without -I (http-get's -I is
  * curl's). */
