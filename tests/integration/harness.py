@@ -272,6 +272,21 @@ _far_hosts = itertools.count()
 WORKER = int(os.environ.get("NETTOOL_TEST_WORKER", "0"))
 
 
+def own_ns(t, prefix, setup):
+    """A network namespace of the test's own, named from prefix, with the
+    commands of setup run inside it; the test's cleanups remove it.
+    Returns its name. Skips without root or ip."""
+    need("ip")
+    ns = f"{prefix}{os.getpid() % 100000}w{WORKER}"
+    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
+        raise Skip("cannot make a network namespace here (needs root)")
+    t.cleanups.append(lambda: subprocess.run(["ip", "netns", "del", ns], capture_output=True))
+    for c in setup:
+        p = subprocess.run(["ip", "netns", "exec", ns] + c, capture_output=True, text=True)
+        check(p.returncode == 0, (c, p.stderr))
+    return ns
+
+
 def far_host(t):
     """A network namespace of the test's own, joined to this one by a veth
     pair: a host elsewhere. Returns (namespace, its address); the test's

@@ -132,17 +132,11 @@ def lossy_ns(t):
     """A namespace of the test's own with its loopback up and an nftables
     chain on input; returns (namespace, a function that sets the loss in
     percent). Skips without root, ip or nft."""
-    harness.need("ip")
     harness.need("nft")
-    ns = f"ntl{os.getpid() % 100000}w{harness.WORKER}"
-    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
-        raise harness.Skip("cannot make a network namespace here (needs root)")
-    t.cleanups.append(lambda: subprocess.run(["ip", "netns", "del", ns], capture_output=True))
+    ns = harness.own_ns(t, "ntl", (
+        ["ip", "link", "set", "lo", "up"], ["nft", "add table inet lossy"],
+        ["nft", "add chain inet lossy in { type filter hook input priority 0 ; }"]))
     run = ["ip", "netns", "exec", ns]
-    for c in (["ip", "link", "set", "lo", "up"], ["nft", "add table inet lossy"],
-              ["nft", "add chain inet lossy in { type filter hook input priority 0 ; }"]):
-        p = subprocess.run(run + c, capture_output=True, text=True)
-        check(p.returncode == 0, (c, p.stderr))
 
     def loss(pct):
         subprocess.run(run + ["nft", "flush chain inet lossy in"], check=True)

@@ -4,7 +4,6 @@ half-closed connection, and --eol against a peer that compares exact
 strings."""
 import http.server
 import re
-import os
 import signal
 import socket
 import subprocess
@@ -385,20 +384,12 @@ def multicast_ns(t):
     the IPv4 multicast route on it, and a veth pair (IPv6 multicast does
     not pass lo) with duplicate address detection off. Skips without
     root or ip."""
-    harness.need("ip")
-    ns = f"ntm{os.getpid() % 100000}w{harness.WORKER}"
-    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
-        raise harness.Skip("cannot make a network namespace here (needs root)")
-    t.cleanups.append(lambda: subprocess.run(["ip", "netns", "del", ns], capture_output=True))
-    run = ["ip", "netns", "exec", ns]
-    for c in (["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"],
-              ["ip", "link", "set", "lo", "multicast", "on"], ["ip", "link", "set", "lo", "up"],
-              ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
-              ["ip", "link", "add", "mc0", "type", "veth", "peer", "name", "mc1"],
-              ["ip", "link", "set", "mc1", "up"], ["ip", "link", "set", "mc0", "up"]):
-        p = subprocess.run(run + c, capture_output=True, text=True)
-        check(p.returncode == 0, (c, p.stderr))
-    return ns
+    return harness.own_ns(t, "ntm", (
+        ["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"],
+        ["ip", "link", "set", "lo", "multicast", "on"], ["ip", "link", "set", "lo", "up"],
+        ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
+        ["ip", "link", "add", "mc0", "type", "veth", "peer", "name", "mc1"],
+        ["ip", "link", "set", "mc1", "up"], ["ip", "link", "set", "mc0", "up"]))
 
 
 @deadline(60)
