@@ -430,3 +430,31 @@ def test_multicast_options_are_checked(t):
                         "no network interface")):
         rc, _, err = t.run(*args, "-p", "0" if args[0] == "udp-server" else "1", input=b"")
         check(rc == 2 and what in err, (args, rc, err))
+
+
+@deadline(30)
+def test_sockopt_rcvbuf_seen_by_ss(t):
+    """SO_RCVBUF as the kernel reports the client's socket to ss (its
+    skmem rb), while the connection is up."""
+    harness.need("ss")
+    done = threading.Event()
+
+    def hold(conn, res):
+        done.wait(20)
+    peer = Peer(t, hold)
+    p = harness.Proc(t, [harness.NETTOOL, "tcp-client", "--sockopt", "so_rcvbuf=100000",
+                         "127.0.0.1", str(peer.port)], stdin=subprocess.PIPE)
+    try:
+        rb = None
+        end = time.monotonic() + 10 * harness.SLOW
+        while rb is None and time.monotonic() < end:
+            out = subprocess.run(["ss", "-tmnH", "state", "established", "dport", "=",
+                                  f":{peer.port}"], capture_output=True, text=True).stdout
+            m = re.search(r"\brb(\d+)", out)
+            rb = int(m.group(1)) if m else None
+        check(rb is not None and 100000 <= rb <= 200000, out)
+    finally:
+        done.set()
+        p.p.stdin.close()
+    check(p.wait() == 0, p.stderr())
+    peer.join()
