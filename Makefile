@@ -17,7 +17,7 @@ PYTHON = python3
 BASE_OBJ = src/base/util.o src/base/buf.o src/base/rate.o
 PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pack.o \
 	src/proto/pack_text.o src/proto/pack_printf.o src/proto/frame.o src/proto/rdgram.o \
-	src/proto/sha256.o
+	src/proto/sha256.o src/proto/writeout.o
 CORE_OBJ = src/core/cmd.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/server.o src/core/acl.o \
 	src/core/pump.o src/core/proxy.o src/core/fwatch.o src/core/sockopt.o
 HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/respond.o src/http/upload.o \
@@ -30,7 +30,8 @@ CMD_OBJ = src/cmd/main.o src/cmd/tcp_client.o src/cmd/tcp_server.o src/cmd/tcp_e
 HDR = include/nettool/*/*.h
 UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
-	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart tests/unit/test_proxy
+	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart tests/unit/test_proxy \
+	tests/unit/test_writeout
 
 all: nettool
 
@@ -43,6 +44,8 @@ nettool: $(CMD_OBJ) $(LIB_OBJ)
 
 $(CMD_OBJ) $(LIB_OBJ): $(HDR)
 
+tests/unit/test_writeout: tests/unit/test_writeout.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_writeout.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_cmd: tests/unit/test_cmd.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_cmd.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_util: tests/unit/test_util.c tests/unit/check.h $(LIB_OBJ)

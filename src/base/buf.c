@@ -80,6 +80,30 @@ int buf_hex(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int buf_json_string(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+	int rc = buf_putc(b, '"');
+
+	for (i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			rc = buf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			rc = buf_printf(b, "\\n");
+		else if (c == '\r')
+			rc = buf_printf(b, "\\r");
+		else if (c == '\t')
+			rc = buf_printf(b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			rc = buf_printf(b, "\\u%04x", c);
+		else
+			rc = buf_putc(b, (char)c);
+	}
+	return rc == 0 ? buf_putc(b, '"') : -1;
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);

@@ -5,6 +5,7 @@
 #include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
 #include "nettool/http/client.h"
+#include "nettool/proto/writeout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,13 +21,6 @@
 #define CMD "http-get"
 #define MAX_EXTRA 64
 
-/* -F parts; args holds their modified copies */
-struct form {
-	struct mp_part p[MP_MAX_PARTS];
-	char *args[MP_MAX_PARTS];
-	int n;
-};
-
 struct get_opts {
 	const char *url, *out_path, *method, *user, *upload;
 	const char *proxy_url, *noproxy, *unix_path;
@@ -36,9 +30,10 @@ struct get_opts {
 		int n;
 	} extra;
 	struct hc_data body;   /* -d, --data-binary, --data-urlencode, --json */
-	struct form form;
+	struct hc_form form;
 	unsigned long max_redirs;
-	int head, include, verbose, fail, follow, timeout_ms;
+	int head, include, verbose, fail, follow, connect_ms, max_ms;
+	const char *write_out;  /* -w FORMAT, or @FILE */
 	int family, silent, progress, resume, remote_name, get_query;
 	struct sockopts so;
 };
@@ -56,7 +51,23 @@ struct fetch {
 	uint64_t started, drawn;
 	int bar, uploading;
 	int redirect;           /* the response is a redirect to follow */
+	/* for --write-out */
+	uint64_t t0, t_last;    /* the start; the last request's (us) */
+	unsigned long redirs;
+	uint64_t body_in, head_in;
+	const char *method;
+	char url_eff[URL_MAX], redirect_url[URL_MAX];
+	char errmsg[NT_ERR_LEN];
+	int wout_trunc;         /* %output{FILE} truncated once */
+	int got_head;           /* the last request's response head came */
 };
+
+/* An error said, and kept for %{errormsg}. */
+static void say_err(struct fetch *f, const char *err)
+{
+	nt_warn(CMD, "%s", err);
+	snprintf(f->errmsg, sizeof f->errmsg, "%s", err);
+}
 
 static void show_lines(const char *prefix, const char *p, size_t n)
 {
@@ -218,12 +229,16 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 	int rc;
 
 	*more = 0;
+	f->got_head = 1;
+	f->head_in += hp->offset; /* every head's bytes, 1xx and redirects too */
 	if (o->follow && hc_is_redirect(hp->status) && http_field(hp, "Location")) {
 		f->redirect = 1;
 		return 0;
 	}
 	if (o->fail && hp->status >= 400) {
 		nt_warn(CMD, "HTTP error %d %s", hp->status, hp->reason);
+		snprintf(f->errmsg, sizeof f->errmsg, "The requested URL returned error: %d",
+			 hp->status);
 		return NT_EXIT_HTTP;
 	}
 	if (o->resume && hp->status == 416)
@@ -245,6 +260,7 @@ static int on_body(void *ctx, const char *p, size_t n)
 {
 	struct fetch *f = ctx;
 
+	f->body_in += n;
 	return f->o->head ? 0 : write_out(f, p, n);
 }
 
@@ -298,6 +314,10 @@ static int request_once(struct fetch *f, struct hc_request *rq, const struct url
 	int rc;
 
 	f->redirect = 0;
+	f->t_last = util_now_us();
+	f->body_in = 0;
+	f->got_head = 0;
+	f->method = rq->method;
 	rc = hc_open(&f->conn, u, err);
 	if (rc == 0) {
 		rc = hc_send(&f->conn, rq, u, err);
@@ -311,7 +331,7 @@ static int request_once(struct fetch *f, struct hc_request *rq, const struct url
 	if (rc == 0)
 		rc = hc_receive(&f->conn, rq, &sink, err);
 	if (rc > 0 && err[0])
-		nt_warn(CMD, "%s", err);
+		say_err(f, err);
 	hc_close(&f->conn);
 	return rc;
 }
@@ -350,7 +370,7 @@ static int fetch_all(struct fetch *f)
 		char here[300];
 
 		if ((rc = hc_check_url(cur, u, redirs > 0, err)) != 0) {
-			nt_warn(CMD, "%s", err);
+			say_err(f, err);
 			break;
 		}
 		snprintf(here, sizeof here, "%s:%u", u->host, u->port);
@@ -365,11 +385,19 @@ static int fetch_all(struct fetch *f)
 
 			rq.from = stat(f->final_path, &st) == 0 ? (long long)st.st_size : 0;
 		}
+		memcpy(f->url_eff, cur, sizeof cur);
+		f->redirs = redirs;
 		rc = request_once(f, &rq, u);
-		if (rc || !f->redirect)
+		if (rc || !f->redirect) {
+			const char *loc = f->got_head ? http_field(f->conn.hp, "Location") : NULL;
+
+			if (!rc && loc && hc_is_redirect(f->conn.hp->status) &&
+			    url_resolve(cur, loc, f->redirect_url, URL_MAX, err) < 0)
+				f->redirect_url[0] = '\0';
 			break;
+		}
 		if ((rc = hc_redirect(&rq, f->conn.hp, cur, next, err)) != 0) {
-			nt_warn(CMD, "%s", err);
+			say_err(f, err);
 			break;
 		}
 		if (++redirs > o->max_redirs) {
@@ -414,78 +442,6 @@ static int opt_method(void *field, const char *arg, char *err)
 	return 0;
 }
 
-/* -d: curl's --data (CR and LF stripped from what @FILE reads). */
-static int opt_data(void *field, const char *arg, char *err)
-{
-	return hc_data_add(field, HC_DATA, arg, err);
-}
-
-static int opt_data_binary(void *field, const char *arg, char *err)
-{
-	return hc_data_add(field, HC_DATA_BINARY, arg, err);
-}
-
-static int opt_data_urlencode(void *field, const char *arg, char *err)
-{
-	return hc_data_add(field, HC_DATA_URLENCODE, arg, err);
-}
-
-static int opt_json(void *field, const char *arg, char *err)
-{
-	return hc_data_add(field, HC_DATA_JSON, arg, err);
-}
-
-/* -F: a part, its file checked now. */
-static int opt_form(void *field, const char *arg, char *err)
-{
-	struct form *fm = field;
-	struct mp_part *p = &fm->p[fm->n];
-	struct stat st;
-	char *copy;
-	int from_file;
-
-	if (fm->n == MP_MAX_PARTS) {
-		nt_seterr(err, "at most %d -F parts", MP_MAX_PARTS);
-		return -1;
-	}
-	if (!(copy = strdup(arg))) {
-		nt_seterr(err, "out of memory");
-		return -1;
-	}
-	fm->args[fm->n++] = copy;
-	if (mp_parse_arg(copy, p, &from_file, err) < 0)
-		return -1;
-	if (!from_file) { /* every part's data is its own, to be freed */
-		if (!(p->data = strdup(p->data))) {
-			nt_seterr(err, "out of memory");
-			return -1;
-		}
-		return 0;
-	}
-	if (from_file == 1 && strcmp(p->path, "-") && stat(p->path, &st) == 0 &&
-	    S_ISREG(st.st_mode)) {
-		p->size = (uint64_t)st.st_size;
-		return 0;
-	}
-	if (from_file == 1 && strcmp(p->path, "-") && stat(p->path, &st) < 0) {
-		nt_seterr(err, "%s: %s", p->path, strerror(errno));
-		return -1;
-	}
-	/* stdin, a pipe or '<': read now */
-	{
-		struct buf b = { NULL, 0, 0 };
-
-		if (hc_read_whole(&b, p->path, err) < 0) {
-			buf_free(&b);
-			return -1;
-		}
-		p->data = b.data;
-		p->len = p->size = b.len;
-		p->path = NULL;
-	}
-	return 0;
-}
-
 /* -T: checked now, sent later. */
 static int opt_upload(void *field, const char *arg, char *err)
 {
@@ -517,15 +473,15 @@ static const struct opt get_opts_table[] = {
 	{ 'X', "request", OPT_FUNC, O(method), 0, "METHOD", "send METHOD (a token) instead of GET or POST",
 	  0, 0, opt_method },
 	{ 'd', "data", OPT_FUNC, O(body), 0, "DATA",
-	  "POST DATA (@FILE, @- for stdin: CR and LF dropped); several joined with &", 0, 0, opt_data },
+	  "POST DATA (@FILE, @- for stdin: CR and LF dropped); several joined with &", 0, 0, hc_opt_data },
 	{ 0, "data-binary", OPT_FUNC, O(body), 0, "DATA", "as -d, but @FILE is sent unchanged",
-	  0, 0, opt_data_binary },
+	  0, 0, hc_opt_data_binary },
 	{ 0, "data-urlencode", OPT_FUNC, O(body), 0, "[NAME]=TEXT|[NAME]@FILE",
-	  "as -d, percent-encoding TEXT or FILE's content", 0, 0, opt_data_urlencode },
+	  "as -d, percent-encoding TEXT or FILE's content", 0, 0, hc_opt_data_urlencode },
 	{ 0, "json", OPT_FUNC, O(body), 0, "DATA",
-	  "POST DATA (or @FILE) as application/json; several are joined", 0, 0, opt_json },
+	  "POST DATA (or @FILE) as application/json; several are joined", 0, 0, hc_opt_json },
 	{ 'F', "form", OPT_FUNC, O(form), 0, "NAME=TEXT|NAME=@FILE|NAME=<FILE",
-	  "POST multipart/form-data; @FILE as a file (;type=MIME ;filename=NAME)", 0, 0, opt_form },
+	  "POST multipart/form-data; @FILE as a file (;type=MIME ;filename=NAME)", 0, 0, hc_opt_form },
 	{ 'T', "upload-file", OPT_FUNC, O(upload), 0, "FILE",
 	  "PUT FILE (- for stdin, chunked when a pipe); a URL ending in / gets its name", 0, 0,
 	  opt_upload },
@@ -549,8 +505,13 @@ static const struct opt get_opts_table[] = {
 	{ 'L', NULL, OPT_FLAG, O(follow), 0, NULL, "follow redirects (301 302 303 307 308)", 0, 0, NULL },
 	{ 0, "max-redirs", OPT_COUNT, O(max_redirs), 0, "N", "at most N redirects (default 10)",
 	  0, 1000, NULL },
-	{ 'w', NULL, OPT_SECS, O(timeout_ms), 0, "SECS",
-	  "timeout for connecting and for each read (exit 5)", 0, 0, NULL },
+	{ 'w', "write-out", OPT_STRING, O(write_out), 0, "FORMAT",
+	  "after the transfer write FORMAT with %{http_code}\nand curl's other variables (@FILE: read it)",
+	  0, 0, NULL },
+	{ 0, "connect-timeout", OPT_SECS, O(connect_ms), 0, "SECS", "at most SECS to connect (exit 5)",
+	  0, 0, NULL },
+	{ 'm', "max-time", OPT_SECS, O(max_ms), 0, "SECS",
+	  "at most SECS for the whole operation (exit 5)", 0, 0, NULL },
 	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
 	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
 	{ 's', NULL, OPT_FLAG, O(silent), 0, NULL, "silent: no progress bar, no message but errors",
@@ -666,6 +627,90 @@ static int body_setup(struct fetch *f, struct get_opts *o)
 	return 0;
 }
 
+/* ---- --write-out ---- */
+
+static void wout_emit(void *ctx, enum wo_stream st, const char *file, const char *p, size_t n)
+{
+	struct fetch *f = ctx;
+	int fd = st == WO_STDOUT ? STDOUT_FILENO : st == WO_STDERR ? STDERR_FILENO : -1;
+
+	if (fd < 0) { /* %output{FILE}: truncated once, then added to */
+		fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC |
+			  (st == WO_FILE && !f->wout_trunc ? O_TRUNC : O_APPEND), 0666);
+		f->wout_trunc |= st == WO_FILE;
+		if (fd < 0) {
+			nt_warn(CMD, "--write-out: %s: %s", file, strerror(errno));
+			return;
+		}
+	}
+	if (net_write_full(fd, p, n) < 0 && errno != EPIPE)
+		nt_warn(CMD, "--write-out: %s", strerror(errno));
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static void wout_unknown(void *ctx, const char *name, size_t n)
+{
+	(void)ctx;
+	nt_warn(CMD, "unknown --write-out variable: '%.*s'", (int)n, name);
+}
+
+static double since(const struct fetch *f, uint64_t t)
+{
+	return t > f->t0 ? (double)(t - f->t0) / 1e6 : 0.0;
+}
+
+/* After the transfer, as curl: its figures in the -w format. */
+static void write_out_format(struct fetch *f, int rc)
+{
+	const struct hc_stats *st = &f->conn.st;
+	const struct http_parser *hp = f->got_head ? f->conn.hp : NULL;
+	struct wo_sink sink = { f, wout_emit, wout_unknown };
+	struct buf fmt = { NULL, 0, 0 };
+	struct wo_data d;
+	char err[NT_ERR_LEN];
+
+	if (f->o->write_out[0] == '@') {
+		if (hc_read_whole(&fmt, f->o->write_out + 1, err) < 0 || buf_putc(&fmt, '\0') < 0) {
+			nt_warn(CMD, "--write-out: %s", err);
+			buf_free(&fmt);
+			return;
+		}
+	}
+	memset(&d, 0, sizeof d);
+	d.http_code = hp ? hp->status : 0;
+	d.http_minor = hp ? hp->minor : -1;
+	d.size_download = f->body_in;
+	d.size_upload = f->conn.up_done;
+	d.size_header = hp ? f->head_in : 0;
+	d.size_request = st->head_out + f->conn.up_done;
+	d.time_namelookup = since(f, st->resolved);
+	d.time_connect = since(f, st->connected);
+	d.time_pretransfer = since(f, st->sent_head);
+	d.time_starttransfer = since(f, st->first_byte);
+	d.time_redirect = f->redirs ? since(f, f->t_last) : 0.0;
+	d.time_total = since(f, util_now_us());
+	d.num_redirects = (long)f->redirs;
+	d.num_connects = (long)st->connects;
+	d.remote_port = st->remote_port;
+	d.local_port = st->local_port;
+	d.exitcode = rc;
+	d.redirect_url = f->redirect_url;
+	d.url = f->url;
+	d.url_effective = f->url_eff[0] ? f->url_eff : f->url;
+	d.content_type = hp ? http_field(hp, "Content-Type") : NULL;
+	d.remote_ip = st->remote_ip;
+	d.local_ip = st->local_ip;
+	d.errormsg = rc ? f->errmsg : NULL;
+	d.filename_effective = f->final_path;
+	d.method = f->method;
+	d.scheme = "HTTP";
+	d.fields = hp ? hp->fields : NULL;
+	d.nfields = hp ? hp->nfields : 0;
+	wo_render(fmt.data ? fmt.data : f->o->write_out, &d, &sink);
+	buf_free(&fmt);
+}
+
 static int run(int argc, char **argv)
 {
 	struct get_opts o;
@@ -692,7 +737,9 @@ static int run(int argc, char **argv)
 	f.route.noproxy = o.noproxy;
 	f.route.unix_path = o.unix_path;
 	f.route.family = o.family;
-	f.route.timeout_ms = o.timeout_ms;
+	f.route.connect_ms = o.connect_ms;
+	f.t0 = util_now_us();
+	f.route.deadline_ms = o.max_ms > 0 ? f.t0 / 1000 + (uint64_t)o.max_ms : 0;
 	f.out_fd = -1;
 	if (o.out_path)
 		snprintf(f.final_path, sizeof f.final_path, "%s", o.out_path);
@@ -713,6 +760,8 @@ static int run(int argc, char **argv)
 		rc = finish_output(&f);
 	else
 		discard_output(&f);
+	if (o.write_out)
+		write_out_format(&f, rc < 0 ? 0 : rc);
 	hc_free(&f.conn);
 	free(url2);
 	free_opts(&o);

@@ -7,6 +7,7 @@
 #include "nettool/core/net.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -99,22 +100,69 @@ static int no_proxy_for(const char *list, const char *host)
 	return 0;
 }
 
+/* Milliseconds to connect: --connect-timeout, or what --max-time leaves
+ * if sooner; -1 for no limit. */
+static int connect_timeout(const struct hc_route *r)
+{
+	uint64_t now = util_now_ms();
+	int ms = r->connect_ms > 0 ? r->connect_ms : -1;
+
+	if (r->deadline_ms) {
+		uint64_t left = r->deadline_ms > now ? r->deadline_ms - now : 1;
+
+		if (ms < 0 || left < (uint64_t)ms)
+			ms = (int)left;
+	}
+	return ms;
+}
+
+/* The connection's two ends, for --write-out. */
+static void note_ends(struct hc_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char port[16];
+
+	c->st.remote_ip[0] = c->st.local_ip[0] = '\0';
+	c->st.remote_port = c->st.local_port = 0;
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX &&
+	    getnameinfo((struct sockaddr *)&ss, len, c->st.remote_ip, sizeof c->st.remote_ip, port,
+			sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		c->st.remote_port = (unsigned)atoi(port);
+	len = sizeof ss;
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX &&
+	    getnameinfo((struct sockaddr *)&ss, len, c->st.local_ip, sizeof c->st.local_ip, port,
+			sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		c->st.local_port = (unsigned)atoi(port);
+}
+
 /* The fd connected by the route, or -1 with *status and err set. */
 static int dial(struct hc_conn *c, const struct url *u, int *status, char *err)
 {
 	const struct hc_route *r = c->route;
 	const char *np = r->noproxy ? r->noproxy
 			 : getenv("no_proxy") ? getenv("no_proxy") : getenv("NO_PROXY");
-	int timeout = r->timeout_ms > 0 ? r->timeout_ms : -1, fd;
+	int timeout = connect_timeout(r), fd;
+	struct addrinfo *ai;
 	char port[8];
 
 	snprintf(port, sizeof port, "%u", u->port);
 	c->absolute = 0;
 	if (r->unix_path)
 		return net_dial_unix(r->unix_path, status, err);
-	if (r->proxy->type == PROXY_NONE || no_proxy_for(np, u->host))
-		return net_dial(u->host, port, r->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0,
-				NULL, timeout, status, err);
+	if (r->proxy->type == PROXY_NONE || no_proxy_for(np, u->host)) {
+		/* resolved, then connected: each step's time for --write-out */
+		if (net_resolve(u->host, port, r->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0,
+				&ai, err) < 0) {
+			*status = NT_EXIT_RESOLVE;
+			return -1;
+		}
+		c->st.resolved = util_now_us();
+		fd = net_connect(ai, NULL, timeout, err);
+		*status = fd < 0 ? net_connect_status(errno) : 0;
+		freeaddrinfo(ai);
+		return fd;
+	}
 	if (r->proxy->type != PROXY_HTTP)
 		return proxy_dial(r->proxy, u->host, port, r->family, timeout, status, err);
 	c->absolute = 1; /* an HTTP proxy gets the absolute URL */
@@ -131,12 +179,24 @@ static int dial(struct hc_conn *c, const struct url *u, int *status, char *err)
 
 int hc_open(struct hc_conn *c, const struct url *u, char *err)
 {
-	int status, one = 1, ms = c->route->timeout_ms;
+	int status, one = 1, ms = c->route->deadline_ms ? connect_timeout(c->route) : 0;
+	unsigned long connects = c->st.connects;
 
 	hc_close(c);
+	memset(&c->st, 0, sizeof c->st);
+	c->st.connects = connects;
 	c->fd = dial(c, u, &status, err);
-	if (c->fd < 0)
+	if (c->fd < 0) {
+		if (status == NT_EXIT_TIMEOUT && c->route->deadline_ms &&
+		    util_now_ms() >= c->route->deadline_ms)
+			nt_seterr(err, "--max-time: the operation timed out while connecting");
 		return status;
+	}
+	c->st.connected = util_now_us();
+	if (!c->st.resolved)
+		c->st.resolved = c->st.connected; /* through a proxy: one step */
+	c->st.connects++;
+	note_ends(c);
 	/* a head and then its body, or a request on a kept connection: none
 	 * waits for an acknowledgement (Nagle), as in curl */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -367,6 +427,8 @@ int hc_send(struct hc_conn *c, const struct hc_request *rq, const struct url *u,
 	}
 	if (c->trace)
 		c->trace(c->ctx, "> ", head.data, head.len);
+	c->st.sent_head = util_now_us();
+	c->st.head_out = head.len;
 	if (net_write_full(c->fd, head.data, head.len) < 0) {
 		rc = -1;
 	} else if (rq->send_body && (!c->expect || await_continue(c))) {
@@ -394,6 +456,12 @@ void hc_head_text(const struct http_parser *hp, struct buf *b)
 
 static int read_fail(const struct hc_conn *c, char *err)
 {
+	if (c->route->deadline_ms && util_now_ms() + 5 >= c->route->deadline_ms &&
+	    (errno == ETIMEDOUT || errno == EAGAIN || errno == EWOULDBLOCK)) {
+		nt_seterr(err, "--max-time: the operation timed out waiting for %s",
+			  c->hp->state ? "the body" : "the response");
+		return NT_EXIT_TIMEOUT;
+	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
 		nt_seterr(err, "timed out waiting for %s", c->hp->state ? "the body" : "the response");
 		return NT_EXIT_TIMEOUT;
@@ -414,9 +482,15 @@ static ssize_t next_bytes(struct hc_conn *c)
 		c->pre_len = 0;
 		return n;
 	}
+	if (c->route->deadline_ms && util_now_ms() >= c->route->deadline_ms) {
+		errno = ETIMEDOUT; /* --max-time: a trickle ends here too */
+		return -1;
+	}
 	do
 		n = read(c->fd, c->buf, HC_BUF);
 	while (n < 0 && errno == EINTR);
+	if (n > 0 && !c->st.first_byte)
+		c->st.first_byte = util_now_us();
 	return n;
 }
 

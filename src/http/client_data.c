@@ -1,9 +1,11 @@
 /* curl's data options, each a part of a request body: -d, --data-binary,
- * --data-urlencode, --json. */
+ * --data-urlencode, --json, and -F's parts. */
 #include "nettool/http/client.h"
 #include "nettool/base/util.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,4 +108,78 @@ int hc_data_add(struct hc_data *bd, enum hc_data_how how, const char *arg, char 
 	if (how == HC_DATA_URLENCODE)
 		return add_urlencoded(bd, arg, err);
 	return add_data(bd, arg, 1, how == HC_DATA, err);
+}
+
+/* ---- the option readers (cmd.h's OPT_FUNC) ---- */
+
+/* -d: curl's --data (CR and LF stripped from what @FILE reads). */
+int hc_opt_data(void *field, const char *arg, char *err)
+{
+	return hc_data_add(field, HC_DATA, arg, err);
+}
+
+int hc_opt_data_binary(void *field, const char *arg, char *err)
+{
+	return hc_data_add(field, HC_DATA_BINARY, arg, err);
+}
+
+int hc_opt_data_urlencode(void *field, const char *arg, char *err)
+{
+	return hc_data_add(field, HC_DATA_URLENCODE, arg, err);
+}
+
+int hc_opt_json(void *field, const char *arg, char *err)
+{
+	return hc_data_add(field, HC_DATA_JSON, arg, err);
+}
+
+/* -F: a part, its file checked now. */
+int hc_opt_form(void *field, const char *arg, char *err)
+{
+	struct hc_form *fm = field;
+	struct mp_part *p = &fm->p[fm->n];
+	struct stat st;
+	char *copy;
+	int from_file;
+
+	if (fm->n == MP_MAX_PARTS) {
+		nt_seterr(err, "at most %d -F parts", MP_MAX_PARTS);
+		return -1;
+	}
+	if (!(copy = strdup(arg))) {
+		nt_seterr(err, "out of memory");
+		return -1;
+	}
+	fm->args[fm->n++] = copy;
+	if (mp_parse_arg(copy, p, &from_file, err) < 0)
+		return -1;
+	if (!from_file) { /* every part's data is its own, to be freed */
+		if (!(p->data = strdup(p->data))) {
+			nt_seterr(err, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	if (from_file == 1 && strcmp(p->path, "-") && stat(p->path, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		p->size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (from_file == 1 && strcmp(p->path, "-") && stat(p->path, &st) < 0) {
+		nt_seterr(err, "%s: %s", p->path, strerror(errno));
+		return -1;
+	}
+	/* stdin, a pipe or '<': read now */
+	{
+		struct buf b = { NULL, 0, 0 };
+
+		if (hc_read_whole(&b, p->path, err) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+		p->data = b.data;
+		p->len = p->size = b.len;
+		p->path = NULL;
+	}
+	return 0;
 }

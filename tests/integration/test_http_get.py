@@ -172,10 +172,11 @@ def test_server_that_never_answers_exit_5(t):
     srv = Scripted(t, [lambda c: done.wait(20)])
     start = time.monotonic()
     try:
-        rc, out, err = t.run("http-get", "-w", "0.5", srv.url())
+        rc, out, err = t.run("http-get", "-m", "0.5", srv.url())
     finally:
         done.set()
-    check(rc == 5 and "timed out" in err, (rc, err))
+    check(rc == 5 and "--max-time: the operation timed out waiting for the response" in err,
+          (rc, err))
     check(time.monotonic() - start < 5 * harness.SLOW)
 
 

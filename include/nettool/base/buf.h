@@ -19,6 +19,9 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	;
 /* Append n bytes as lowercase hex digits. */
 int buf_hex(struct buf *b, const void *p, size_t n);
+/* s[0..n) as a JSON string, quoted and escaped (bytes from 0x80 as they
+ * are: UTF-8 passes). 0, or -1 out of memory. */
+int buf_json_string(struct buf *b, const char *s, size_t n);
 void buf_free(struct buf *b);
 
 #endif

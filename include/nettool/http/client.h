@@ -64,6 +64,23 @@ enum hc_data_how {
 /* Add a part to bd. 0, or -1 with err filled. */
 int hc_data_add(struct hc_data *bd, enum hc_data_how how, const char *arg, char *err);
 
+/* -F parts; args holds their modified copies. */
+struct hc_form {
+	struct mp_part p[MP_MAX_PARTS];
+	char *args[MP_MAX_PARTS];
+	int n;
+};
+
+/* The option readers of curl's body options, for cmd.h's OPT_FUNC: -d,
+ * --data-binary, --data-urlencode, --json into a struct hc_data; -F (a
+ * part, its file checked now; stdin, a pipe or '<' read now) into a
+ * struct hc_form. 0, or -1 with err filled. */
+int hc_opt_data(void *field, const char *arg, char *err);
+int hc_opt_data_binary(void *field, const char *arg, char *err);
+int hc_opt_data_urlencode(void *field, const char *arg, char *err);
+int hc_opt_json(void *field, const char *arg, char *err);
+int hc_opt_form(void *field, const char *arg, char *err);
+
 /* The whole of a file, or of stdin for "-", appended to b. 0, or -1 with
  * err filled. */
 int hc_read_whole(struct buf *b, const char *path, char *err);
@@ -74,7 +91,18 @@ struct hc_route {
 	const char *noproxy;          /* hosts reached straight; NULL: $no_proxy */
 	const char *unix_path;        /* every request over this Unix socket */
 	int family;
-	int timeout_ms;               /* to connect, and for each read or write; 0: none */
+	int connect_ms;               /* to connect; 0: none */
+	uint64_t deadline_ms;         /* the whole operation ends by this (util_now_ms); 0: none */
+};
+
+/* What the last request on a connection took, for --write-out: times in
+ * microseconds (util_now_us), 0 for a step not reached. */
+struct hc_stats {
+	uint64_t resolved, connected, sent_head, first_byte;
+	uint64_t head_out, head_in;   /* bytes of the request's and the response's head */
+	unsigned long connects;       /* connections opened on this object */
+	char remote_ip[64], local_ip[64];
+	unsigned remote_port, local_port;
 };
 
 /* One request: redirects may change the method and drop the body or the
@@ -101,6 +129,7 @@ struct hc_conn {
 	size_t pre_len;
 	int expect;                   /* this request waits for 100 Continue */
 	uint64_t up_done, up_total;   /* the body so far, and its length (0: unknown) */
+	struct hc_stats st;
 	/* hooks, each may be NULL */
 	void *ctx;
 	void (*trace)(void *ctx, const char *prefix, const char *p, size_t n); /* heads */
