@@ -55,7 +55,7 @@ struct fetch {
 	uint64_t t0, t_last;    /* the start; the last request's (us) */
 	unsigned long redirs;
 	uint64_t body_in, head_in;
-	const char *method;
+	char method[HC_METHOD_MAX];
 	char url_eff[URL_MAX], redirect_url[URL_MAX];
 	char errmsg[NT_ERR_LEN];
 	int wout_trunc;         /* %output{FILE} truncated once */
@@ -317,7 +317,7 @@ static int request_once(struct fetch *f, struct hc_request *rq, const struct url
 	f->t_last = util_now_us();
 	f->body_in = 0;
 	f->got_head = 0;
-	f->method = rq->method;
+	memcpy(f->method, rq->method, sizeof f->method);
 	rc = hc_open(&f->conn, u, err);
 	if (rc == 0) {
 		rc = hc_send(&f->conn, rq, u, err);
