@@ -357,6 +357,18 @@ def recv_all(s):
         buf += chunk
 
 
+def recv_head(s):
+    """Bytes up to and with the first blank line (and what came with
+    them), or what came before the peer closed."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
 def wait_pane(base, sess, cond, timeout=10):
     """Poll a tmux pane until cond(text) holds; returns the text."""
     end = time.monotonic() + timeout * SLOW

@@ -36,13 +36,7 @@ class Scripted:
             except OSError:
                 return
             c.settimeout(30)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                b = c.recv(65536)
-                if not b:
-                    break
-                head += b
-            self.requests.append(head)
+            self.requests.append(harness.recv_head(c))
             try:
                 h(c)
             except OSError:

@@ -104,13 +104,7 @@ def test_expect_100_continue(t):
         t.socks.append(s)
         s.sendall(f"PUT {path} HTTP/1.1\r\nHost: a\r\nContent-Length: {length}\r\n"
                   "Expect: 100-continue\r\n\r\n".encode())
-        got = b""
-        while b"\r\n\r\n" not in got:
-            more = s.recv(4096)
-            if not more:
-                break
-            got += more
-        return s, got
+        return s, harness.recv_head(s)
 
     s, got = head_only("/e.bin", 5)
     check(got.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), got)

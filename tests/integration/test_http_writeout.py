@@ -33,12 +33,7 @@ class Fixed:
                 return
             with c:
                 c.settimeout(10)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    got = c.recv(4096)
-                    if not got:
-                        break
-                    head += got
+                head = harness.recv_head(c)
                 path = head.split(b" ")[1] if head.count(b" ") >= 2 else b"/"
                 c.sendall(MOVED if path == b"/moved" else OLD if path == b"/old" else PAGE)
 
