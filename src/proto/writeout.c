@@ -168,15 +168,11 @@ static void flush(const struct wo_sink *s, struct buf *b, enum wo_stream st, con
  * p holds no such form. */
 static size_t braces(const char *p, const char **word, size_t *wl, const char **name, size_t *nl)
 {
-	const char *open = strchr(p + 1, '{'), *close;
-	size_t i;
+	const char *open = p + 1, *close;
 
-	if (!open)
-		return 0;
-	for (i = 1; p + i < open; i++)
-		if (!((p[i] >= 'a' && p[i] <= 'z') || p[i] == '_'))
-			return 0;
-	if (!(close = strchr(open, '}')))
+	while ((*open >= 'a' && *open <= 'z') || *open == '_')
+		open++;
+	if (*open != '{' || !(close = strchr(open, '}')))
 		return 0;
 	*word = p + 1;
 	*wl = (size_t)(open - p - 1);

@@ -76,8 +76,7 @@ static void say_to(struct member *m, const char *text, size_t n)
 	if (m->dropped)
 		return;
 	if (m->out.len - m->out_off + n > CHAT_OUT_MAX) {
-		m->dropped = 1;
-		m->why = "dropped";
+		gone(m, "dropped");
 		nt_warn(CMD, "[%lu %s] dropped: it does not read what it is sent", m->id, m->base.peer);
 		return;
 	}
