@@ -87,6 +87,7 @@ static int worker_init(struct hs_worker *w, struct hs_cfg *g, int lfd, int own, 
 	w->srv.data = w;
 	w->srv.acl = &g->acl;
 	w->srv.max_clients = g->max_clients;
+	w->srv.max_by_limit = g->max_by_limit;
 	w->srv.idle_ms = g->keepalive_ms;
 	w->srv.head_ms = g->header_ms;
 	w->srv.send_ms = g->send_ms;
@@ -231,8 +232,10 @@ static int cfg_setup(struct hs_cfg *g, int *lfd, char *err)
 		nt_seterr(err, "%s: %s", g->log_path, strerror(errno));
 		return NT_EXIT_FAIL;
 	}
-	if (!g->max_clients) /* a socket and, for a large body, a file each */
+	if (!g->max_clients) { /* a socket and, for a large body, a file each */
 		g->max_clients = server_default_max(nofile, 2);
+		g->max_by_limit = 1;
+	}
 	*lfd = server_listen(&g->addr, SOCK_STREAM, flags, &status, err);
 	if (*lfd < 0 && flags && errno == ENOPROTOOPT) /* no SO_REUSEPORT: share one */
 		*lfd = server_listen(&g->addr, SOCK_STREAM, 0, &status, err);

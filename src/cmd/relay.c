@@ -705,8 +705,10 @@ static int serve(struct relay *w, char *err)
 	net_set_cloexec(p[1]);
 	sh->stop_rd = p[0];
 	atomic_store(&sh->stop_wr, p[1]);
-	if (!r->max_clients)
+	if (!r->max_clients) {
 		r->max_clients = server_default_max(server_raise_nofile(), 2);
+		r->srv.max_by_limit = 1;
+	}
 	for (i = 0; i < r->threads; i++) {
 		if (i)
 			w[i] = *r;

@@ -366,12 +366,14 @@ static int admitted(struct server *s, int fd, const struct sockaddr_storage *ss,
 }
 
 /* Out of descriptors: spend the reserve one on a pending connection and
- * make room for it. Returns its fd, -2 when it was refused, or -1. */
+ * make room for it. Returns its fd, -2 when it was refused, or -1. With
+ * nothing of this worker's own to close (another worker's clients hold
+ * the descriptors), the connection stays queued until they are freed. */
 static int accept_reserved(struct server *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	int fd;
 
-	if (s->reserve_fd < 0)
+	if (s->reserve_fd < 0 || !s->head)
 		return -1;
 	close(s->reserve_fd);
 	fd = net_accept(s->lio.fd, ss, len);
@@ -395,7 +397,7 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 	for (i = 0; i < ACCEPT_BATCH && !s->stopping; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		int fd = net_accept(io->fd, &ss, &len), room = 0;
+		int fd = net_accept(io->fd, &ss, &len), room = 0, full;
 		unsigned long n;
 
 		if (fd < 0) {
@@ -423,7 +425,13 @@ static void accept_cb(struct loop *lp, struct loop_io *io, int ev)
 		 * first, so a high one says so): no more connections than now */
 		if ((unsigned long)fd >= s->fd_high && n < s->fd_cap)
 			s->fd_cap = n;
-		if ((n >= s->max_clients || n >= s->fd_cap) && !room && !make_room(s)) {
+		/* at a cap the descriptor limit set, with none of this
+		 * worker's own to close (another worker's clients hold the
+		 * rest): one over it a worker, closed by the next, rather than
+		 * a refusal; a --max-clients of the user's holds always */
+		full = (n >= s->max_clients && (!s->max_by_limit || s->head)) ||
+		       (n >= s->fd_cap && s->head);
+		if (full && !room && !make_room(s)) {
 			atomic_fetch_sub(s->nclients, 1);
 			close(fd);
 			s->refused++;
@@ -506,8 +514,10 @@ int server_init(struct server *s, const char *cmd, const struct server_class *cl
 	nofile = server_raise_nofile();
 	s->fd_high = nofile - fd_reserve(nofile) / 2;
 	s->fd_cap = (unsigned long)-1;
-	if (!s->max_clients)
+	if (!s->max_clients) {
 		s->max_clients = server_default_max(nofile, 1);
+		s->max_by_limit = 1;
+	}
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->lio.fd = lfd;
 	s->lio.events = LOOP_READ;

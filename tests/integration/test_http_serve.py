@@ -271,6 +271,34 @@ def test_out_of_descriptors_no_spin(t):
     check(srv.stop() == 0)
 
 
+@alone
+@deadline(60)
+def test_out_of_descriptors_across_workers(t):
+    """One worker's idle clients hold every descriptor the limit allows;
+    a client of another worker (the kernel steers by CPU) is still served,
+    as that worker has none of its own to close."""
+    import resource
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2 or cpus[:2] != [0, 1]:
+        raise harness.Skip("needs CPUs 0 and 1 to steer clients to two workers")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+
+    srv = t.server("http-serve", "-d", make_root(t), "-q", preexec_fn=limit)
+    try:
+        os.sched_setaffinity(0, {0})
+        held = [socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+                for _ in range(40)]
+        t.socks.extend(held)
+        srv.check_idle(0.3)
+        os.sched_setaffinity(0, {1})
+        normal_request_works(srv.port)
+    finally:
+        os.sched_setaffinity(0, cpus)
+    check(srv.stop() == 0)
+
+
 def test_curl_keepalive_ranges_conditionals_head(t):
     curl = harness.need("curl")
     root = make_root(t)

@@ -168,6 +168,7 @@ struct server {
 	int verbose, stopping, freeing;
 	int idle_ms, head_ms, send_ms;
 	unsigned long max_clients;
+	int max_by_limit;          /* it is the descriptor limit's, not the user's */
 	atomic_ulong *nclients;    /* open connections, shared by workers */
 	atomic_ulong own_count;
 	int reserve_fd;            /* spent to accept when out of descriptors */

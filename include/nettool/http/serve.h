@@ -32,6 +32,7 @@ struct hs_cfg {
 	struct hu_opts hu;      /* --overwrite, --dotfiles */
 	uint64_t max_body;      /* a larger request body is 413 */
 	unsigned long max_clients, threads;
+	int max_by_limit;       /* max_clients is the descriptor limit's */
 	atomic_ulong nclients;  /* connections open, over all workers */
 	FILE *log;
 	int stop_rd;
