@@ -1,10 +1,10 @@
-#define _XOPEN_SOURCE 700 /* realpath */
 #include "nettool/base/buf.h"
 #include "nettool/base/util.h"
 #include "nettool/core/cmd.h"
 #include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
 #include "nettool/http/client.h"
+#include "nettool/http/client_out.h"
 #include "nettool/proto/writeout.h"
 
 #include <errno.h>
@@ -45,8 +45,7 @@ struct fetch {
 	struct hc_body body;
 	struct hc_route route;
 	struct hc_conn conn;
-	int out_fd;
-	char final_path[4096], tmp_path[4200];
+	struct hc_out out;
 	unsigned long long got, total;
 	uint64_t started, drawn;
 	int bar, uploading;
@@ -112,104 +111,35 @@ static void progress(struct fetch *f, int done)
 		fprintf(stderr, "%llu bytes %.1f MB/s", f->got, rate / 1e6);
 }
 
-/* Open where the body goes: stdout, a temporary beside FILE, or FILE
- * itself when continuing with a 206. */
-/*
- * Whether FILE is written to a temporary and renamed into place: when it
- * is absent or a regular file. A symbolic link is followed, so the file
- * it names is replaced, not the link.
- */
-static int replaceable(struct fetch *f)
-{
-	struct stat st;
-	char *real;
-
-	if (lstat(f->final_path, &st) < 0)
-		return 1;
-	if (S_ISLNK(st.st_mode) && (real = realpath(f->final_path, NULL))) {
-		snprintf(f->final_path, sizeof f->final_path, "%s", real);
-		free(real);
-	}
-	if (stat(f->final_path, &st) < 0)
-		return 1;
-	return S_ISREG(st.st_mode);
-}
-
-/* The mode open(path, O_CREAT, 0666) would give: an existing file's own,
- * else 0666 less the umask. */
-static mode_t output_mode(const char *path)
-{
-	struct stat st;
-	mode_t mask;
-
-	if (stat(path, &st) == 0)
-		return st.st_mode & 07777;
-	mask = umask(022);
-	umask(mask);
-	return 0666 & ~mask;
-}
-
+/* Where the body goes; a failure said here. */
 static int open_output(struct fetch *f, int append)
 {
-	if (!f->final_path[0]) {
-		f->out_fd = STDOUT_FILENO;
-		return 0;
-	}
-	if (append || !replaceable(f)) {
-		/* a device or FIFO (-o /dev/null) is written in place, never replaced */
-		f->out_fd = open(f->final_path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : 0));
-	} else {
-		snprintf(f->tmp_path, sizeof f->tmp_path, "%s.nettool-XXXXXX", f->final_path);
-		f->out_fd = mkstemp(f->tmp_path);
-		if (f->out_fd < 0)
-			f->tmp_path[0] = '\0';
-		else
-			fchmod(f->out_fd, output_mode(f->final_path));
-	}
-	if (f->out_fd < 0) {
-		nt_warn(CMD, "%s: %s", append ? f->final_path : "cannot create a file beside it",
-			strerror(errno));
+	char err[NT_ERR_LEN];
+
+	if (hc_out_open(&f->out, append, err) < 0) {
+		say_err(f, err);
 		return NT_EXIT_FAIL;
 	}
 	return 0;
 }
 
-static void discard_output(struct fetch *f)
-{
-	if (f->out_fd >= 0 && f->out_fd != STDOUT_FILENO)
-		close(f->out_fd);
-	f->out_fd = -1;
-	if (f->tmp_path[0])
-		unlink(f->tmp_path);
-	f->tmp_path[0] = '\0';
-}
-
 static int finish_output(struct fetch *f)
 {
-	if (f->out_fd == STDOUT_FILENO || f->out_fd < 0)
-		return 0;
-	if (close(f->out_fd) < 0) {
-		f->out_fd = -1;
-		nt_warn(CMD, "write %s: %s", f->final_path, strerror(errno));
-		discard_output(f);
+	char err[NT_ERR_LEN];
+
+	if (hc_out_finish(&f->out, err) < 0) {
+		say_err(f, err);
 		return NT_EXIT_FAIL;
 	}
-	f->out_fd = -1;
-	if (f->tmp_path[0] && rename(f->tmp_path, f->final_path) < 0) {
-		nt_warn(CMD, "rename to %s: %s", f->final_path, strerror(errno));
-		discard_output(f);
-		return NT_EXIT_FAIL;
-	}
-	f->tmp_path[0] = '\0';
 	return 0;
 }
 
 static int write_out(struct fetch *f, const char *p, size_t n)
 {
-	if (net_write_full(f->out_fd, p, n) < 0) {
-		if (errno == EPIPE && f->out_fd == STDOUT_FILENO)
+	if (net_write_full(f->out.fd, p, n) < 0) {
+		if (errno == EPIPE && f->out.fd == STDOUT_FILENO)
 			return -1;
-		nt_warn(CMD, "write %s: %s", f->final_path[0] ? f->final_path : "stdout",
+		nt_warn(CMD, "write %s: %s", f->out.path[0] ? f->out.path : "stdout",
 			strerror(errno));
 		return NT_EXIT_FAIL;
 	}
@@ -247,7 +177,7 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 	rc = open_output(f, o->resume && hp->status == 206);
 	if (rc == 0 && (o->include || o->head)) {
 		hc_head_text(hp, &b);
-		if (net_write_full(f->out_fd, b.data, b.len) < 0)
+		if (net_write_full(f->out.fd, b.data, b.len) < 0)
 			rc = NT_EXIT_FAIL;
 		buf_free(&b);
 	}
@@ -378,13 +308,10 @@ static int fetch_all(struct fetch *f)
 			memcpy(first_host, here, sizeof here);
 		/* credentials go to the first host only */
 		rq.send_auth = !strcasecmp(here, first_host);
-		if (o->remote_name && !f->final_path[0])
-			remote_name(u, f->final_path, sizeof f->final_path);
-		if (o->resume && f->final_path[0]) {
-			struct stat st;
-
-			rq.from = stat(f->final_path, &st) == 0 ? (long long)st.st_size : 0;
-		}
+		if (o->remote_name && !f->out.path[0])
+			remote_name(u, f->out.path, sizeof f->out.path);
+		if (o->resume)
+			rq.from = hc_out_size(&f->out);
 		memcpy(f->url_eff, cur, sizeof cur);
 		f->redirs = redirs;
 		rc = request_once(f, &rq, u);
@@ -702,7 +629,7 @@ static void write_out_format(struct fetch *f, int rc)
 	d.remote_ip = st->remote_ip;
 	d.local_ip = st->local_ip;
 	d.errormsg = rc ? f->errmsg : NULL;
-	d.filename_effective = f->final_path;
+	d.filename_effective = f->out.path;
 	d.method = f->method;
 	d.scheme = "HTTP";
 	d.fields = hp ? hp->fields : NULL;
@@ -740,9 +667,9 @@ static int run(int argc, char **argv)
 	f.route.connect_ms = o.connect_ms;
 	f.t0 = util_now_us();
 	f.route.deadline_ms = o.max_ms > 0 ? f.t0 / 1000 + (uint64_t)o.max_ms : 0;
-	f.out_fd = -1;
+	f.out.fd = -1;
 	if (o.out_path)
-		snprintf(f.final_path, sizeof f.final_path, "%s", o.out_path);
+		snprintf(f.out.path, sizeof f.out.path, "%s", o.out_path);
 	f.started = util_now_ms();
 	f.bar = !o.silent && !o.head && (o.progress || (isatty(STDERR_FILENO) &&
 			(o.out_path || o.remote_name || !isatty(STDOUT_FILENO))));
@@ -759,7 +686,7 @@ static int run(int argc, char **argv)
 	if (rc == 0)
 		rc = finish_output(&f);
 	else
-		discard_output(&f);
+		hc_out_discard(&f.out);
 	if (o.write_out)
 		write_out_format(&f, rc < 0 ? 0 : rc);
 	hc_free(&f.conn);
