@@ -21,7 +21,7 @@ PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pac
 CORE_OBJ = src/core/cmd.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/server.o src/core/acl.o \
 	src/core/pump.o src/core/proxy.o src/core/fwatch.o src/core/sockopt.o
 HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/respond.o src/http/upload.o \
-	src/http/client.o src/http/client_body.o src/http/client_data.o src/http/client_out.o
+	src/http/client.o src/http/client_body.o src/http/client_data.o src/http/client_out.o src/http/client_retry.o
 TCP_OBJ = src/tcp/tcp_exec.o src/tcp/tcp_chat.o src/tcp/tcp_spawn.o
 LIB_OBJ = $(BASE_OBJ) $(PROTO_OBJ) $(CORE_OBJ) $(HTTP_OBJ) $(TCP_OBJ)
 CMD_OBJ = src/cmd/main.o src/cmd/tcp_client.o src/cmd/tcp_server.o src/cmd/tcp_echo_server.o \
@@ -31,7 +31,7 @@ HDR = include/nettool/*/*.h
 UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
 	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart tests/unit/test_proxy \
-	tests/unit/test_writeout
+	tests/unit/test_writeout tests/unit/test_retry
 
 all: nettool
 
@@ -44,6 +44,8 @@ nettool: $(CMD_OBJ) $(LIB_OBJ)
 
 $(CMD_OBJ) $(LIB_OBJ): $(HDR)
 
+tests/unit/test_retry: tests/unit/test_retry.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_retry.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_writeout: tests/unit/test_writeout.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_writeout.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_cmd: tests/unit/test_cmd.c tests/unit/check.h $(LIB_OBJ)

@@ -5,6 +5,7 @@
 #include "nettool/core/net.h"
 #include "nettool/http/client.h"
 #include "nettool/http/client_out.h"
+#include "nettool/http/client_retry.h"
 #include "nettool/proto/writeout.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CMD "http-get"
@@ -34,6 +36,7 @@ struct get_opts {
 	unsigned long max_redirs;
 	int head, include, verbose, fail, follow, connect_ms, max_ms;
 	const char *write_out;  /* -w FORMAT, or @FILE */
+	struct hc_retry retry;
 	int family, silent, progress, resume, remote_name, get_query;
 	struct sockopts so;
 };
@@ -59,12 +62,17 @@ struct fetch {
 	char errmsg[NT_ERR_LEN];
 	int wout_trunc;         /* %output{FILE} truncated once */
 	int got_head;           /* the last request's response head came */
+	/* --retry */
+	struct hc_retry retry;
+	int retry_status;       /* the response is dropped to be tried again */
+	long long retry_wait;   /* ms before that */
+	uint64_t wrote;         /* bytes this attempt put into the output */
 };
 
-/* An error said, and kept for %{errormsg}. */
-static void say_err(struct fetch *f, const char *err)
+/* An attempt's error, kept for %{errormsg}; said once it is known
+ * whether the attempt is tried again. */
+static void keep_err(struct fetch *f, const char *err)
 {
-	nt_warn(CMD, "%s", err);
 	snprintf(f->errmsg, sizeof f->errmsg, "%s", err);
 }
 
@@ -117,7 +125,7 @@ static int open_output(struct fetch *f, int append)
 	char err[NT_ERR_LEN];
 
 	if (hc_out_open(&f->out, append, err) < 0) {
-		say_err(f, err);
+		keep_err(f, err);
 		return NT_EXIT_FAIL;
 	}
 	return 0;
@@ -128,7 +136,8 @@ static int finish_output(struct fetch *f)
 	char err[NT_ERR_LEN];
 
 	if (hc_out_finish(&f->out, err) < 0) {
-		say_err(f, err);
+		keep_err(f, err);
+		nt_warn(CMD, "%s", err);
 		return NT_EXIT_FAIL;
 	}
 	return 0;
@@ -144,11 +153,44 @@ static int write_out(struct fetch *f, const char *p, size_t n)
 		return NT_EXIT_FAIL;
 	}
 	f->got += n;
+	f->wrote += n;
 	progress(f, 0);
 	return 0;
 }
 
 /* ---- the response ---- */
+
+/* Whether what this attempt did can be done again: a body read from a
+ * pipe cannot be sent twice, nor can standard output take back what it
+ * was given (a file's temporary is dropped; a continued one resumed). */
+static int replayable(const struct fetch *f)
+{
+	return !f->body.pipe_used && (!f->wrote || f->out.tmp[0] || f->o->resume);
+}
+
+/* A retry is due but cannot be made: say why. */
+static void not_again(const struct fetch *f)
+{
+	if (!f->o->silent)
+		nt_warn(CMD, "not tried again: %s", f->wrote ?
+			"part of the body went to standard output" : "the body was read from a pipe");
+}
+
+/* A status --retry tries again, with a retry left: the response is
+ * dropped, unread. */
+static int retry_for_status(struct fetch *f, const struct http_parser *hp)
+{
+	long long after = hc_retry_after(hp, time(NULL));
+
+	if (!hc_retry_wanted(&f->retry, 0, hp->status, after, util_now_ms(), &f->retry_wait))
+		return 0;
+	if (!replayable(f)) {
+		not_again(f);
+		return 0;
+	}
+	f->retry_status = hp->status;
+	return 1;
+}
 
 /* The head arrived: print it as asked and decide what to do with the body. */
 static int on_head(void *ctx, const struct http_parser *hp, int *more)
@@ -165,6 +207,8 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 		f->redirect = 1;
 		return 0;
 	}
+	if (retry_for_status(f, hp))
+		return 0;
 	if (o->fail && hp->status >= 400) {
 		nt_warn(CMD, "HTTP error %d %s", hp->status, hp->reason);
 		snprintf(f->errmsg, sizeof f->errmsg, "The requested URL returned error: %d",
@@ -179,6 +223,7 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 		hc_head_text(hp, &b);
 		if (net_write_full(f->out.fd, b.data, b.len) < 0)
 			rc = NT_EXIT_FAIL;
+		f->wrote += b.len;
 		buf_free(&b);
 	}
 	if (hp->body == HTTP_BODY_LENGTH)
@@ -261,7 +306,7 @@ static int request_once(struct fetch *f, struct hc_request *rq, const struct url
 	if (rc == 0)
 		rc = hc_receive(&f->conn, rq, &sink, err);
 	if (rc > 0 && err[0])
-		say_err(f, err);
+		keep_err(f, err);
 	hc_close(&f->conn);
 	return rc;
 }
@@ -300,7 +345,7 @@ static int fetch_all(struct fetch *f)
 		char here[300];
 
 		if ((rc = hc_check_url(cur, u, redirs > 0, err)) != 0) {
-			say_err(f, err);
+			keep_err(f, err);
 			break;
 		}
 		snprintf(here, sizeof here, "%s:%u", u->host, u->port);
@@ -324,7 +369,7 @@ static int fetch_all(struct fetch *f)
 			break;
 		}
 		if ((rc = hc_redirect(&rq, f->conn.hp, cur, next, err)) != 0) {
-			say_err(f, err);
+			keep_err(f, err);
 			break;
 		}
 		if (++redirs > o->max_redirs) {
@@ -337,6 +382,55 @@ static int fetch_all(struct fetch *f)
 		memcpy(cur, next, sizeof cur);
 	}
 	free(u);
+	return rc;
+}
+
+/* The transfer, tried again as --retry says; an attempt's error is said
+ * here, with the retry that follows it. */
+static int fetch_retrying(struct fetch *f)
+{
+	const struct get_opts *o = f->o;
+	int rc;
+
+	f->retry = o->retry;
+	hc_retry_start(&f->retry, util_now_ms());
+	for (;;) {
+		long long wait = 0;
+		int status;
+
+		f->retry_status = 0;
+		f->wrote = f->got = 0;
+		f->errmsg[0] = '\0';
+		f->route.deadline_ms = o->max_ms > 0 ? util_now_ms() + (uint64_t)o->max_ms : 0;
+		rc = fetch_all(f);
+		status = f->retry_status ? f->retry_status : f->got_head ? f->conn.hp->status : 0;
+		if (f->retry_status) {
+			wait = f->retry_wait;
+		} else if (!rc || !hc_retry_wanted(&f->retry, rc, status, -1, util_now_ms(), &wait)) {
+			break;
+		} else if (!replayable(f)) {
+			not_again(f);
+			break;
+		}
+		if (!o->silent) {
+			char why[NT_ERR_LEN + 32];
+
+			if (f->retry_status)
+				snprintf(why, sizeof why, "HTTP %d %s", status, f->conn.hp->reason);
+			else
+				snprintf(why, sizeof why, "%s", f->errmsg[0] ? f->errmsg : "failed");
+			nt_warn(CMD, "%s: retrying in %g s, %lu %s left", why, (double)wait / 1000.0,
+				f->retry.max - f->retry.done,
+				f->retry.max - f->retry.done == 1 ? "retry" : "retries");
+		}
+		hc_out_discard(&f->out);
+		progress(f, 1);
+		util_sleep_ms(wait);
+		hc_retry_take(&f->retry);
+	}
+	progress(f, 1);
+	if (rc > 0 && f->errmsg[0])
+		nt_warn(CMD, "%s", f->errmsg);
 	return rc;
 }
 
@@ -438,7 +532,18 @@ static const struct opt get_opts_table[] = {
 	{ 0, "connect-timeout", OPT_SECS, O(connect_ms), 0, "SECS", "at most SECS to connect (exit 5)",
 	  0, 0, NULL },
 	{ 'm', "max-time", OPT_SECS, O(max_ms), 0, "SECS",
-	  "at most SECS for the whole operation (exit 5)", 0, 0, NULL },
+	  "at most SECS for the whole transfer, each try\nof --retry alike (exit 5)", 0, 0, NULL },
+	{ 0, "retry", OPT_COUNT, O(retry.max), 0, "N",
+	  "try again up to N times after a timeout or a status\n408 429 500 502 503 504 (Retry-After honoured)",
+	  0, 1000000, NULL },
+	{ 0, "retry-delay", OPT_SECS, O(retry.delay_ms), 0, "SECS",
+	  "wait SECS between tries (default, or 0: 1 s doubling\nto 10 min)", 0, 0, NULL },
+	{ 0, "retry-max-time", OPT_SECS, O(retry.max_time_ms), 0, "SECS",
+	  "start no retry that would end past SECS from the first try", 0, 0, NULL },
+	{ 0, "retry-all-errors", OPT_FLAG, O(retry.all_errors), 0, NULL,
+	  "with --retry: try again after any error", 0, 0, NULL },
+	{ 0, "retry-connrefused", OPT_FLAG, O(retry.connrefused), 0, NULL,
+	  "with --retry: try again when the connection is refused", 0, 0, NULL },
 	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
 	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
 	{ 's', NULL, OPT_FLAG, O(silent), 0, NULL, "silent: no progress bar, no message but errors",
@@ -666,7 +771,6 @@ static int run(int argc, char **argv)
 	f.route.family = o.family;
 	f.route.connect_ms = o.connect_ms;
 	f.t0 = util_now_us();
-	f.route.deadline_ms = o.max_ms > 0 ? f.t0 / 1000 + (uint64_t)o.max_ms : 0;
 	f.out.fd = -1;
 	if (o.out_path)
 		snprintf(f.out.path, sizeof f.out.path, "%s", o.out_path);
@@ -681,7 +785,7 @@ static int run(int argc, char **argv)
 	f.conn.trace = o.verbose ? trace : NULL;
 	f.conn.uploaded = uploaded;
 	if (!rc)
-		rc = fetch_all(&f);
+		rc = fetch_retrying(&f);
 	progress(&f, 1);
 	if (rc == 0)
 		rc = finish_output(&f);

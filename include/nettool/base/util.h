@@ -80,6 +80,8 @@ char **util_plain_argv(const char *cmd);
 uint64_t util_now_ms(void);
 /* The same clock in microseconds. */
 uint64_t util_now_us(void);
+/* Sleep ms milliseconds, the whole of them (EINTR resumes). */
+void util_sleep_ms(long long ms);
 /* The characters of s[0..n) when it is valid UTF-8 (no overlong forms,
  * surrogates or code points past U+10FFFF), else -1. */
 long util_utf8_len(const char *s, size_t n);
