@@ -21,16 +21,12 @@
 #include <unistd.h>
 
 #define CMD "http-get"
-#define MAX_EXTRA 64
 
 struct get_opts {
 	const char *url, *out_path, *method, *user, *upload;
 	const char *proxy_url, *noproxy, *unix_path;
 	struct proxy proxy;     /* from -x or http_proxy; type PROXY_NONE: none */
-	struct headers {
-		const char *v[MAX_EXTRA];
-		int n;
-	} extra;
+	struct hc_headers extra;
 	struct hc_data body;   /* -d, --data-binary, --data-urlencode, --json */
 	struct hc_form form;
 	unsigned long max_redirs;
@@ -259,29 +255,6 @@ static void uploaded(void *ctx, uint64_t done, uint64_t total)
 
 /* ---- the requests ---- */
 
-/* -O: the last path segment, or index.html. */
-static void remote_name(const struct url *u, char *out, size_t len)
-{
-	size_t n = strcspn(u->target, "?");
-	const char *end = u->target + n, *s = end;
-	char seg[256];
-
-	while (s > u->target && s[-1] != '/')
-		s--;
-	n = (size_t)(end - s);
-	if (n == 0 || n >= sizeof seg) {
-		snprintf(out, len, "index.html");
-		return;
-	}
-	memcpy(seg, s, n);
-	seg[n] = '\0';
-	if (url_unescape(seg) < 0 || !seg[0] || strchr(seg, '/') || !strcmp(seg, ".") ||
-	    !strcmp(seg, ".."))
-		snprintf(out, len, "index.html");
-	else
-		snprintf(out, len, "%s", seg);
-}
-
 static int request_once(struct fetch *f, struct hc_request *rq, const struct url *u)
 {
 	const struct hc_sink sink = { f, on_head, on_body };
@@ -354,7 +327,7 @@ static int fetch_all(struct fetch *f)
 		/* credentials go to the first host only */
 		rq.send_auth = !strcasecmp(here, first_host);
 		if (o->remote_name && !f->out.path[0])
-			remote_name(u, f->out.path, sizeof f->out.path);
+			url_file_name(u, f->out.path, sizeof f->out.path);
 		if (o->resume)
 			rq.from = hc_out_size(&f->out);
 		memcpy(f->url_eff, cur, sizeof cur);
@@ -434,52 +407,6 @@ static int fetch_retrying(struct fetch *f)
 	return rc;
 }
 
-/* -H: a header to add, checked here. */
-static int opt_header(void *field, const char *arg, char *err)
-{
-	struct headers *h = field;
-	const char *c = strchr(arg, ':');
-
-	if (!c || !http_name_ok(arg, (size_t)(c - arg)) || !http_value_ok(arg)) {
-		nt_seterr(err, "bad header '%s' (expected 'Name: value', no control characters)", arg);
-		return -1;
-	}
-	if (h->n == MAX_EXTRA) {
-		nt_seterr(err, "at most %d headers", MAX_EXTRA);
-		return -1;
-	}
-	h->v[h->n++] = arg;
-	return 0;
-}
-
-/* -X: any method token. */
-static int opt_method(void *field, const char *arg, char *err)
-{
-	if (!http_name_ok(arg, strlen(arg)) || strlen(arg) >= 64) {
-		nt_seterr(err, "bad method '%s' (expected a token such as PUT)", arg);
-		return -1;
-	}
-	*(const char **)field = arg;
-	return 0;
-}
-
-/* -T: checked now, sent later. */
-static int opt_upload(void *field, const char *arg, char *err)
-{
-	struct stat st;
-
-	if (strcmp(arg, "-") && stat(arg, &st) < 0) {
-		nt_seterr(err, "%s: %s", arg, strerror(errno));
-		return -1;
-	}
-	if (strcmp(arg, "-") && S_ISDIR(st.st_mode)) {
-		nt_seterr(err, "%s: is a directory", arg);
-		return -1;
-	}
-	*(const char **)field = arg;
-	return 0;
-}
-
 #define O(field) offsetof(struct get_opts, field)
 static const struct opt get_opts_table[] = {
 	{ 'o', NULL, OPT_STRING, O(out_path), 0, "FILE",
@@ -489,10 +416,10 @@ static const struct opt get_opts_table[] = {
 	{ 'C', "continue", OPT_FLAG, O(resume), 0, NULL, "with -o: fetch only the rest of a partial FILE",
 	  0, 0, NULL },
 	{ 'H', NULL, OPT_FUNC, O(extra), 0, "'Name: value'", "add or replace a request header",
-	  0, 0, opt_header },
+	  0, 0, hc_opt_header },
 	{ 'I', NULL, OPT_FLAG, O(head), 0, NULL, "send HEAD and print the response head", 0, 0, NULL },
 	{ 'X', "request", OPT_FUNC, O(method), 0, "METHOD", "send METHOD (a token) instead of GET or POST",
-	  0, 0, opt_method },
+	  0, 0, hc_opt_method },
 	{ 'd', "data", OPT_FUNC, O(body), 0, "DATA",
 	  "POST DATA (@FILE, @- for stdin: CR and LF dropped); several joined with &", 0, 0, hc_opt_data },
 	{ 0, "data-binary", OPT_FUNC, O(body), 0, "DATA", "as -d, but @FILE is sent unchanged",
@@ -505,7 +432,7 @@ static const struct opt get_opts_table[] = {
 	  "POST multipart/form-data; @FILE as a file (;type=MIME ;filename=NAME)", 0, 0, hc_opt_form },
 	{ 'T', "upload-file", OPT_FUNC, O(upload), 0, "FILE",
 	  "PUT FILE (- for stdin, chunked when a pipe); a URL ending in / gets its name", 0, 0,
-	  opt_upload },
+	  hc_opt_upload },
 	{ 'x', "proxy", OPT_STRING, O(proxy_url), 0, "URL",
 	  "through a proxy: http://, socks5://, socks5h://,\nsocks4://, socks4a:// [USER:PASS@]HOST[:PORT]", 0, 0,
 	  NULL },

@@ -183,3 +183,46 @@ int hc_opt_form(void *field, const char *arg, char *err)
 	}
 	return 0;
 }
+
+int hc_opt_header(void *field, const char *arg, char *err)
+{
+	struct hc_headers *h = field;
+	const char *c = strchr(arg, ':');
+
+	if (!c || !http_name_ok(arg, (size_t)(c - arg)) || !http_value_ok(arg)) {
+		nt_seterr(err, "bad header '%s' (expected 'Name: value', no control characters)", arg);
+		return -1;
+	}
+	if (h->n == HC_MAX_HEADERS) {
+		nt_seterr(err, "at most %d headers", HC_MAX_HEADERS);
+		return -1;
+	}
+	h->v[h->n++] = arg;
+	return 0;
+}
+
+int hc_opt_method(void *field, const char *arg, char *err)
+{
+	if (!http_name_ok(arg, strlen(arg)) || strlen(arg) >= HC_METHOD_MAX) {
+		nt_seterr(err, "bad method '%s' (expected a token such as PUT)", arg);
+		return -1;
+	}
+	*(const char **)field = arg;
+	return 0;
+}
+
+int hc_opt_upload(void *field, const char *arg, char *err)
+{
+	struct stat st;
+
+	if (strcmp(arg, "-") && stat(arg, &st) < 0) {
+		nt_seterr(err, "%s: %s", arg, strerror(errno));
+		return -1;
+	}
+	if (strcmp(arg, "-") && S_ISDIR(st.st_mode)) {
+		nt_seterr(err, "%s: is a directory", arg);
+		return -1;
+	}
+	*(const char **)field = arg;
+	return 0;
+}

@@ -433,3 +433,25 @@ int url_map_path(const char *root, const char *target, char *urlpath, size_t ule
 	urlpath[u] = '\0';
 	return 0;
 }
+
+void url_file_name(const struct url *u, char *out, size_t len)
+{
+	size_t n = strcspn(u->target, "?");
+	const char *end = u->target + n, *s = end;
+	char seg[256];
+
+	while (s > u->target && s[-1] != '/')
+		s--;
+	n = (size_t)(end - s);
+	if (n == 0 || n >= sizeof seg) {
+		snprintf(out, len, "index.html");
+		return;
+	}
+	memcpy(seg, s, n);
+	seg[n] = '\0';
+	if (url_unescape(seg) < 0 || !seg[0] || strchr(seg, '/') || !strcmp(seg, ".") ||
+	    !strcmp(seg, ".."))
+		snprintf(out, len, "index.html");
+	else
+		snprintf(out, len, "%s", seg);
+}

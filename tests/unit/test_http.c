@@ -166,6 +166,22 @@ static void urls(void)
 	CHECK(url_parse("http://[::1/", &u, err) < 0);
 	CHECK(url_parse("h/path", &u, err) < 0);
 	CHECK(url_parse("http:///x", &u, err) < 0);
+	/* -O's file name */
+	{
+		static const char *names[][2] = {
+			{ "http://h/a/b.txt?q=1", "b.txt" }, { "http://h/", "index.html" },
+			{ "http://h/dir/", "index.html" }, { "http://h/a%20b", "a b" },
+			{ "http://h/x/%2e%2e", "index.html" }, { "http://h/a%2Fb", "index.html" },
+			{ "http://h/%zz", "index.html" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+			CHECK(url_parse(names[i][0], &u, err) == 0);
+			url_file_name(&u, out, sizeof out);
+			CHECK(!strcmp(out, names[i][1]));
+		}
+	}
 	/* RFC 3986 section 5.4 examples, base http://a/b/c/d;p?q */
 	{
 		static const char *ex[][2] = {

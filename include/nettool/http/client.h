@@ -81,6 +81,18 @@ int hc_opt_data_urlencode(void *field, const char *arg, char *err);
 int hc_opt_json(void *field, const char *arg, char *err);
 int hc_opt_form(void *field, const char *arg, char *err);
 
+/* -H headers: "Name: value" each. */
+#define HC_MAX_HEADERS 64
+struct hc_headers {
+	const char *v[HC_MAX_HEADERS];
+	int n;
+};
+/* The option readers of -H (a header, checked, into a struct hc_headers),
+ * -X (a method token) and -T (a file that exists, or "-"): 0, or -1 with
+ * err filled. */
+int hc_opt_header(void *field, const char *arg, char *err);
+int hc_opt_method(void *field, const char *arg, char *err);
+int hc_opt_upload(void *field, const char *arg, char *err);
 /* The whole of a file, or of stdin for "-", appended to b. 0, or -1 with
  * err filled. */
 int hc_read_whole(struct buf *b, const char *path, char *err);

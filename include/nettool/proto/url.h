@@ -36,6 +36,10 @@ int url_resolve(const char *base, const char *ref, char *out, size_t len, char *
 
 /* Decode %XX in place; returns -1 on a bad escape. */
 int url_unescape(char *s);
+/* The name a download of u is saved under (curl's -O): its path's last
+ * segment, decoded, or index.html when that is empty, too long, or no
+ * plain name (a '/', "." or ".."). */
+void url_file_name(const struct url *u, char *out, size_t len);
 
 struct buf;
 /* Append s percent-encoded but for RFC 3986 unreserved characters. */
