@@ -4,6 +4,7 @@
 #include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
 #include "nettool/http/client.h"
+#include "nettool/http/client_cookie.h"
 #include "nettool/http/client_out.h"
 #include "nettool/http/client_retry.h"
 #include "nettool/proto/writeout.h"
@@ -33,6 +34,7 @@ struct get_opts {
 	int head, include, verbose, fail, follow, connect_ms, max_ms;
 	const char *write_out;  /* -w FORMAT, or @FILE */
 	struct hc_retry retry;
+	struct hc_cookies cookies;
 	int family, silent, progress, resume, remote_name, get_query;
 	struct sockopts so;
 };
@@ -45,6 +47,8 @@ struct fetch {
 	struct hc_route route;
 	struct hc_conn conn;
 	struct hc_out out;
+	struct hc_cookies *cookies;
+	const struct url *u;    /* the URL being fetched */
 	unsigned long long got, total;
 	uint64_t started, drawn;
 	int bar, uploading;
@@ -198,6 +202,7 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 
 	*more = 0;
 	f->got_head = 1;
+	hc_cookies_take(f->cookies, hp, f->u);
 	f->head_in += hp->offset; /* every head's bytes, 1xx and redirects too */
 	if (o->follow && hc_is_redirect(hp->status) && http_field(hp, "Location")) {
 		f->redirect = 1;
@@ -331,6 +336,8 @@ static int fetch_all(struct fetch *f)
 		if (o->resume)
 			rq.from = hc_out_size(&f->out);
 		memcpy(f->url_eff, cur, sizeof cur);
+		f->u = u;
+		rq.cookie = hc_cookies_for(f->cookies, u);
 		f->redirs = redirs;
 		rc = request_once(f, &rq, u);
 		if (rc || !f->redirect) {
@@ -444,6 +451,12 @@ static const struct opt get_opts_table[] = {
 	  0, 0, NULL },
 	{ 'u', "user", OPT_STRING, O(user), 0, "USER:PASS", "Basic authentication (to the first host only)",
 	  0, 0, NULL },
+	{ 'b', "cookie", OPT_FUNC, O(cookies), 0, "'N=V; N2=V2'|FILE",
+	  "send these cookies, or those of a cookie FILE", 0, 0, hc_opt_cookie },
+	{ 'c', "cookie-jar", OPT_STRING, O(cookies.save_path), 0, "FILE",
+	  "keep cookies, then write them all to FILE (- stdout)", 0, 0, NULL },
+	{ 'j', "junk-session-cookies", OPT_FLAG, O(cookies.junk_session), 0, NULL,
+	  "leave out a -b file's cookies for one session", 0, 0, NULL },
 	{ 'i', NULL, OPT_FLAG, O(include), 0, NULL, "print the response head before the body", 0, 0, NULL },
 	SOCKOPT_OPTS_LONG(struct get_opts, so),
 	{ 'v', NULL, OPT_FLAG, O(verbose), 0, NULL, "show the request and response heads on stderr",
@@ -534,6 +547,7 @@ static void free_opts(struct get_opts *o)
 	int i;
 
 	buf_free(&o->body.data);
+	hc_cookies_free(&o->cookies);
 	for (i = 0; i < o->form.n; i++) {
 		free(o->form.p[i].data);
 		buf_free(&o->form.p[i].head);
@@ -674,7 +688,7 @@ static int run(int argc, char **argv)
 {
 	struct get_opts o;
 	struct fetch f;
-	char *url2;
+	char *url2, err[NT_ERR_LEN];
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -692,6 +706,12 @@ static int run(int argc, char **argv)
 	f.url = url2 ? url2 : o.url;
 	if (!rc)
 		rc = body_setup(&f, &o);
+	f.cookies = &o.cookies;
+	if (!rc && hc_cookies_load(&o.cookies, err) < 0) {
+		nt_warn(CMD, "%s", err);
+		o.cookies.save_path = NULL; /* a jar not read whole is not written back */
+		rc = NT_EXIT_FAIL;
+	}
 	f.route.proxy = &o.proxy;
 	f.route.noproxy = o.noproxy;
 	f.route.unix_path = o.unix_path;
@@ -720,6 +740,10 @@ static int run(int argc, char **argv)
 		hc_out_discard(&f.out);
 	if (o.write_out)
 		write_out_format(&f, rc < 0 ? 0 : rc);
+	if (hc_cookies_save(&o.cookies, err) < 0) {
+		nt_warn(CMD, "cookie jar: %s", err);
+		rc = rc > 0 ? rc : NT_EXIT_FAIL;
+	}
 	hc_free(&f.conn);
 	free(url2);
 	free_opts(&o);

@@ -316,7 +316,7 @@ static int build_head(struct hc_conn *c, const struct hc_request *rq, const stru
 		      struct buf *b)
 {
 	/* the last four are ours only with a body */
-	static const char *std[] = { "Host", "User-Agent", "Accept", "Connection",
+	static const char *std[] = { "Host", "User-Agent", "Accept", "Connection", "Cookie",
 				     "Authorization", "Range", "Expect", "Transfer-Encoding",
 				     "Content-Type", "Content-Length" };
 	char host[300], range[48];
@@ -332,6 +332,7 @@ static int build_head(struct hc_conn *c, const struct hc_request *rq, const stru
 	add_header(b, rq, "User-Agent", "nettool/" NT_VERSION);
 	add_header(b, rq, "Accept", rq->accept_json && rq->send_body ? "application/json" : "*/*");
 	add_header(b, rq, "Connection", "close");
+	add_header(b, rq, "Cookie", rq->cookie);
 	if (auth_headers(c, rq, u, b) < 0)
 		return -1;
 	c->expect = 0;

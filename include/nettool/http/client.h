@@ -128,6 +128,7 @@ struct hc_request {
 	int send_body;
 	int accept_json;              /* Accept: application/json with the body */
 	long long from;               /* > 0: Range: bytes=FROM- */
+	const char *cookie;           /* the Cookie header's value, or NULL */
 	struct hc_body *body;
 };
 
