@@ -3,10 +3,7 @@
 #include "nettool/core/cmd.h"
 #include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
-#include "nettool/http/client.h"
-#include "nettool/http/client_cookie.h"
-#include "nettool/http/client_out.h"
-#include "nettool/http/client_retry.h"
+#include "nettool/http/fetch.h"
 #include "nettool/proto/writeout.h"
 
 #include <errno.h>
@@ -23,57 +20,11 @@
 
 #define CMD "http-get"
 
-struct get_opts {
-	const char *url, *out_path, *method, *user, *upload;
-	const char *proxy_url, *noproxy, *unix_path;
-	struct proxy proxy;     /* from -x or http_proxy; type PROXY_NONE: none */
-	struct hc_headers extra;
-	struct hc_data body;   /* -d, --data-binary, --data-urlencode, --json */
-	struct hc_form form;
-	unsigned long max_redirs;
-	int head, include, verbose, fail, follow, connect_ms, max_ms;
-	const char *write_out;  /* -w FORMAT, or @FILE */
-	struct hc_retry retry;
-	struct hc_cookies cookies;
-	int family, silent, progress, resume, remote_name, get_query;
-	struct sockopts so;
-};
+/* ---- what a person reads ---- */
 
-/* One run: the connection, and where the body goes. */
-struct fetch {
-	const struct get_opts *o;
-	const char *url;        /* with -G, the URL with the data as its query */
-	struct hc_body body;
-	struct hc_route route;
-	struct hc_conn conn;
-	struct hc_out out;
-	struct hc_cookies *cookies;
-	const struct url *u;    /* the URL being fetched */
-	unsigned long long got, total;
-	uint64_t started, drawn;
-	int bar, uploading;
-	int redirect;           /* the response is a redirect to follow */
-	/* for --write-out */
-	uint64_t t0, t_last;    /* the start; the last request's (us) */
-	unsigned long redirs;
-	uint64_t body_in, head_in;
-	char method[HC_METHOD_MAX];
-	char url_eff[URL_MAX], redirect_url[URL_MAX];
-	char errmsg[NT_ERR_LEN];
-	int wout_trunc;         /* %output{FILE} truncated once */
-	int got_head;           /* the last request's response head came */
-	/* --retry */
-	struct hc_retry retry;
-	int retry_status;       /* the response is dropped to be tried again */
-	long long retry_wait;   /* ms before that */
-	uint64_t wrote;         /* bytes this attempt put into the output */
-};
-
-/* An attempt's error, kept for %{errormsg}; said once it is known
- * whether the attempt is tried again. */
-static void keep_err(struct fetch *f, const char *err)
+static void say(const char *msg)
 {
-	snprintf(f->errmsg, sizeof f->errmsg, "%s", err);
+	nt_warn(CMD, "%s", msg);
 }
 
 static void show_lines(const char *prefix, const char *p, size_t n)
@@ -91,155 +42,6 @@ static void show_lines(const char *prefix, const char *p, size_t n)
 	}
 }
 
-/* ---- output ---- */
-
-static void progress(struct fetch *f, int done)
-{
-	uint64_t now = util_now_ms();
-	double secs, rate;
-
-	if (!f->bar || (!done && now - f->drawn < 100 && f->got != f->total))
-		return; /* at most ten a second, and the last state always */
-	f->drawn = now;
-	if (done) {
-		fprintf(stderr, "\r\033[K");
-		return;
-	}
-	secs = (double)(now - f->started) / 1000.0;
-	rate = secs > 0 ? (double)f->got / secs : 0;
-	fprintf(stderr, "\r\033[K%s", f->uploading ? "sent " : "");
-	if (f->total && rate > 0)
-		fprintf(stderr, "%llu/%llu bytes %3d%% %.1f MB/s ETA %.0fs", f->got,
-			f->total, (int)(100.0 * (double)f->got / (double)f->total), rate / 1e6,
-			(double)(f->total - f->got) / rate);
-	else if (f->total)
-		fprintf(stderr, "%llu/%llu bytes %3d%%", f->got, f->total,
-			(int)(100.0 * (double)f->got / (double)f->total));
-	else
-		fprintf(stderr, "%llu bytes %.1f MB/s", f->got, rate / 1e6);
-}
-
-/* Where the body goes; a failure said here. */
-static int open_output(struct fetch *f, int append)
-{
-	char err[NT_ERR_LEN];
-
-	if (hc_out_open(&f->out, append, err) < 0) {
-		keep_err(f, err);
-		return NT_EXIT_FAIL;
-	}
-	return 0;
-}
-
-static int finish_output(struct fetch *f)
-{
-	char err[NT_ERR_LEN];
-
-	if (hc_out_finish(&f->out, err) < 0) {
-		keep_err(f, err);
-		nt_warn(CMD, "%s", err);
-		return NT_EXIT_FAIL;
-	}
-	return 0;
-}
-
-static int write_out(struct fetch *f, const char *p, size_t n)
-{
-	if (net_write_full(f->out.fd, p, n) < 0) {
-		if (errno == EPIPE && f->out.fd == STDOUT_FILENO)
-			return -1;
-		nt_warn(CMD, "write %s: %s", f->out.path[0] ? f->out.path : "stdout",
-			strerror(errno));
-		return NT_EXIT_FAIL;
-	}
-	f->got += n;
-	f->wrote += n;
-	progress(f, 0);
-	return 0;
-}
-
-/* ---- the response ---- */
-
-/* Whether what this attempt did can be done again: a body read from a
- * pipe cannot be sent twice, nor can standard output take back what it
- * was given (a file's temporary is dropped; a continued one resumed). */
-static int replayable(const struct fetch *f)
-{
-	return !f->body.pipe_used && (!f->wrote || f->out.tmp[0] || f->o->resume);
-}
-
-/* A retry is due but cannot be made: say why. */
-static void not_again(const struct fetch *f)
-{
-	if (!f->o->silent)
-		nt_warn(CMD, "not tried again: %s", f->wrote ?
-			"part of the body went to standard output" : "the body was read from a pipe");
-}
-
-/* A status --retry tries again, with a retry left: the response is
- * dropped, unread. */
-static int retry_for_status(struct fetch *f, const struct http_parser *hp)
-{
-	long long after = hc_retry_after(hp, time(NULL));
-
-	if (!hc_retry_wanted(&f->retry, 0, hp->status, after, util_now_ms(), &f->retry_wait))
-		return 0;
-	if (!replayable(f)) {
-		not_again(f);
-		return 0;
-	}
-	f->retry_status = hp->status;
-	return 1;
-}
-
-/* The head arrived: print it as asked and decide what to do with the body. */
-static int on_head(void *ctx, const struct http_parser *hp, int *more)
-{
-	struct fetch *f = ctx;
-	const struct get_opts *o = f->o;
-	struct buf b = { NULL, 0, 0 };
-	int rc;
-
-	*more = 0;
-	f->got_head = 1;
-	hc_cookies_take(f->cookies, hp, f->u);
-	f->head_in += hp->offset; /* every head's bytes, 1xx and redirects too */
-	if (o->follow && hc_is_redirect(hp->status) && http_field(hp, "Location")) {
-		f->redirect = 1;
-		return 0;
-	}
-	if (retry_for_status(f, hp))
-		return 0;
-	if (o->fail && hp->status >= 400) {
-		nt_warn(CMD, "HTTP error %d %s", hp->status, hp->reason);
-		snprintf(f->errmsg, sizeof f->errmsg, "The requested URL returned error: %d",
-			 hp->status);
-		return NT_EXIT_HTTP;
-	}
-	if (o->resume && hp->status == 416)
-		return 0; /* nothing left to fetch */
-	*more = 1;
-	rc = open_output(f, o->resume && hp->status == 206);
-	if (rc == 0 && (o->include || o->head)) {
-		hc_head_text(hp, &b);
-		if (net_write_full(f->out.fd, b.data, b.len) < 0)
-			rc = NT_EXIT_FAIL;
-		f->wrote += b.len;
-		buf_free(&b);
-	}
-	if (hp->body == HTTP_BODY_LENGTH)
-		f->total = hp->length;
-	return rc;
-}
-
-static int on_body(void *ctx, const char *p, size_t n)
-{
-	struct fetch *f = ctx;
-
-	f->body_in += n;
-	return f->o->head ? 0 : write_out(f, p, n);
-}
-
 /* -v: the heads on stderr. */
 static void trace(void *ctx, const char *prefix, const char *p, size_t n)
 {
@@ -247,174 +49,7 @@ static void trace(void *ctx, const char *prefix, const char *p, size_t n)
 	show_lines(prefix, p, n);
 }
 
-/* The progress bar follows the upload, then starts again for the answer. */
-static void uploaded(void *ctx, uint64_t done, uint64_t total)
-{
-	struct fetch *f = ctx;
-
-	f->uploading = 1;
-	f->got = done;
-	f->total = total;
-	progress(f, 0);
-}
-
-/* ---- the requests ---- */
-
-static int request_once(struct fetch *f, struct hc_request *rq, const struct url *u)
-{
-	const struct hc_sink sink = { f, on_head, on_body };
-	char err[NT_ERR_LEN];
-	int rc;
-
-	f->redirect = 0;
-	f->t_last = util_now_us();
-	f->body_in = 0;
-	f->got_head = 0;
-	memcpy(f->method, rq->method, sizeof f->method);
-	rc = hc_open(&f->conn, u, err);
-	if (rc == 0) {
-		rc = hc_send(&f->conn, rq, u, err);
-		if (f->uploading) {
-			progress(f, 1);
-			f->uploading = 0;
-			f->got = f->total = 0;
-			f->started = util_now_ms();
-		}
-	}
-	if (rc == 0)
-		rc = hc_receive(&f->conn, rq, &sink, err);
-	if (rc > 0 && err[0])
-		keep_err(f, err);
-	hc_close(&f->conn);
-	return rc;
-}
-
-/* The request as the options make it, for the first URL. */
-static void first_request(struct fetch *f, struct hc_request *rq)
-{
-	const struct get_opts *o = f->o;
-	enum hc_body_kind k = f->body.kind;
-
-	memset(rq, 0, sizeof *rq);
-	snprintf(rq->method, sizeof rq->method, "%s", o->method ? o->method : o->head ? "HEAD"
-		 : k == HC_BODY_FILE || k == HC_BODY_STREAM ? "PUT" : k ? "POST" : "GET");
-	rq->headers = o->extra.v;
-	rq->nheaders = o->extra.n;
-	rq->user = o->user;
-	rq->send_body = k != HC_BODY_NONE;
-	rq->accept_json = o->body.json;
-	rq->body = &f->body;
-}
-
-static int fetch_all(struct fetch *f)
-{
-	const struct get_opts *o = f->o;
-	char cur[URL_MAX], next[URL_MAX], err[NT_ERR_LEN], first_host[300] = "";
-	struct url *u = malloc(sizeof *u);
-	unsigned long redirs = 0;
-	struct hc_request rq;
-	int rc;
-
-	if (!u)
-		return NT_EXIT_FAIL;
-	first_request(f, &rq);
-	snprintf(cur, sizeof cur, "%s", f->url);
-	for (;;) {
-		char here[300];
-
-		if ((rc = hc_check_url(cur, u, redirs > 0, err)) != 0) {
-			keep_err(f, err);
-			break;
-		}
-		snprintf(here, sizeof here, "%s:%u", u->host, u->port);
-		if (!redirs)
-			memcpy(first_host, here, sizeof here);
-		/* credentials go to the first host only */
-		rq.send_auth = !strcasecmp(here, first_host);
-		if (o->remote_name && !f->out.path[0])
-			url_file_name(u, f->out.path, sizeof f->out.path);
-		if (o->resume)
-			rq.from = hc_out_size(&f->out);
-		memcpy(f->url_eff, cur, sizeof cur);
-		f->u = u;
-		rq.cookie = hc_cookies_for(f->cookies, u);
-		f->redirs = redirs;
-		rc = request_once(f, &rq, u);
-		if (rc || !f->redirect) {
-			const char *loc = f->got_head ? http_field(f->conn.hp, "Location") : NULL;
-
-			if (!rc && loc && hc_is_redirect(f->conn.hp->status) &&
-			    url_resolve(cur, loc, f->redirect_url, URL_MAX, err) < 0)
-				f->redirect_url[0] = '\0';
-			break;
-		}
-		if ((rc = hc_redirect(&rq, f->conn.hp, cur, next, err)) != 0) {
-			keep_err(f, err);
-			break;
-		}
-		if (++redirs > o->max_redirs) {
-			nt_warn(CMD, "more than %lu redirects", o->max_redirs);
-			rc = NT_EXIT_PROTO;
-			break;
-		}
-		if (o->verbose)
-			nt_warn(CMD, "following redirect to %s", next);
-		memcpy(cur, next, sizeof cur);
-	}
-	free(u);
-	return rc;
-}
-
-/* The transfer, tried again as --retry says; an attempt's error is said
- * here, with the retry that follows it. */
-static int fetch_retrying(struct fetch *f)
-{
-	const struct get_opts *o = f->o;
-	int rc;
-
-	f->retry = o->retry;
-	hc_retry_start(&f->retry, util_now_ms());
-	for (;;) {
-		long long wait = 0;
-		int status;
-
-		f->retry_status = 0;
-		f->wrote = f->got = 0;
-		f->errmsg[0] = '\0';
-		f->route.deadline_ms = o->max_ms > 0 ? util_now_ms() + (uint64_t)o->max_ms : 0;
-		rc = fetch_all(f);
-		status = f->retry_status ? f->retry_status : f->got_head ? f->conn.hp->status : 0;
-		if (f->retry_status) {
-			wait = f->retry_wait;
-		} else if (!rc || !hc_retry_wanted(&f->retry, rc, status, -1, util_now_ms(), &wait)) {
-			break;
-		} else if (!replayable(f)) {
-			not_again(f);
-			break;
-		}
-		if (!o->silent) {
-			char why[NT_ERR_LEN + 32];
-
-			if (f->retry_status)
-				snprintf(why, sizeof why, "HTTP %d %s", status, f->conn.hp->reason);
-			else
-				snprintf(why, sizeof why, "%s", f->errmsg[0] ? f->errmsg : "failed");
-			nt_warn(CMD, "%s: retrying in %g s, %lu %s left", why, (double)wait / 1000.0,
-				f->retry.max - f->retry.done,
-				f->retry.max - f->retry.done == 1 ? "retry" : "retries");
-		}
-		hc_out_discard(&f->out);
-		progress(f, 1);
-		util_sleep_ms(wait);
-		hc_retry_take(&f->retry);
-	}
-	progress(f, 1);
-	if (rc > 0 && f->errmsg[0])
-		nt_warn(CMD, "%s", f->errmsg);
-	return rc;
-}
-
-#define O(field) offsetof(struct get_opts, field)
+#define O(field) offsetof(struct hc_get_opts, field)
 static const struct opt get_opts_table[] = {
 	{ 'o', NULL, OPT_STRING, O(out_path), 0, "FILE",
 	  "write the body to FILE (renamed into place when complete)", 0, 0, NULL },
@@ -458,7 +93,7 @@ static const struct opt get_opts_table[] = {
 	{ 'j', "junk-session-cookies", OPT_FLAG, O(cookies.junk_session), 0, NULL,
 	  "leave out a -b file's cookies for one session", 0, 0, NULL },
 	{ 'i', NULL, OPT_FLAG, O(include), 0, NULL, "print the response head before the body", 0, 0, NULL },
-	SOCKOPT_OPTS_LONG(struct get_opts, so),
+	SOCKOPT_OPTS_LONG(struct hc_get_opts, so),
 	{ 'v', NULL, OPT_FLAG, O(verbose), 0, NULL, "show the request and response heads on stderr",
 	  0, 0, NULL },
 	{ 'f', "fail", OPT_FLAG, O(fail), 0, NULL, "exit 7 without a body on a status of 400 or more",
@@ -511,7 +146,7 @@ static int url_usable(const char *s, char *err)
 
 static int check_args(void *opts, char **args, int nargs, char *err)
 {
-	struct get_opts *o = opts;
+	struct hc_get_opts *o = opts;
 
 	(void)nargs;
 	o->url = args[0];
@@ -542,7 +177,7 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	return -1;
 }
 
-static void free_opts(struct get_opts *o)
+static void free_opts(struct hc_get_opts *o)
 {
 	int i;
 
@@ -557,7 +192,7 @@ static void free_opts(struct get_opts *o)
 
 /* The URL to start from: -G's query added, or -T's file name after a
  * final '/'. NULL when it is the URL as given; *rc set on failure. */
-static char *start_url(const struct get_opts *o, int *rc)
+static char *start_url(const struct hc_get_opts *o, int *rc)
 {
 	struct buf q = { NULL, 0, 0 };
 	size_t ul = strlen(o->url);
@@ -583,7 +218,7 @@ static char *start_url(const struct get_opts *o, int *rc)
 }
 
 /* The body the options describe. 0, or an exit status. */
-static int body_setup(struct fetch *f, struct get_opts *o)
+static int body_setup(struct hc_fetch *f, struct hc_get_opts *o)
 {
 	struct hc_body *b = &f->body;
 
@@ -604,7 +239,7 @@ static int body_setup(struct fetch *f, struct get_opts *o)
 
 static void wout_emit(void *ctx, enum wo_stream st, const char *file, const char *p, size_t n)
 {
-	struct fetch *f = ctx;
+	struct hc_fetch *f = ctx;
 	int fd = st == WO_STDOUT ? STDOUT_FILENO : st == WO_STDERR ? STDERR_FILENO : -1;
 
 	if (fd < 0) { /* %output{FILE}: truncated once, then added to */
@@ -628,16 +263,16 @@ static void wout_unknown(void *ctx, const char *name, size_t n)
 	nt_warn(CMD, "unknown --write-out variable: '%.*s'", (int)n, name);
 }
 
-static double since(const struct fetch *f, uint64_t t)
+static double since(const struct hc_fetch *f, uint64_t t)
 {
 	return t > f->t0 ? (double)(t - f->t0) / 1e6 : 0.0;
 }
 
 /* After the transfer, as curl: its figures in the -w format. */
-static void write_out_format(struct fetch *f, int rc)
+static void write_out_format(struct hc_fetch *f, int rc)
 {
-	const struct hc_stats *st = &f->conn.st;
-	const struct http_parser *hp = f->got_head ? f->conn.hp : NULL;
+	const struct hc_stats *st = &f->conn->st;
+	const struct http_parser *hp = f->got_head ? f->conn->hp : NULL;
 	struct wo_sink sink = { f, wout_emit, wout_unknown };
 	struct buf fmt = { NULL, 0, 0 };
 	struct wo_data d;
@@ -654,9 +289,9 @@ static void write_out_format(struct fetch *f, int rc)
 	d.http_code = hp ? hp->status : 0;
 	d.http_minor = hp ? hp->minor : -1;
 	d.size_download = f->body_in;
-	d.size_upload = f->conn.up_done;
+	d.size_upload = f->conn->up_done;
 	d.size_header = hp ? f->head_in : 0;
-	d.size_request = st->head_out + f->conn.up_done;
+	d.size_request = st->head_out + f->conn->up_done;
 	d.time_namelookup = since(f, st->resolved);
 	d.time_connect = since(f, st->connected);
 	d.time_pretransfer = since(f, st->sent_head);
@@ -686,8 +321,9 @@ static void write_out_format(struct fetch *f, int rc)
 
 static int run(int argc, char **argv)
 {
-	struct get_opts o;
-	struct fetch f;
+	struct hc_get_opts o;
+	struct hc_fetch f;
+	struct hc_conn conn;
 	char *url2, err[NT_ERR_LEN];
 	int rc;
 
@@ -724,18 +360,18 @@ static int run(int argc, char **argv)
 	f.started = util_now_ms();
 	f.bar = !o.silent && !o.head && (o.progress || (isatty(STDERR_FILENO) &&
 			(o.out_path || o.remote_name || !isatty(STDOUT_FILENO))));
-	if (hc_init(&f.conn, &f.route) < 0) {
+	f.conn = &conn;
+	f.say = say;
+	if (hc_init(&conn, &f.route) < 0) {
 		nt_warn(CMD, "out of memory");
 		rc = NT_EXIT_FAIL;
 	}
-	f.conn.ctx = &f;
-	f.conn.trace = o.verbose ? trace : NULL;
-	f.conn.uploaded = uploaded;
+	conn.trace = o.verbose ? trace : NULL;
 	if (!rc)
-		rc = fetch_retrying(&f);
-	progress(&f, 1);
+		rc = hc_fetch_run(&f);
+	hc_fetch_progress(&f, 1);
 	if (rc == 0)
-		rc = finish_output(&f);
+		rc = hc_fetch_finish(&f);
 	else
 		hc_out_discard(&f.out);
 	if (o.write_out)
@@ -744,7 +380,7 @@ static int run(int argc, char **argv)
 		nt_warn(CMD, "cookie jar: %s", err);
 		rc = rc > 0 ? rc : NT_EXIT_FAIL;
 	}
-	hc_free(&f.conn);
+	hc_free(&conn);
 	free(url2);
 	free_opts(&o);
 	return rc < 0 ? 0 : rc;

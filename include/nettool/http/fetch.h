@@ -1,0 +1,76 @@
+#ifndef NETTOOL_HTTP_FETCH_H
+#define NETTOOL_HTTP_FETCH_H
+/*
+ * A transfer as http-get makes it, over the client of client.h: the
+ * request the options describe, redirects followed, the response's head
+ * and body written where they go (client_out.h), cookies kept
+ * (client_cookie.h), failed tries made again (client_retry.h). What a
+ * person should read goes to the say hook; the progress bar, when bar
+ * is set, is drawn on standard error.
+ */
+#include "nettool/base/util.h"
+#include "nettool/core/sockopt.h"
+#include "nettool/http/client.h"
+#include "nettool/http/client_cookie.h"
+#include "nettool/http/client_out.h"
+#include "nettool/http/client_retry.h"
+
+struct hc_get_opts {
+	const char *url, *out_path, *method, *user, *upload;
+	const char *proxy_url, *noproxy, *unix_path;
+	struct proxy proxy;     /* from -x or http_proxy; type PROXY_NONE: none */
+	struct hc_headers extra;
+	struct hc_data body;   /* -d, --data-binary, --data-urlencode, --json */
+	struct hc_form form;
+	unsigned long max_redirs;
+	int head, include, verbose, fail, follow, connect_ms, max_ms;
+	const char *write_out;  /* -w FORMAT, or @FILE */
+	struct hc_retry retry;
+	struct hc_cookies cookies;
+	int family, silent, progress, resume, remote_name, get_query;
+	struct sockopts so;
+};
+
+/* One transfer: its URL, route and state, and where the body goes. */
+struct hc_fetch {
+	const struct hc_get_opts *o;
+	const char *url;        /* with -G, the URL with the data as its query */
+	struct hc_body body;
+	struct hc_route route;
+	struct hc_conn *conn;   /* shared by the transfers of one run, in turn */
+	struct hc_out out;
+	struct hc_cookies *cookies;
+	const struct url *u;    /* the URL being fetched */
+	unsigned long long got, total;
+	uint64_t started, drawn;
+	int bar, uploading;
+	int redirect;           /* the response is a redirect to follow */
+	/* for --write-out */
+	uint64_t t0, t_last;    /* the start; the last request's (us) */
+	unsigned long redirs;
+	uint64_t body_in, head_in;
+	char method[HC_METHOD_MAX];
+	char url_eff[URL_MAX], redirect_url[URL_MAX];
+	char errmsg[NT_ERR_LEN];
+	int wout_trunc;         /* %output{FILE} truncated once */
+	int got_head;           /* the last request's response head came */
+	/* --retry */
+	struct hc_retry retry;
+	int retry_status;       /* the response is dropped to be tried again */
+	long long retry_wait;   /* ms before that */
+	uint64_t wrote;         /* bytes this attempt put into the output */
+	void (*say)(const char *msg); /* a diagnostic for standard error */
+};
+
+
+/* The transfer, redirects followed and tried again as --retry says: 0,
+ * or an exit status (its reason said); -1: standard output was closed. */
+int hc_fetch_run(struct hc_fetch *f);
+/* After a run that succeeded: the output file renamed into place. 0, or
+ * an exit status (said). */
+int hc_fetch_finish(struct hc_fetch *f);
+/* Draw the progress bar (at most ten times a second), or clear it when
+ * done is set. */
+void hc_fetch_progress(struct hc_fetch *f, int done);
+
+#endif
