@@ -1,12 +1,14 @@
 #include "nettool/base/buf.h"
 #include "nettool/base/util.h"
 #include "nettool/core/cmd.h"
+#include "nettool/core/cmd_config.h"
 #include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
 #include "nettool/http/fetch.h"
 #include "nettool/proto/writeout.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,9 +24,30 @@
 
 /* ---- what a person reads ---- */
 
+/* -s without -S: no message at all, as curl. */
+static int quiet;
+
 static void say(const char *msg)
 {
-	nt_warn(CMD, "%s", msg);
+	if (!quiet)
+		nt_warn(CMD, "%s", msg);
+}
+
+static void warn(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
+static void warn(const char *fmt, ...)
+{
+	char msg[NT_ERR_LEN + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	say(msg);
 }
 
 static void show_lines(const char *prefix, const char *p, size_t n)
@@ -47,6 +70,27 @@ static void trace(void *ctx, const char *prefix, const char *p, size_t n)
 {
 	(void)ctx;
 	show_lines(prefix, p, n);
+}
+
+/* -r: byte ranges as curl takes them, "0-99", "-500", "9500-", joined by ','. */
+static int opt_range(void *field, const char *arg, char *err)
+{
+	if (!*arg || strlen(arg) > 100 || strspn(arg, "0123456789-,") != strlen(arg) ||
+	    !strchr(arg, '-')) {
+		nt_seterr(err, "bad range '%s' (expected FROM-TO, FROM- or -LAST, joined by ',')", arg);
+		return -1;
+	}
+	*(const char **)field = arg;
+	return 0;
+}
+
+static int opt_compressed(void *field, const char *arg, char *err)
+{
+	(void)field;
+	(void)arg;
+	nt_seterr(err, "not supported: nettool has no decompressor (it depends on "
+		  "libc alone); without it the server sends the body as it is");
+	return -1;
 }
 
 #define O(field) offsetof(struct hc_get_opts, field)
@@ -93,11 +137,35 @@ static const struct opt get_opts_table[] = {
 	{ 'j', "junk-session-cookies", OPT_FLAG, O(cookies.junk_session), 0, NULL,
 	  "leave out a -b file's cookies for one session", 0, 0, NULL },
 	{ 'i', NULL, OPT_FLAG, O(include), 0, NULL, "print the response head before the body", 0, 0, NULL },
+	{ 'D', "dump-header", OPT_STRING, O(dump_path), 0, "FILE",
+	  "write every response head to FILE (- stdout)", 0, 0, NULL },
+	{ 'A', "user-agent", OPT_STRING, O(agent), 0, "NAME", "send User-Agent: NAME (\"\": none)",
+	  0, 0, NULL },
+	{ 'e', "referer", OPT_STRING, O(referer), 0, "URL[;auto]",
+	  "send Referer: URL; ;auto: on a redirect, the URL left", 0, 0, NULL },
+	{ 'r', "range", OPT_FUNC, O(range), 0, "RANGE", "ask for bytes RANGE only (0-99, -500, 9500-)",
+	  0, 0, opt_range },
+	{ 0, "resolve", OPT_FUNC, O(aliases), 0, "HOST:PORT:ADDR",
+	  "connect to ADDR for HOST:PORT, without DNS", 0, 0, hc_opt_resolve },
+	{ 0, "connect-to", OPT_FUNC, O(aliases), 0, "H1:P1:H2:P2",
+	  "connect to H2:P2 for H1:P1 (an empty part: any, or the same)", 0, 0, hc_opt_connect_to },
+	{ 0, "limit-rate", OPT_FUNC, O(limit_rate), 0, "RATE",
+	  "at most RATE bytes a second each way (k, M, G: 1024s)", 0, 0, cmd_opt_size },
+	{ 'R', "remote-time", OPT_FLAG, O(remote_time), 0, NULL,
+	  "give the file the response's Last-Modified time", 0, 0, NULL },
+	{ 0, "create-dirs", OPT_FLAG, O(create_dirs), 0, NULL, "make the missing folders of -o FILE",
+	  0, 0, NULL },
+	{ 'K', "config", OPT_STRING, O(config), 0, "FILE",
+	  "read options from FILE, one a line, as curl (url = URL)", 0, 0, NULL },
+	{ 0, "compressed", OPT_FUNC, O(config), 0, NULL, "refused: no decompressor without a library",
+	  0, 0, opt_compressed },
 	SOCKOPT_OPTS_LONG(struct hc_get_opts, so),
 	{ 'v', NULL, OPT_FLAG, O(verbose), 0, NULL, "show the request and response heads on stderr",
 	  0, 0, NULL },
 	{ 'f', "fail", OPT_FLAG, O(fail), 0, NULL, "exit 7 without a body on a status of 400 or more",
 	  0, 0, NULL },
+	{ 0, "fail-with-body", OPT_FLAG, O(fail_body), 0, NULL,
+	  "exit 7 on a status of 400 or more, the body written", 0, 0, NULL },
 	{ 'L', NULL, OPT_FLAG, O(follow), 0, NULL, "follow redirects (301 302 303 307 308)", 0, 0, NULL },
 	{ 0, "max-redirs", OPT_COUNT, O(max_redirs), 0, "N", "at most N redirects (default 10)",
 	  0, 1000, NULL },
@@ -121,10 +189,12 @@ static const struct opt get_opts_table[] = {
 	  "with --retry: try again when the connection is refused", 0, 0, NULL },
 	{ '4', NULL, OPT_FLAG, O(family), 0, NULL, "IPv4 only", 0, AF_INET, NULL },
 	{ '6', NULL, OPT_FLAG, O(family), 0, NULL, "IPv6 only", 0, AF_INET6, NULL },
-	{ 's', NULL, OPT_FLAG, O(silent), 0, NULL, "silent: no progress bar, no message but errors",
+	{ 's', "silent", OPT_FLAG, O(silent), 0, NULL, "silent: no progress bar, no message", 0, 0, NULL },
+	{ 'S', "show-error", OPT_FLAG, O(show_error), 0, NULL, "with -s: still say what failed",
 	  0, 0, NULL },
-	{ 0, "progress", OPT_FLAG, O(progress), 0, NULL,
+	{ '#', "progress", OPT_FLAG, O(progress), 0, NULL,
 	  "show the progress bar even when stderr is no terminal", 0, 0, NULL },
+	{ 0, "progress-bar", OPT_FLAG, O(progress), 0, NULL, "the same as --progress", 0, 0, NULL },
 	OPT_END
 };
 #undef O
@@ -152,7 +222,13 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	o->url = args[0];
 	if (url_usable(o->url, err) < 0)
 		return -1;
-	if (o->resume && !o->out_path && !o->remote_name)
+	if (o->referer && !http_value_ok(o->referer))
+		nt_seterr(err, "bad -e '%s' (control characters)", o->referer);
+	else if (o->agent && !http_value_ok(o->agent))
+		nt_seterr(err, "bad -A '%s' (control characters)", o->agent);
+	else if (o->range && o->resume)
+		nt_seterr(err, "-r and -C exclude each other");
+	else if (o->resume && !o->out_path && !o->remote_name)
 		nt_seterr(err, "--continue needs -o FILE or -O");
 	else if (o->out_path && o->remote_name)
 		nt_seterr(err, "-o and -O exclude each other");
@@ -247,12 +323,12 @@ static void wout_emit(void *ctx, enum wo_stream st, const char *file, const char
 			  (st == WO_FILE && !f->wout_trunc ? O_TRUNC : O_APPEND), 0666);
 		f->wout_trunc |= st == WO_FILE;
 		if (fd < 0) {
-			nt_warn(CMD, "--write-out: %s: %s", file, strerror(errno));
+			warn("--write-out: %s: %s", file, strerror(errno));
 			return;
 		}
 	}
 	if (net_write_full(fd, p, n) < 0 && errno != EPIPE)
-		nt_warn(CMD, "--write-out: %s", strerror(errno));
+		warn("--write-out: %s", strerror(errno));
 	if (fd > STDERR_FILENO)
 		close(fd);
 }
@@ -260,6 +336,7 @@ static void wout_emit(void *ctx, enum wo_stream st, const char *file, const char
 static void wout_unknown(void *ctx, const char *name, size_t n)
 {
 	(void)ctx;
+	/* said under -s too, as curl does */
 	nt_warn(CMD, "unknown --write-out variable: '%.*s'", (int)n, name);
 }
 
@@ -280,7 +357,7 @@ static void write_out_format(struct hc_fetch *f, int rc)
 
 	if (f->o->write_out[0] == '@') {
 		if (hc_read_whole(&fmt, f->o->write_out + 1, err) < 0 || buf_putc(&fmt, '\0') < 0) {
-			nt_warn(CMD, "--write-out: %s", err);
+			warn("--write-out: %s", err);
 			buf_free(&fmt);
 			return;
 		}
@@ -319,22 +396,57 @@ static void write_out_format(struct hc_fetch *f, int rc)
 	buf_free(&fmt);
 }
 
+/* -e URL;auto: the URL (none when empty), and the redirects' own. */
+static void referer_setup(struct hc_get_opts *o, char *buf, size_t len)
+{
+	const char *a = o->referer ? strstr(o->referer, ";auto") : NULL;
+
+	if (!a || a[5])
+		return;
+	snprintf(buf, len, "%.*s", (int)(a - o->referer), o->referer);
+	o->referer = buf[0] ? buf : NULL;
+	o->referer_auto = 1;
+}
+
+/* -D: where the heads go, or -1; NT_EXIT_FAIL in *rc when it cannot. */
+static int open_dump(const char *path, int *rc)
+{
+	int fd;
+
+	if (!path)
+		return -1;
+	if (!strcmp(path, "-"))
+		return STDOUT_FILENO;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		warn("-D %s: %s", path, strerror(errno));
+		*rc = NT_EXIT_FAIL;
+	}
+	return fd;
+}
+
 static int run(int argc, char **argv)
 {
 	struct hc_get_opts o;
 	struct hc_fetch f;
 	struct hc_conn conn;
-	char *url2, err[NT_ERR_LEN];
+	struct cmd_argv args;
+	char *url2, err[NT_ERR_LEN], ref[URL_MAX];
 	int rc;
 
 	memset(&o, 0, sizeof o);
 	o.max_redirs = 10;
 	o.family = AF_UNSPEC;
-	rc = cmd_parse(&cmd_http_get, argc, argv, &o);
+	if (cmd_config_expand(&cmd_http_get, argc, argv, &args, err) < 0)
+		return cmd_usage_error(CMD, "%s", err);
+	rc = cmd_parse(&cmd_http_get, args.argc, args.argv, &o);
 	if (rc) {
 		free_opts(&o);
+		cmd_argv_free(&args);
 		return rc < 0 ? 0 : rc;
 	}
+	quiet = o.silent && !o.show_error;
+	referer_setup(&o, ref, sizeof ref);
 	net_use_sockopts(&o.so);
 	memset(&f, 0, sizeof f);
 	f.o = &o;
@@ -344,17 +456,22 @@ static int run(int argc, char **argv)
 		rc = body_setup(&f, &o);
 	f.cookies = &o.cookies;
 	if (!rc && hc_cookies_load(&o.cookies, err) < 0) {
-		nt_warn(CMD, "%s", err);
+		say(err);
 		o.cookies.save_path = NULL; /* a jar not read whole is not written back */
 		rc = NT_EXIT_FAIL;
 	}
+	if (o.cookies.warn[0])
+		say(o.cookies.warn);
 	f.route.proxy = &o.proxy;
 	f.route.noproxy = o.noproxy;
 	f.route.unix_path = o.unix_path;
 	f.route.family = o.family;
 	f.route.connect_ms = o.connect_ms;
+	f.route.aliases = &o.aliases;
 	f.t0 = util_now_us();
 	f.out.fd = -1;
+	f.out.create_dirs = o.create_dirs;
+	f.dump_fd = open_dump(o.dump_path, &rc);
 	if (o.out_path)
 		snprintf(f.out.path, sizeof f.out.path, "%s", o.out_path);
 	f.started = util_now_ms();
@@ -363,26 +480,32 @@ static int run(int argc, char **argv)
 	f.conn = &conn;
 	f.say = say;
 	if (hc_init(&conn, &f.route) < 0) {
-		nt_warn(CMD, "out of memory");
+		warn("out of memory");
 		rc = NT_EXIT_FAIL;
 	}
 	conn.trace = o.verbose ? trace : NULL;
 	if (!rc)
 		rc = hc_fetch_run(&f);
 	hc_fetch_progress(&f, 1);
-	if (rc == 0)
-		rc = hc_fetch_finish(&f);
-	else
+	if (rc == 0 || (rc == NT_EXIT_HTTP && o.fail_body)) {
+		int done = hc_fetch_finish(&f);
+
+		rc = done ? done : rc;
+	} else {
 		hc_out_discard(&f.out);
+	}
+	if (f.dump_fd > STDERR_FILENO)
+		close(f.dump_fd);
 	if (o.write_out)
 		write_out_format(&f, rc < 0 ? 0 : rc);
 	if (hc_cookies_save(&o.cookies, err) < 0) {
-		nt_warn(CMD, "cookie jar: %s", err);
+		warn("cookie jar: %s", err);
 		rc = rc > 0 ? rc : NT_EXIT_FAIL;
 	}
 	hc_free(&conn);
 	free(url2);
 	free_opts(&o);
+	cmd_argv_free(&args);
 	return rc < 0 ? 0 : rc;
 }
 

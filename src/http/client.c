@@ -41,6 +41,7 @@ void hc_free(struct hc_conn *c)
 	hc_close(c);
 	free(c->buf);
 	free(c->hp);
+	buf_free(&c->raw);
 	c->buf = NULL;
 	c->hp = NULL;
 }
@@ -136,6 +137,29 @@ static void note_ends(struct hc_conn *c)
 		c->st.local_port = (unsigned)atoi(port);
 }
 
+/* Where a direct connection to host:port goes: --connect-to's first
+ * match changes the two, then --resolve's names the address. */
+static void aliased(const struct hc_aliases *al, const char **host, unsigned *port, int *numeric)
+{
+	int i, k;
+
+	for (k = 0; al && k < 2; k++) {
+		for (i = 0; i < al->n; i++) {
+			const struct hc_alias *a = &al->v[i];
+
+			if (a->resolve != k || (a->host[0] && strcasecmp(a->host, *host)) ||
+			    (a->port && a->port != *port))
+				continue;
+			if (a->to[0])
+				*host = a->to;
+			if (a->to_port)
+				*port = a->to_port;
+			*numeric |= a->resolve;
+			break;
+		}
+	}
+}
+
 /* The fd connected by the route, or -1 with *status and err set. */
 static int dial(struct hc_conn *c, const struct url *u, int *status, char *err)
 {
@@ -151,8 +175,14 @@ static int dial(struct hc_conn *c, const struct url *u, int *status, char *err)
 	if (r->unix_path)
 		return net_dial_unix(r->unix_path, status, err);
 	if (r->proxy->type == PROXY_NONE || no_proxy_for(np, u->host)) {
+		const char *host = u->host;
+		unsigned pn = u->port;
+		int numeric = u->ipv6;
+
+		aliased(r->aliases, &host, &pn, &numeric);
+		snprintf(port, sizeof port, "%u", pn);
 		/* resolved, then connected: each step's time for --write-out */
-		if (net_resolve(u->host, port, r->family, SOCK_STREAM, u->ipv6 ? NET_NUMERIC : 0,
+		if (net_resolve(host, port, r->family, SOCK_STREAM, numeric ? NET_NUMERIC : 0,
 				&ai, err) < 0) {
 			*status = NT_EXIT_RESOLVE;
 			return -1;
@@ -316,10 +346,10 @@ static int build_head(struct hc_conn *c, const struct hc_request *rq, const stru
 		      struct buf *b)
 {
 	/* the last four are ours only with a body */
-	static const char *std[] = { "Host", "User-Agent", "Accept", "Connection", "Cookie",
+	static const char *std[] = { "Host", "User-Agent", "Accept", "Connection", "Cookie", "Referer",
 				     "Authorization", "Range", "Expect", "Transfer-Encoding",
 				     "Content-Type", "Content-Length" };
-	char host[300], range[48];
+	char host[300], range[128];
 	int i;
 	size_t k;
 
@@ -329,10 +359,12 @@ static int build_head(struct hc_conn *c, const struct hc_request *rq, const stru
 	else
 		buf_printf(b, "%s %s HTTP/1.1\r\n", rq->method, u->target);
 	add_header(b, rq, "Host", host);
-	add_header(b, rq, "User-Agent", "nettool/" NT_VERSION);
+	add_header(b, rq, "User-Agent", !rq->agent ? "nettool/" NT_VERSION
+					: *rq->agent ? rq->agent : NULL);
 	add_header(b, rq, "Accept", rq->accept_json && rq->send_body ? "application/json" : "*/*");
 	add_header(b, rq, "Connection", "close");
 	add_header(b, rq, "Cookie", rq->cookie);
+	add_header(b, rq, "Referer", rq->referer);
 	if (auth_headers(c, rq, u, b) < 0)
 		return -1;
 	c->expect = 0;
@@ -340,7 +372,9 @@ static int build_head(struct hc_conn *c, const struct hc_request *rq, const stru
 		body_headers(c, rq, b);
 	if (rq->from > 0)
 		snprintf(range, sizeof range, "bytes=%lld-", rq->from);
-	add_header(b, rq, "Range", rq->from > 0 ? range : NULL);
+	else if (rq->range)
+		snprintf(range, sizeof range, "bytes=%.40s", rq->range);
+	add_header(b, rq, "Range", rq->from > 0 || rq->range ? range : NULL);
 	for (i = 0; i < rq->nheaders; i++) {
 		const char *h = rq->headers[i], *colon = strchr(h, ':');
 		int known = 0;
@@ -523,9 +557,12 @@ static int on_event(struct hc_conn *c, enum http_event ev, const struct hc_sink 
 int hc_receive(struct hc_conn *c, const struct hc_request *rq, const struct hc_sink *s,
 	       char *err)
 {
+	int in_head = 1;
+
 	nt_seterr(err, "%s", "");
 	http_parser_init(c->hp, 0);
 	c->hp->head_request = !strcmp(rq->method, "HEAD");
+	c->raw.len = 0;
 	for (;;) {
 		ssize_t n = next_bytes(c);
 		size_t off = 0;
@@ -538,6 +575,11 @@ int hc_receive(struct hc_conn *c, const struct hc_request *rq, const struct hc_s
 					       : http_parse_eof(c->hp);
 			int rc, go;
 
+			/* the heads' bytes as they came (1xx ones too), for -D and -i */
+			if (in_head && c->raw.len + used <= 2 * HTTP_MAX_HEAD &&
+			    buf_append(&c->raw, c->buf + off, used) < 0)
+				c->raw.len = 0;
+			in_head &= ev != HTTP_EV_HEAD;
 			off += used;
 			if (ev == HTTP_EV_NEED)
 				break;

@@ -45,7 +45,7 @@ static int load_file(struct hc_cookies *c, const char *path, char *err)
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char line[COOKIE_MAX_LEN + 2048];
 	int64_t now = (int64_t)time(NULL);
-	int skip = 0;
+	int skip = 0, no = 0, bad = 0, first = 0;
 
 	if (!f) {
 		if (errno == ENOENT)
@@ -54,14 +54,22 @@ static int load_file(struct hc_cookies *c, const char *path, char *err)
 		return -1;
 	}
 	while (fgets(line, sizeof line, f)) {
-		int whole = strchr(line, '\n') || feof(f);
+		int whole = strchr(line, '\n') || feof(f), rc = whole ? 0 : -2;
 
-		if (!skip && whole && cookie_load_line(&c->jar, line, c->junk_session, now) < 0) {
+		no += !skip;
+		if (!skip && whole)
+			rc = cookie_load_line(&c->jar, line, c->junk_session, now);
+		if (rc == -1) {
 			nt_seterr(err, "out of memory");
 			break;
 		}
+		if (rc == -2 && !skip && !bad++)
+			first = no;
 		skip = !whole;
 	}
+	if (bad)
+		snprintf(c->warn, sizeof c->warn, "%.200s: line %d%s is no cookie line: skipped", path,
+			 first, bad > 1 ? " and others" : "");
 	if (ferror(f) && !err[0])
 		nt_seterr(err, "%s: %s", path, strerror(errno));
 	if (f != stdin)

@@ -226,3 +226,101 @@ int hc_opt_upload(void *field, const char *arg, char *err)
 	*(const char **)field = arg;
 	return 0;
 }
+
+/* The next ':'-separated field of *s into out (an IPv6 address in
+ * brackets, which are dropped): 1 when a ':' ended it, 0 the string's
+ * end, -1 when it does not fit. */
+static int alias_field(const char **s, char *out, size_t len)
+{
+	const char *p = *s, *end;
+	size_t n;
+
+	if (*p == '[') {
+		if (!(end = strchr(p, ']')) || (end[1] && end[1] != ':'))
+			return -1;
+		p++;
+	} else {
+		end = p + strcspn(p, ":");
+	}
+	n = (size_t)(end - p);
+	if (n >= len)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	end += *end == ']';
+	*s = end + (*end == ':');
+	return *end == ':';
+}
+
+/* A port field: empty (0) when may_be_empty, else 1..65535. */
+static int alias_port(const char **s, unsigned *port, int may_be_empty)
+{
+	char f[16], *e;
+	unsigned long v;
+	int sep = alias_field(s, f, sizeof f);
+
+	if (sep < 0)
+		return -1;
+	if (!f[0] && may_be_empty) {
+		*port = 0;
+		return sep;
+	}
+	v = strtoul(f, &e, 10);
+	if (!f[0] || *e || f[0] == '-' || f[0] == '+' || v < 1 || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return sep;
+}
+
+static struct hc_alias *alias_new(struct hc_aliases *al, char *err)
+{
+	if (al->n == HC_MAX_ALIASES) {
+		nt_seterr(err, "at most %d of --resolve and --connect-to", HC_MAX_ALIASES);
+		return NULL;
+	}
+	memset(&al->v[al->n], 0, sizeof al->v[0]);
+	return &al->v[al->n];
+}
+
+int hc_opt_resolve(void *field, const char *arg, char *err)
+{
+	struct hc_aliases *al = field;
+	struct hc_alias *a = alias_new(al, err);
+	const char *s = arg + (*arg == '+');
+
+	if (!a)
+		return -1;
+	a->resolve = 1;
+	int bad = alias_field(&s, a->host, sizeof a->host) != 1 || !a->host[0] ||
+		  alias_port(&s, &a->port, 0) != 1 || strlen(s) >= sizeof a->to;
+
+	if (!bad && *s == '[') /* the address is the rest: brackets optional */
+		bad = alias_field(&s, a->to, sizeof a->to) < 0 || *s;
+	else if (!bad)
+		strcpy(a->to, s);
+	if (bad || !a->to[0]) {
+		nt_seterr(err, "bad --resolve '%s' (expected HOST:PORT:ADDRESS)", arg);
+		return -1;
+	}
+	a->to[strcspn(a->to, ",")] = '\0'; /* of several addresses, the first */
+	al->n++;
+	return 0;
+}
+
+int hc_opt_connect_to(void *field, const char *arg, char *err)
+{
+	struct hc_aliases *al = field;
+	struct hc_alias *a = alias_new(al, err);
+	const char *s = arg;
+
+	if (!a)
+		return -1;
+	if (alias_field(&s, a->host, sizeof a->host) != 1 || alias_port(&s, &a->port, 1) != 1 ||
+	    alias_field(&s, a->to, sizeof a->to) != 1 || alias_port(&s, &a->to_port, 1) != 0) {
+		nt_seterr(err, "bad --connect-to '%s' (expected HOST:PORT:HOST2:PORT2, any empty)",
+			  arg);
+		return -1;
+	}
+	al->n++;
+	return 0;
+}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +66,18 @@ void hc_fetch_progress(struct hc_fetch *f, int done)
 		fprintf(stderr, "%llu bytes %.1f MB/s", f->got, rate / 1e6);
 }
 
+/* --limit-rate: n more bytes went; wait as long as they cost. */
+static void throttle(struct hc_fetch *f, uint64_t n)
+{
+	if (!f->o->limit_rate)
+		return;
+	if (!f->rate.bps)
+		rate_init(&f->rate, f->o->limit_rate, util_now_us());
+	rate_spend(&f->rate, n);
+	if (!rate_room(&f->rate, util_now_us()))
+		util_sleep_ms((long long)(rate_wait_us(&f->rate) + 999) / 1000);
+}
+
 /* Where the body goes; a failure said here. */
 static int open_output(struct hc_fetch *f, int append)
 {
@@ -81,6 +94,11 @@ int hc_fetch_finish(struct hc_fetch *f)
 {
 	char err[NT_ERR_LEN];
 
+	if (f->o->remote_time && f->last_modified != (time_t)-1 && f->out.fd > STDERR_FILENO) {
+		struct timespec ts[2] = { { f->last_modified, 0 }, { f->last_modified, 0 } };
+
+		futimens(f->out.fd, ts); /* before the rename: the file appears with it */
+	}
 	if (hc_out_finish(&f->out, err) < 0) {
 		keep_err(f, err);
 		say(f, "%s", err);
@@ -101,6 +119,7 @@ static int write_out(struct hc_fetch *f, const char *p, size_t n)
 	f->got += n;
 	f->wrote += n;
 	hc_fetch_progress(f, 0);
+	throttle(f, n);
 	return 0;
 }
 
@@ -138,6 +157,36 @@ static int retry_for_status(struct hc_fetch *f, const struct http_parser *hp)
 	return 1;
 }
 
+/* -D: every head as it came, redirects' too. */
+static int dump_head(struct hc_fetch *f, const struct http_parser *hp)
+{
+	const struct buf *raw = &f->conn->raw;
+	struct buf b = { NULL, 0, 0 };
+	int rc = 0;
+
+	if (f->dump_fd < 0)
+		return 0;
+	if (!raw->len) /* too large to keep: as parsed */
+		hc_head_text(hp, &b);
+	if (net_write_full(f->dump_fd, raw->len ? raw->data : b.data, raw->len ? raw->len : b.len) < 0) {
+		keep_err(f, "-D: cannot write the heads");
+		rc = -1;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/* -f: no body, and exit 7; --fail-with-body: the body, then exit 7. */
+static int failed(struct hc_fetch *f, const struct http_parser *hp)
+{
+	if (hp->status < 400 || (!f->o->fail && !f->o->fail_body))
+		return 0;
+	say(f, "HTTP error %d %s", hp->status, hp->reason);
+	snprintf(f->errmsg, sizeof f->errmsg, "The requested URL returned error: %d", hp->status);
+	f->http_fail = hp->status;
+	return !f->o->fail_body;
+}
+
 /* The head arrived: print it as asked and decide what to do with the body. */
 static int on_head(void *ctx, const struct http_parser *hp, int *more)
 {
@@ -150,18 +199,18 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 	f->got_head = 1;
 	hc_cookies_take(f->cookies, hp, f->u);
 	f->head_in += hp->offset; /* every head's bytes, 1xx and redirects too */
+	if (dump_head(f, hp) < 0)
+		return NT_EXIT_FAIL;
 	if (o->follow && hc_is_redirect(hp->status) && http_field(hp, "Location")) {
 		f->redirect = 1;
 		return 0;
 	}
 	if (retry_for_status(f, hp))
 		return 0;
-	if (o->fail && hp->status >= 400) {
-		say(f, "HTTP error %d %s", hp->status, hp->reason);
-		snprintf(f->errmsg, sizeof f->errmsg, "The requested URL returned error: %d",
-			 hp->status);
+	if (failed(f, hp))
 		return NT_EXIT_HTTP;
-	}
+	f->last_modified = http_field(hp, "Last-Modified") ?
+			   http_date_parse(http_field(hp, "Last-Modified")) : (time_t)-1;
 	if (o->resume && hp->status == 416)
 		return 0; /* nothing left to fetch */
 	*more = 1;
@@ -195,6 +244,8 @@ static void uploaded(void *ctx, uint64_t done, uint64_t total)
 	f->got = done;
 	f->total = total;
 	hc_fetch_progress(f, 0);
+	throttle(f, done > f->up_seen ? done - f->up_seen : 0);
+	f->up_seen = done;
 }
 
 /* ---- the requests ---- */
@@ -209,6 +260,7 @@ static int request_once(struct hc_fetch *f, struct hc_request *rq, const struct 
 	f->t_last = util_now_us();
 	f->body_in = 0;
 	f->got_head = 0;
+	f->http_fail = 0;
 	memcpy(f->method, rq->method, sizeof f->method);
 	f->conn->route = &f->route;
 	f->conn->ctx = f;
@@ -227,6 +279,8 @@ static int request_once(struct hc_fetch *f, struct hc_request *rq, const struct 
 		rc = hc_receive(f->conn, rq, &sink, err);
 	if (rc > 0 && err[0])
 		keep_err(f, err);
+	if (rc == 0 && f->http_fail)
+		rc = NT_EXIT_HTTP; /* --fail-with-body, the body written */
 	hc_close(f->conn);
 	return rc;
 }
@@ -246,6 +300,9 @@ static void first_request(struct hc_fetch *f, struct hc_request *rq)
 	rq->send_body = k != HC_BODY_NONE;
 	rq->accept_json = o->body.json;
 	rq->body = &f->body;
+	rq->agent = o->agent;
+	rq->range = o->range;
+	snprintf(f->referer, sizeof f->referer, "%s", o->referer ? o->referer : "");
 }
 
 static int fetch_all(struct hc_fetch *f)
@@ -280,6 +337,7 @@ static int fetch_all(struct hc_fetch *f)
 		memcpy(f->url_eff, cur, sizeof cur);
 		f->u = u;
 		rq.cookie = hc_cookies_for(f->cookies, u);
+		rq.referer = f->referer[0] ? f->referer : NULL;
 		f->redirs = redirs;
 		rc = request_once(f, &rq, u);
 		if (rc || !f->redirect) {
@@ -293,6 +351,13 @@ static int fetch_all(struct hc_fetch *f)
 		if ((rc = hc_redirect(&rq, f->conn->hp, cur, next, err)) != 0) {
 			keep_err(f, err);
 			break;
+		}
+		if (o->referer_auto) {
+			char *hash;
+
+			memcpy(f->referer, cur, sizeof f->referer); /* without its fragment */
+			if ((hash = strchr(f->referer, '#')))
+				*hash = '\0';
 		}
 		if (++redirs > o->max_redirs) {
 			say(f, "more than %lu redirects", o->max_redirs);
@@ -351,7 +416,7 @@ int hc_fetch_run(struct hc_fetch *f)
 		hc_retry_take(&f->retry);
 	}
 	hc_fetch_progress(f, 1);
-	if (rc > 0 && f->errmsg[0])
+	if (rc > 0 && rc != NT_EXIT_HTTP && f->errmsg[0]) /* an HTTP error is said as it comes */
 		say(f, "%s", f->errmsg);
 	return rc;
 }

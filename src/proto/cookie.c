@@ -423,10 +423,14 @@ int cookie_load_line(struct cookie_jar *j, const char *line, int junk_session, i
 		c.http_only = 1;
 		line += 10;
 	}
-	if (line[0] == '#' || strlen(line) >= sizeof copy)
+	if (line[0] == '#')
 		return 0;
+	if (strlen(line) >= sizeof copy)
+		return -2;
 	strcpy(copy, line);
 	copy[strcspn(copy, "\r\n")] = '\0';
+	if (!copy[strspn(copy, " \t")])
+		return 0; /* a blank line */
 	for (p = copy; n < 7; n++) {
 		f[n] = p;
 		if (!(p = strchr(p, '\t')))
@@ -436,7 +440,7 @@ int cookie_load_line(struct cookie_jar *j, const char *line, int junk_session, i
 	if (n == 5) /* curl writes a cookie with no value as six fields */
 		f[++n] = "";
 	if (n != 6 || !f[0][0] || !f[5][0] || f[2][0] != '/' || !clean(f[6], strlen(f[6])))
-		return 0;
+		return -2;
 	c.host_only = strcasecmp(f[1], "TRUE") != 0;
 	if (f[0][0] == '.') {
 		f[0]++;
@@ -444,7 +448,9 @@ int cookie_load_line(struct cookie_jar *j, const char *line, int junk_session, i
 	}
 	c.secure = !strcasecmp(f[3], "TRUE");
 	c.expires = strtoll(f[4], &e, 10);
-	if (*e || c.expires < 0 || (c.expires && c.expires <= now) || (junk_session && !c.expires))
+	if (!f[4][0] || *e || c.expires < 0)
+		return -2;
+	if ((c.expires && c.expires <= now) || (junk_session && !c.expires))
 		return 0;
 	for (p = f[0]; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -453,7 +459,7 @@ int cookie_load_line(struct cookie_jar *j, const char *line, int junk_session, i
 	c.name = f[5];
 	c.value = f[6];
 	if (strlen(c.name) + strlen(c.value) >= COOKIE_MAX_LEN)
-		return 0;
+		return -2;
 	return store(j, &c, now);
 }
 

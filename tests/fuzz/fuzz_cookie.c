@@ -29,7 +29,7 @@ static void check_jar(const struct cookie_jar *j)
 		abort();
 	for (line = strtok_r(a.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (cookie_load_line(&k, line, 0, NOW) < 0)
-			abort();
+			abort(); /* what it wrote, it reads */
 	a.len = 0;
 	if (cookie_save(&k, &a, NOW) < 0 || buf_putc(&a, '\0') < 0 || strcmp(a.data, b.data))
 		abort(); /* saved, loaded, saved: the same text */

@@ -128,8 +128,9 @@ def test_junk_session_secure_and_expired_in_a_file(t):
                 "127.0.0.1\tFALSE\t/\tFALSE\t1000\told\tfour\n"
                 ".127.0.0.1\tTRUE\t/other\tFALSE\t0\telse\tfive\n"
                 "not a cookie line\n" + "x" * 20000 + "\n")
-    rc, out, _ = t.run("http-get", "-b", jar, base + "/echo")
+    rc, out, err = t.run("http-get", "-b", jar, base + "/echo")
     check(rc == 0 and names(out.decode().strip()) == ["keep=two", "sess=one"], out)
+    check("line 8 and others is no cookie line: skipped" in err, err)
     rc, out, _ = t.run("http-get", "-j", "-b", jar, base + "/echo")
     check(rc == 0 and out == b"keep=two\n", out)
     # written back: the secure one kept (never sent over http), the expired gone

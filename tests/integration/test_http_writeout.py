@@ -140,7 +140,7 @@ def test_max_time_against_a_trickle(t):
     threading.Thread(target=trickle, daemon=True).start()
     start = time.monotonic()
     try:
-        rc, out, err = t.run("http-get", "-s", "-m", "0.6", "-w", "%{exitcode} %{http_code}",
+        rc, out, err = t.run("http-get", "-sS", "-m", "0.6", "-w", "%{exitcode} %{http_code}",
                              f"http://127.0.0.1:{ls.getsockname()[1]}/")
     finally:
         stop.set()

@@ -125,11 +125,12 @@ static void test_files(void)
 	CHECK(cookie_load_line(&k, "h.test\tFALSE\t/\tFALSE\t0\tx\ty\r\n", 0, NOW) == 1);
 	CHECK(cookie_load_line(&k, "h.test\tFALSE\t/\tFALSE\t0\tx\ty", 1, NOW) == 0); /* -j */
 	CHECK(cookie_load_line(&k, "h.test\tFALSE\t/\tFALSE\t5\told\ty", 0, NOW) == 0);
-	CHECK(cookie_load_line(&k, "h.test\tFALSE\t/\tFALSE\tsoon\tn\ty", 0, NOW) == 0);
-	CHECK(cookie_load_line(&k, "h.test\tFALSE\tnoslash\tFALSE\t0\tn\ty", 0, NOW) == 0);
+	CHECK(cookie_load_line(&k, "h.test\tFALSE\t/\tFALSE\tsoon\tn\ty", 0, NOW) == -2);
+	CHECK(cookie_load_line(&k, "h.test\tFALSE\tnoslash\tFALSE\t0\tn\ty", 0, NOW) == -2);
 	CHECK(cookie_load_line(&k, "# a comment", 0, NOW) == 0);
 	CHECK(cookie_load_line(&k, "", 0, NOW) == 0);
-	CHECK(cookie_load_line(&k, "h.test\tFALSE\t/", 0, NOW) == 0);
+	CHECK(cookie_load_line(&k, " \r\n", 0, NOW) == 0);
+	CHECK(cookie_load_line(&k, "h.test\tFALSE\t/", 0, NOW) == -2);
 	CHECK(!strcmp(header(&k, "h.test", "/", 0), "empty=; x=y"));
 	cookie_jar_free(&j);
 	cookie_jar_free(&k);

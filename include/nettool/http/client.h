@@ -97,6 +97,23 @@ int hc_opt_upload(void *field, const char *arg, char *err);
  * err filled. */
 int hc_read_whole(struct buf *b, const char *path, char *err);
 
+/* --resolve HOST:PORT:ADDR (to is the address, to_port 0) and
+ * --connect-to HOST:PORT:HOST2:PORT2 (an empty host or a port 0 matches
+ * any, or keeps what it was). */
+#define HC_MAX_ALIASES 16
+struct hc_alias {
+	char host[256], to[256];
+	unsigned port, to_port;
+	int resolve;
+};
+struct hc_aliases {
+	struct hc_alias v[HC_MAX_ALIASES];
+	int n;
+};
+/* The option readers of --resolve and --connect-to, into a struct
+ * hc_aliases: 0, or -1 with err filled. */
+int hc_opt_resolve(void *field, const char *arg, char *err);
+int hc_opt_connect_to(void *field, const char *arg, char *err);
 /* How connections are made. */
 struct hc_route {
 	const struct proxy *proxy;    /* type PROXY_NONE: none */
@@ -104,6 +121,7 @@ struct hc_route {
 	const char *unix_path;        /* every request over this Unix socket */
 	int family;
 	int connect_ms;               /* to connect; 0: none */
+	const struct hc_aliases *aliases; /* or NULL */
 	uint64_t deadline_ms;         /* the whole operation ends by this (util_now_ms); 0: none */
 };
 
@@ -129,6 +147,9 @@ struct hc_request {
 	int accept_json;              /* Accept: application/json with the body */
 	long long from;               /* > 0: Range: bytes=FROM- */
 	const char *cookie;           /* the Cookie header's value, or NULL */
+	const char *agent;            /* User-Agent: NULL ours, "" none */
+	const char *referer;          /* or NULL */
+	const char *range;            /* -r: "0-99,200-" (when from is 0), or NULL */
 	struct hc_body *body;
 };
 
@@ -143,6 +164,7 @@ struct hc_conn {
 	int expect;                   /* this request waits for 100 Continue */
 	uint64_t up_done, up_total;   /* the body so far, and its length (0: unknown) */
 	struct hc_stats st;
+	struct buf raw;               /* the response's heads as they came (1xx too) */
 	/* hooks, each may be NULL */
 	void *ctx;
 	void (*trace)(void *ctx, const char *prefix, const char *p, size_t n); /* heads */

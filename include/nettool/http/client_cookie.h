@@ -21,12 +21,14 @@ struct hc_cookies {
 	const char *save_path;        /* -c FILE, "-" for stdout */
 	int junk_session;             /* -j */
 	struct buf header;            /* the last Cookie header made */
+	char warn[300];               /* lines of a -b file that were no cookies */
 };
 
 /* -b: a string with '=' is sent as it is, anything else is a file read by
  * hc_cookies_load. For cmd.h's OPT_FUNC: 0, or -1 with err filled. */
 int hc_opt_cookie(void *field, const char *arg, char *err);
-/* Read the -b files (one that does not exist is an empty jar). 0, or -1
+/* Read the -b files (one that does not exist is an empty jar); lines
+ * that are no cookie lines are skipped, and warn says where. 0, or -1
  * with err filled. */
 int hc_cookies_load(struct hc_cookies *c, char *err);
 /* The Cookie header's value for a request to u, or NULL for none. Valid

@@ -8,12 +8,14 @@
  * person should read goes to the say hook; the progress bar, when bar
  * is set, is drawn on standard error.
  */
+#include "nettool/base/rate.h"
 #include "nettool/base/util.h"
 #include "nettool/core/sockopt.h"
 #include "nettool/http/client.h"
 #include "nettool/http/client_cookie.h"
 #include "nettool/http/client_out.h"
 #include "nettool/http/client_retry.h"
+#include <time.h>
 
 struct hc_get_opts {
 	const char *url, *out_path, *method, *user, *upload;
@@ -28,6 +30,13 @@ struct hc_get_opts {
 	struct hc_retry retry;
 	struct hc_cookies cookies;
 	int family, silent, progress, resume, remote_name, get_query;
+	int show_error, fail_body, remote_time, create_dirs;
+	const char *dump_path;  /* -D: the heads to FILE, - stdout */
+	const char *config;     /* -K: read before the others */
+	const char *agent, *referer, *range;
+	int referer_auto;       /* -e ';auto': on a redirect, the URL left */
+	uint64_t limit_rate;    /* bytes a second each way; 0: none */
+	struct hc_aliases aliases;
 	struct sockopts so;
 };
 
@@ -59,6 +68,12 @@ struct hc_fetch {
 	int retry_status;       /* the response is dropped to be tried again */
 	long long retry_wait;   /* ms before that */
 	uint64_t wrote;         /* bytes this attempt put into the output */
+	int dump_fd;            /* -D, or -1 */
+	int http_fail;          /* --fail-with-body: the status to end with */
+	time_t last_modified;   /* -R: of the response written, or -1 */
+	struct rate rate;       /* --limit-rate */
+	uint64_t up_seen;       /* of the upload, counted by the rate */
+	char referer[URL_MAX];  /* -e, or the URL a redirect left */
 	void (*say)(const char *msg); /* a diagnostic for standard error */
 };
 

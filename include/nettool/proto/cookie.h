@@ -48,8 +48,8 @@ int cookie_header(const struct cookie_jar *j, struct buf *b, const char *host, c
 		  int secure, int64_t now);
 
 /* One line of a Netscape cookie file: stored unless it is a comment, a
- * blank line, expired, a cookie for this run only when junk_session is
- * set, or malformed. 1 stored, 0 not, -1 out of memory. */
+ * blank line, expired, or a cookie for this run only when junk_session
+ * is set. 1 stored, 0 not, -1 out of memory, -2 no cookie line. */
 int cookie_load_line(struct cookie_jar *j, const char *line, int junk_session, int64_t now);
 
 /* The jar as a Netscape cookie file, expired cookies left out. -1: out
