@@ -5,6 +5,7 @@
 #include "nettool/core/sockopt.h"
 #include "nettool/core/net.h"
 #include "nettool/http/fetch.h"
+#include "nettool/proto/urlglob.h"
 #include "nettool/proto/writeout.h"
 
 #include <errno.h>
@@ -72,6 +73,19 @@ static void trace(void *ctx, const char *prefix, const char *p, size_t n)
 	show_lines(prefix, p, n);
 }
 
+/* -o FILE and -O (NULL), one a URL in order. */
+static int opt_output(void *field, const char *arg, char *err)
+{
+	struct hc_outs *outs = field;
+
+	if (outs->n == HC_MAX_OUTS) {
+		nt_seterr(err, "at most %d of -o and -O", HC_MAX_OUTS);
+		return -1;
+	}
+	outs->v[outs->n++] = arg;
+	return 0;
+}
+
 /* -r: byte ranges as curl takes them, "0-99", "-500", "9500-", joined by ','. */
 static int opt_range(void *field, const char *arg, char *err)
 {
@@ -95,10 +109,20 @@ static int opt_compressed(void *field, const char *arg, char *err)
 
 #define O(field) offsetof(struct hc_get_opts, field)
 static const struct opt get_opts_table[] = {
-	{ 'o', NULL, OPT_STRING, O(out_path), 0, "FILE",
-	  "write the body to FILE (renamed into place when complete)", 0, 0, NULL },
-	{ 'O', NULL, OPT_FLAG, O(remote_name), 0, NULL,
-	  "write to the URL's last path segment (index.html for /)", 0, 0, NULL },
+	{ 'o', "output", OPT_FUNC, O(outs), 0, "FILE",
+	  "write the body to FILE (renamed into place when complete);\nthe next URL's, one -o or -O a URL; #1 a glob's text",
+	  0, 0, opt_output },
+	{ 'O', "remote-name", OPT_FUNC, O(outs), 0, NULL,
+	  "the next URL's body to its last path segment (index.html for /)", 0, 0, opt_output },
+	{ 0, "remote-name-all", OPT_FLAG, O(remote_all), 0, NULL, "-O for every URL without -o",
+	  0, 0, NULL },
+	{ 'g', "globoff", OPT_FLAG, O(globoff), 0, NULL, "take [] and {} in URLs as they are", 0, 0,
+	  NULL },
+	{ 'Z', "parallel", OPT_FLAG, O(parallel), 0, NULL,
+	  "fetch the URLs at the same time, each on a connection\nof its own (see --parallel-max)",
+	  0, 0, NULL },
+	{ 0, "parallel-max", OPT_COUNT, O(parallel_max), 0, "N", "with -Z: at most N at once (default 50)",
+	  1, 300, NULL },
 	{ 'C', "continue", OPT_FLAG, O(resume), 0, NULL, "with -o: fetch only the rest of a partial FILE",
 	  0, 0, NULL },
 	{ 'H', NULL, OPT_FUNC, O(extra), 0, "'Name: value'", "add or replace a request header",
@@ -214,13 +238,40 @@ static int url_usable(const char *s, char *err)
 	return rc ? -1 : 0;
 }
 
+/* Each operand a URL, or a glob of them whose first is one. */
+static int urls_usable(struct hc_get_opts *o, char *err)
+{
+	char url[URL_MAX];
+	int i;
+
+	for (i = 0; i < o->nurls; i++) {
+		struct urlglob g;
+		const char *u = o->urls[i];
+
+		if (!o->globoff) {
+			if (ug_parse(&g, u, err) < 0)
+				return -1;
+			if (ug_url(&g, 0, url, sizeof url) < 0) {
+				ug_free(&g);
+				nt_seterr(err, "URL too long");
+				return -1;
+			}
+			ug_free(&g);
+			u = url;
+		}
+		if (url_usable(u, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int check_args(void *opts, char **args, int nargs, char *err)
 {
 	struct hc_get_opts *o = opts;
 
-	(void)nargs;
-	o->url = args[0];
-	if (url_usable(o->url, err) < 0)
+	o->urls = args;
+	o->nurls = nargs;
+	if (urls_usable(o, err) < 0)
 		return -1;
 	if (o->referer && !http_value_ok(o->referer))
 		nt_seterr(err, "bad -e '%s' (control characters)", o->referer);
@@ -228,10 +279,10 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "bad -A '%s' (control characters)", o->agent);
 	else if (o->range && o->resume)
 		nt_seterr(err, "-r and -C exclude each other");
-	else if (o->resume && !o->out_path && !o->remote_name)
+	else if (o->resume && !o->outs.n && !o->remote_all)
 		nt_seterr(err, "--continue needs -o FILE or -O");
-	else if (o->out_path && o->remote_name)
-		nt_seterr(err, "-o and -O exclude each other");
+	else if (o->outs.n > o->nurls)
+		nt_seterr(err, "more -o and -O than URLs");
 	else if (o->user && !strchr(o->user, ':'))
 		nt_seterr(err, "-u needs USER:PASS");
 	else if (o->head && (o->body.fields || o->body.json) && !o->get_query)
@@ -266,38 +317,9 @@ static void free_opts(struct hc_get_opts *o)
 	}
 }
 
-/* The URL to start from: -G's query added, or -T's file name after a
- * final '/'. NULL when it is the URL as given; *rc set on failure. */
-static char *start_url(const struct hc_get_opts *o, int *rc)
+/* The body the options describe, for every request. 0, or an exit status. */
+static int body_setup(struct hc_body *b, struct hc_get_opts *o)
 {
-	struct buf q = { NULL, 0, 0 };
-	size_t ul = strlen(o->url);
-
-	*rc = 0;
-	if ((o->body.fields || o->body.json) && o->get_query) {
-		buf_printf(&q, "%s%c", o->url, strchr(o->url, '?') ? '&' : '?');
-		buf_append(&q, o->body.data.data ? o->body.data.data : "", o->body.data.len);
-	} else if (o->upload && strcmp(o->upload, "-") && ul && o->url[ul - 1] == '/' &&
-		   !strpbrk(o->url, "?#")) {
-		const char *slash = strrchr(o->upload, '/');
-
-		buf_append(&q, o->url, ul);
-		url_escape(&q, slash ? slash + 1 : o->upload);
-	} else {
-		return NULL;
-	}
-	if (buf_putc(&q, '\0') < 0) {
-		buf_free(&q);
-		*rc = NT_EXIT_FAIL;
-	}
-	return q.data;
-}
-
-/* The body the options describe. 0, or an exit status. */
-static int body_setup(struct hc_fetch *f, struct hc_get_opts *o)
-{
-	struct hc_body *b = &f->body;
-
 	if (o->form.n)
 		return hc_body_form(b, o->form.p, o->form.n) < 0 ? NT_EXIT_FAIL : 0;
 	if (o->upload) {
@@ -376,7 +398,7 @@ static void write_out_format(struct hc_fetch *f, int rc)
 	d.time_redirect = f->redirs ? since(f, f->t_last) : 0.0;
 	d.time_total = since(f, util_now_us());
 	d.num_redirects = (long)f->redirs;
-	d.num_connects = (long)st->connects;
+	d.num_connects = (long)(st->connects - f->connects0);
 	d.remote_port = st->remote_port;
 	d.local_port = st->local_port;
 	d.exitcode = rc;
@@ -425,91 +447,114 @@ static int open_dump(const char *path, int *rc)
 	return fd;
 }
 
+/* What every transfer of the run shares. */
+struct get_run {
+	struct hc_get_opts *o;
+	int dump_fd, bar;
+};
+
+static void setup_fetch(struct hc_fetch *f, void *ctx)
+{
+	struct get_run *r = ctx;
+	struct hc_get_opts *o = r->o;
+
+	f->say = say;
+	f->bar = r->bar;
+	f->dump_fd = r->dump_fd;
+	f->cookies = &o->cookies;
+	f->route.proxy = &o->proxy;
+	f->route.noproxy = o->noproxy;
+	f->route.unix_path = o->unix_path;
+	f->route.family = o->family;
+	f->route.connect_ms = o->connect_ms;
+	f->route.aliases = &o->aliases;
+}
+
+static void fetch_done(struct hc_fetch *f, int rc, void *ctx)
+{
+	struct get_run *r = ctx;
+
+	if (r->o->write_out)
+		write_out_format(f, rc < 0 ? 0 : rc);
+}
+
+/* Everything before the transfers: cookies read, -D opened. 0, or an
+ * exit status. */
+static int prepare(struct hc_get_opts *o, struct get_run *r)
+{
+	char err[NT_ERR_LEN];
+	int rc = 0;
+
+	r->o = o;
+	if (hc_cookies_load(&o->cookies, err) < 0) {
+		say(err);
+		o->cookies.save_path = NULL; /* a jar not read whole is not written back */
+		return NT_EXIT_FAIL;
+	}
+	if (o->cookies.warn[0])
+		say(o->cookies.warn);
+	r->dump_fd = open_dump(o->dump_path, &rc);
+	r->bar = !o->silent && !o->head && !o->parallel &&
+		 (o->progress || (isatty(STDERR_FILENO) &&
+				  (o->outs.n || o->remote_all || !isatty(STDOUT_FILENO))));
+	return rc;
+}
+
 static int run(int argc, char **argv)
 {
-	struct hc_get_opts o;
-	struct hc_fetch f;
-	struct hc_conn conn;
+	struct hc_get_opts *o = calloc(1, sizeof *o);
+	struct hc_body body;
+	struct get_run r;
+	struct hc_many m;
 	struct cmd_argv args;
-	char *url2, err[NT_ERR_LEN], ref[URL_MAX];
+	char err[NT_ERR_LEN], ref[URL_MAX];
 	int rc;
 
-	memset(&o, 0, sizeof o);
-	o.max_redirs = 10;
-	o.family = AF_UNSPEC;
-	if (cmd_config_expand(&cmd_http_get, argc, argv, &args, err) < 0)
+	if (!o)
+		return NT_EXIT_FAIL;
+	o->max_redirs = 10;
+	o->family = AF_UNSPEC;
+	o->parallel_max = 50;
+	if (cmd_config_expand(&cmd_http_get, argc, argv, &args, err) < 0) {
+		free(o);
 		return cmd_usage_error(CMD, "%s", err);
-	rc = cmd_parse(&cmd_http_get, args.argc, args.argv, &o);
-	if (rc) {
-		free_opts(&o);
-		cmd_argv_free(&args);
-		return rc < 0 ? 0 : rc;
 	}
-	quiet = o.silent && !o.show_error;
-	referer_setup(&o, ref, sizeof ref);
-	net_use_sockopts(&o.so);
-	memset(&f, 0, sizeof f);
-	f.o = &o;
-	url2 = start_url(&o, &rc);
-	f.url = url2 ? url2 : o.url;
+	rc = cmd_parse(&cmd_http_get, args.argc, args.argv, o);
+	quiet = o->silent && !o->show_error;
+	referer_setup(o, ref, sizeof ref);
+	net_use_sockopts(&o->so);
+	memset(&body, 0, sizeof body);
+	memset(&r, 0, sizeof r);
+	r.dump_fd = -1;
 	if (!rc)
-		rc = body_setup(&f, &o);
-	f.cookies = &o.cookies;
-	if (!rc && hc_cookies_load(&o.cookies, err) < 0) {
-		say(err);
-		o.cookies.save_path = NULL; /* a jar not read whole is not written back */
-		rc = NT_EXIT_FAIL;
+		rc = body_setup(&body, o);
+	if (!rc && (rc = prepare(o, &r)) == NT_EXIT_FAIL && !o->cookies.save_path)
+		r.o = NULL; /* the jar was not read: not written either */
+	if (!rc) {
+		m.o = o;
+		m.body = &body;
+		m.setup = setup_fetch;
+		m.done = fetch_done;
+		m.ctx = &r;
+		m.trace = o->verbose ? trace : NULL;
+		rc = hc_fetch_many(&m, err);
+		if (err[0])
+			say(err);
 	}
-	if (o.cookies.warn[0])
-		say(o.cookies.warn);
-	f.route.proxy = &o.proxy;
-	f.route.noproxy = o.noproxy;
-	f.route.unix_path = o.unix_path;
-	f.route.family = o.family;
-	f.route.connect_ms = o.connect_ms;
-	f.route.aliases = &o.aliases;
-	f.t0 = util_now_us();
-	f.out.fd = -1;
-	f.out.create_dirs = o.create_dirs;
-	f.dump_fd = open_dump(o.dump_path, &rc);
-	if (o.out_path)
-		snprintf(f.out.path, sizeof f.out.path, "%s", o.out_path);
-	f.started = util_now_ms();
-	f.bar = !o.silent && !o.head && (o.progress || (isatty(STDERR_FILENO) &&
-			(o.out_path || o.remote_name || !isatty(STDOUT_FILENO))));
-	f.conn = &conn;
-	f.say = say;
-	if (hc_init(&conn, &f.route) < 0) {
-		warn("out of memory");
-		rc = NT_EXIT_FAIL;
-	}
-	conn.trace = o.verbose ? trace : NULL;
-	if (!rc)
-		rc = hc_fetch_run(&f);
-	hc_fetch_progress(&f, 1);
-	if (rc == 0 || (rc == NT_EXIT_HTTP && o.fail_body)) {
-		int done = hc_fetch_finish(&f);
-
-		rc = done ? done : rc;
-	} else {
-		hc_out_discard(&f.out);
-	}
-	if (f.dump_fd > STDERR_FILENO)
-		close(f.dump_fd);
-	if (o.write_out)
-		write_out_format(&f, rc < 0 ? 0 : rc);
-	if (hc_cookies_save(&o.cookies, err) < 0) {
+	if (r.dump_fd > STDERR_FILENO)
+		close(r.dump_fd);
+	if (r.o && hc_cookies_save(&o->cookies, err) < 0) {
 		warn("cookie jar: %s", err);
 		rc = rc > 0 ? rc : NT_EXIT_FAIL;
 	}
-	hc_free(&conn);
-	free(url2);
-	free_opts(&o);
+	free_opts(o);
+	free(o);
 	cmd_argv_free(&args);
 	return rc < 0 ? 0 : rc;
 }
 
 const struct cmd cmd_http_get = {
-	CMD, run, "fetch an http:// URL (a small curl)", "[OPTIONS] URL",
-	"Fetch an http:// URL (no TLS) and write the body to stdout.", get_opts_table, NULL, 0, 1, 1, check_args
+	CMD, run, "fetch http:// URLs (a small curl)", "[OPTIONS] URL...",
+	"Fetch http:// URLs (no TLS) and write the bodies to stdout.", get_opts_table, NULL, 0, 1,
+	HC_MAX_OPERANDS, check_args
 };

@@ -51,6 +51,7 @@ void hc_close(struct hc_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	c->reusable = 0;
 }
 
 int hc_check_url(const char *s, struct url *u, int redirect, char *err)
@@ -207,12 +208,49 @@ static int dial(struct hc_conn *c, const struct url *u, int *status, char *err)
 	return fd;
 }
 
+/* The socket's timeouts for this request: what --max-time leaves. */
+static void set_timeouts(struct hc_conn *c)
+{
+	int ms = c->route->deadline_ms ? connect_timeout(c->route) : 0;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (ms > 0 || c->reused) {
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	}
+}
+
+/* A kept connection that reaches u: the request goes on it. */
+static int reuse(struct hc_conn *c, const char *key)
+{
+	struct hc_stats old = c->st;
+
+	if (c->fd < 0 || !c->reusable || strcmp(key, c->key))
+		return 0;
+	c->reusable = 0;
+	c->reused = 1;
+	memset(&c->st, 0, sizeof c->st);
+	c->st.connects = old.connects;
+	c->st.resolved = c->st.connected = util_now_us();
+	memcpy(c->st.remote_ip, old.remote_ip, sizeof old.remote_ip);
+	memcpy(c->st.local_ip, old.local_ip, sizeof old.local_ip);
+	c->st.remote_port = old.remote_port;
+	c->st.local_port = old.local_port;
+	set_timeouts(c);
+	return 1;
+}
+
 int hc_open(struct hc_conn *c, const struct url *u, char *err)
 {
-	int status, one = 1, ms = c->route->deadline_ms ? connect_timeout(c->route) : 0;
+	int status, one = 1;
 	unsigned long connects = c->st.connects;
+	char key[300];
 
+	snprintf(key, sizeof key, "%s:%u", u->host, u->port);
+	if (reuse(c, key))
+		return 0;
 	hc_close(c);
+	c->reused = c->reusable = 0;
 	memset(&c->st, 0, sizeof c->st);
 	c->st.connects = connects;
 	c->fd = dial(c, u, &status, err);
@@ -230,12 +268,8 @@ int hc_open(struct hc_conn *c, const struct url *u, char *err)
 	/* a head and then its body, or a request on a kept connection: none
 	 * waits for an acknowledgement (Nagle), as in curl */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (ms > 0) {
-		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	}
+	set_timeouts(c);
+	memcpy(c->key, key, sizeof key);
 	return 0;
 }
 
@@ -362,7 +396,7 @@ static int build_head(struct hc_conn *c, const struct hc_request *rq, const stru
 	add_header(b, rq, "User-Agent", !rq->agent ? "nettool/" NT_VERSION
 					: *rq->agent ? rq->agent : NULL);
 	add_header(b, rq, "Accept", rq->accept_json && rq->send_body ? "application/json" : "*/*");
-	add_header(b, rq, "Connection", "close");
+	add_header(b, rq, "Connection", c->keepalive ? NULL : "close");
 	add_header(b, rq, "Cookie", rq->cookie);
 	add_header(b, rq, "Referer", rq->referer);
 	if (auth_headers(c, rq, u, b) < 0)
@@ -554,22 +588,34 @@ static int on_event(struct hc_conn *c, enum http_event ev, const struct hc_sink 
 	return 0;
 }
 
+/* Whether the connection stays open after this answer (RFC 9112 9.3). */
+static int keeps(const struct hc_conn *c, const struct hc_request *rq)
+{
+	const char *conn = http_field(c->hp, "Connection"), *mine = extra_for(rq, "Connection");
+
+	return c->keepalive && c->hp->minor >= 1 && c->hp->body != HTTP_BODY_CLOSE &&
+	       !(conn && http_has_token(conn, "close")) &&
+	       !(mine && http_has_token(mine + 11, "close"));
+}
+
 int hc_receive(struct hc_conn *c, const struct hc_request *rq, const struct hc_sink *s,
 	       char *err)
 {
 	int in_head = 1;
 
 	nt_seterr(err, "%s", "");
+	c->reusable = 0;
 	http_parser_init(c->hp, 0);
 	c->hp->head_request = !strcmp(rq->method, "HEAD");
 	c->raw.len = 0;
 	for (;;) {
 		ssize_t n = next_bytes(c);
 		size_t off = 0;
+		int more = 0; /* after a head or a body piece, the end may be next */
 
 		if (n < 0)
 			return read_fail(c, err);
-		while (n == 0 || off < (size_t)n) {
+		while (n == 0 || off < (size_t)n || more) {
 			size_t used = 0;
 			enum http_event ev = n ? http_parse(c->hp, c->buf + off, (size_t)n - off, &used)
 					       : http_parse_eof(c->hp);
@@ -580,11 +626,16 @@ int hc_receive(struct hc_conn *c, const struct hc_request *rq, const struct hc_s
 			    buf_append(&c->raw, c->buf + off, used) < 0)
 				c->raw.len = 0;
 			in_head &= ev != HTTP_EV_HEAD;
+			more = n && (ev == HTTP_EV_HEAD || ev == HTTP_EV_BODY);
 			off += used;
 			if (ev == HTTP_EV_NEED)
 				break;
-			if ((rc = on_event(c, ev, s, &go, err)) != 0 || !go)
+			if ((rc = on_event(c, ev, s, &go, err)) != 0 || !go) {
+				/* the whole answer read, and nothing past it */
+				c->reusable = ev == HTTP_EV_DONE && !rc && n > 0 &&
+					      off == (size_t)n && keeps(c, rq);
 				return rc;
+			}
 		}
 	}
 }

@@ -197,7 +197,11 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 
 	*more = 0;
 	f->got_head = 1;
+	if (f->lock)
+		pthread_mutex_lock(f->lock);
 	hc_cookies_take(f->cookies, hp, f->u);
+	if (f->lock)
+		pthread_mutex_unlock(f->lock);
 	f->head_in += hp->offset; /* every head's bytes, 1xx and redirects too */
 	if (dump_head(f, hp) < 0)
 		return NT_EXIT_FAIL;
@@ -265,6 +269,7 @@ static int request_once(struct hc_fetch *f, struct hc_request *rq, const struct 
 	f->conn->route = &f->route;
 	f->conn->ctx = f;
 	f->conn->uploaded = uploaded;
+again:
 	rc = hc_open(f->conn, u, err);
 	if (rc == 0) {
 		rc = hc_send(f->conn, rq, u, err);
@@ -277,12 +282,33 @@ static int request_once(struct hc_fetch *f, struct hc_request *rq, const struct 
 	}
 	if (rc == 0)
 		rc = hc_receive(f->conn, rq, &sink, err);
+	if (rc > 0 && f->conn->reused && !f->conn->raw.len && !f->body.pipe_used) {
+		hc_close(f->conn); /* the server had closed the kept one: once more, anew */
+		goto again;
+	}
 	if (rc > 0 && err[0])
 		keep_err(f, err);
 	if (rc == 0 && f->http_fail)
 		rc = NT_EXIT_HTTP; /* --fail-with-body, the body written */
-	hc_close(f->conn);
+	if (!f->conn->reusable)
+		hc_close(f->conn);
 	return rc;
+}
+
+/* The Cookie value for u, this transfer's own copy. */
+static const char *cookies_for(struct hc_fetch *f, const struct url *u)
+{
+	const char *v;
+
+	if (f->lock)
+		pthread_mutex_lock(f->lock);
+	v = hc_cookies_for(f->cookies, u);
+	f->cookie.len = 0;
+	if (v && buf_append(&f->cookie, v, strlen(v) + 1) < 0)
+		v = NULL;
+	if (f->lock)
+		pthread_mutex_unlock(f->lock);
+	return v ? f->cookie.data : NULL;
 }
 
 /* The request as the options make it, for the first URL. */
@@ -330,13 +356,13 @@ static int fetch_all(struct hc_fetch *f)
 			memcpy(first_host, here, sizeof here);
 		/* credentials go to the first host only */
 		rq.send_auth = !strcasecmp(here, first_host);
-		if (o->remote_name && !f->out.path[0])
+		if (f->remote && !f->out.path[0])
 			url_file_name(u, f->out.path, sizeof f->out.path);
 		if (o->resume)
 			rq.from = hc_out_size(&f->out);
 		memcpy(f->url_eff, cur, sizeof cur);
 		f->u = u;
-		rq.cookie = hc_cookies_for(f->cookies, u);
+		rq.cookie = cookies_for(f, u);
 		rq.referer = f->referer[0] ? f->referer : NULL;
 		f->redirs = redirs;
 		rc = request_once(f, &rq, u);

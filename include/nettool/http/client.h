@@ -165,6 +165,10 @@ struct hc_conn {
 	uint64_t up_done, up_total;   /* the body so far, and its length (0: unknown) */
 	struct hc_stats st;
 	struct buf raw;               /* the response's heads as they came (1xx too) */
+	int keepalive;                /* ask to keep the connection (else Connection: close) */
+	int reusable;                 /* the last response ended cleanly on a kept connection */
+	int reused;                   /* this request went on a kept connection */
+	char key[300];                /* what the connection reaches: host:port */
 	/* hooks, each may be NULL */
 	void *ctx;
 	void (*trace)(void *ctx, const char *prefix, const char *p, size_t n); /* heads */
@@ -189,7 +193,9 @@ void hc_free(struct hc_conn *c);
  * says it came from a Location. 0, or an exit status with err filled. */
 int hc_check_url(const char *s, struct url *u, int redirect, char *err);
 
-/* Connect to u by the route. 0, or an exit status with err filled. */
+/* Connect to u by the route, or go on with the kept connection when it
+ * reaches the same host and port (c->reused then says so). 0, or an exit
+ * status with err filled. */
 int hc_open(struct hc_conn *c, const struct url *u, char *err);
 
 /* Send the request for u: its head, then its body (after 100 Continue

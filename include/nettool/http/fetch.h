@@ -15,10 +15,22 @@
 #include "nettool/http/client_cookie.h"
 #include "nettool/http/client_out.h"
 #include "nettool/http/client_retry.h"
+#include <pthread.h>
 #include <time.h>
 
+#define HC_MAX_OUTS 4096
+#define HC_MAX_OPERANDS 100000
+
 struct hc_get_opts {
-	const char *url, *out_path, *method, *user, *upload;
+	char **urls;            /* the operands */
+	int nurls;
+	struct hc_outs {        /* -o FILE, or NULL for -O: one a URL, in order */
+		const char *v[HC_MAX_OUTS];
+		int n;
+	} outs;
+	int remote_all, globoff, parallel;
+	unsigned long parallel_max;
+	const char *method, *user, *upload;
 	const char *proxy_url, *noproxy, *unix_path;
 	struct proxy proxy;     /* from -x or http_proxy; type PROXY_NONE: none */
 	struct hc_headers extra;
@@ -29,7 +41,7 @@ struct hc_get_opts {
 	const char *write_out;  /* -w FORMAT, or @FILE */
 	struct hc_retry retry;
 	struct hc_cookies cookies;
-	int family, silent, progress, resume, remote_name, get_query;
+	int family, silent, progress, resume, get_query;
 	int show_error, fail_body, remote_time, create_dirs;
 	const char *dump_path;  /* -D: the heads to FILE, - stdout */
 	const char *config;     /* -K: read before the others */
@@ -74,6 +86,10 @@ struct hc_fetch {
 	struct rate rate;       /* --limit-rate */
 	uint64_t up_seen;       /* of the upload, counted by the rate */
 	char referer[URL_MAX];  /* -e, or the URL a redirect left */
+	int remote;             /* -O: named after the URL */
+	unsigned long connects0; /* the connection's count when this began */
+	pthread_mutex_t *lock;  /* shared cookies, in a parallel run */
+	struct buf cookie;      /* this request's Cookie value */
 	void (*say)(const char *msg); /* a diagnostic for standard error */
 };
 
@@ -87,5 +103,23 @@ int hc_fetch_finish(struct hc_fetch *f);
 /* Draw the progress bar (at most ten times a second), or clear it when
  * done is set. */
 void hc_fetch_progress(struct hc_fetch *f, int done);
+
+/* Every URL of a run (globs opened, -o and -O matched to them in order),
+ * one after the other on a kept connection, or with -Z up to
+ * parallel_max at a time, each on a connection of its own thread. */
+struct hc_many {
+	const struct hc_get_opts *o;
+	const struct hc_body *body;   /* what each request sends */
+	/* a transfer's common fields (route, say, bar, dump_fd, cookies) */
+	void (*setup)(struct hc_fetch *f, void *ctx);
+	/* a transfer ended with rc, its output finished or dropped */
+	void (*done)(struct hc_fetch *f, int rc, void *ctx);
+	void *ctx;
+	/* for each connection made: -v's hook */
+	void (*trace)(void *ctx, const char *prefix, const char *p, size_t n);
+};
+/* The run: 0, or the exit status of the first URL (in their order) that
+ * failed; err filled when none could start. */
+int hc_fetch_many(struct hc_many *m, char *err);
 
 #endif
