@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -489,4 +490,52 @@ void util_close_pipe(int p[2])
 	if (p[1] >= 0)
 		close(p[1]);
 	p[0] = p[1] = -1;
+}
+
+struct scratch {
+	void *p[UTIL_SCRATCH_SLOTS];
+	size_t n[UTIL_SCRATCH_SLOTS];
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *v)
+{
+	struct scratch *s = v;
+	int i;
+
+	for (i = 0; i < UTIL_SCRATCH_SLOTS; i++)
+		free(s->p[i]);
+	free(s);
+}
+
+static void scratch_init(void)
+{
+	pthread_key_create(&scratch_key, scratch_free);
+}
+
+void *util_scratch(int slot, size_t n)
+{
+	struct scratch *s;
+
+	pthread_once(&scratch_once, scratch_init);
+	s = pthread_getspecific(scratch_key);
+	if (!s) {
+		if (!(s = calloc(1, sizeof *s)))
+			return NULL;
+		if (pthread_setspecific(scratch_key, s) != 0) {
+			free(s);
+			return NULL;
+		}
+	}
+	if (s->n[slot] < n) {
+		void *p = realloc(s->p[slot], n);
+
+		if (!p)
+			return NULL;
+		s->p[slot] = p;
+		s->n[slot] = n;
+	}
+	return s->p[slot];
 }

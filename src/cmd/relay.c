@@ -290,9 +290,11 @@ static int flush(struct rconn *c, struct dir *d, int dst)
 /* Read from src and pass it on while dst takes it. -1 on an error. */
 static int pump(struct rconn *c, struct dir *d, int src, int dst)
 {
-	static _Thread_local char scratch[RELAY_BUF];
+	char *scratch = util_scratch(2, RELAY_BUF);
 	int i;
 
+	if (!scratch)
+		return -1;
 	for (i = 0; i < RELAY_READS && !d->eof && d->len == 0; i++) {
 		ssize_t n, sent;
 

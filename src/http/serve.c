@@ -387,11 +387,13 @@ static int parse_input(struct conn *c)
  * (never past its end, so no next request lands here) and parsed. */
 static int read_body_large(struct conn *c)
 {
-	static _Thread_local char big[BODY_READ];
+	char *big = util_scratch(0, BODY_READ);
 	uint64_t left = c->hp->remaining;
 	size_t off = 0;
 	ssize_t n;
 
+	if (!big)
+		return -1;
 	do
 		n = read(c->base.io.fd, big, left < BODY_READ ? (size_t)left : BODY_READ);
 	while (n < 0 && errno == EINTR);

@@ -324,10 +324,14 @@ static int drain(struct hs_upload *up, char *buf, size_t n)
 
 ssize_t hu_from_socket(struct hs_upload *up, int sock, uint64_t max, int *st)
 {
-	static _Thread_local char buf[COPY_BUF];
+	char *buf = util_scratch(1, COPY_BUF);
 	ssize_t n;
 
 	*st = 0;
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
 #ifdef __linux__
 	if (want_pipe(up, max) == 0) {
 		n = util_splice_in(sock, up->pipe[1],

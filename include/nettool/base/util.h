@@ -80,6 +80,12 @@ char **util_plain_argv(const char *cmd);
 uint64_t util_now_ms(void);
 /* The same clock in microseconds. */
 uint64_t util_now_us(void);
+/* A buffer of n bytes for this thread alone, one for each slot (0 to
+ * UTIL_SCRATCH_SLOTS - 1, a slot per caller), made on first use and
+ * freed when the thread ends: large scratch space without making every
+ * thread's static storage larger. NULL when out of memory. */
+#define UTIL_SCRATCH_SLOTS 4
+void *util_scratch(int slot, size_t n);
 /* Sleep ms milliseconds, the whole of them (EINTR resumes). */
 void util_sleep_ms(long long ms);
 /* The characters of s[0..n) when it is valid UTF-8 (no overlong forms,
