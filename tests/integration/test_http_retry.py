@@ -139,6 +139,17 @@ def test_attempt_counts_as_curl(t):
 
 
 @deadline(60)
+def test_twice_503_with_retry_after_then_200(t):
+    busy = status(503, b"Retry-After: 1\r\n")
+    srv = Script(t, [busy, busy, ok(b"at last\n")])
+    rc, out, err = t.run("http-get", "--retry", "3", srv.url)
+    check(rc == 0 and out == b"at last\n" and len(srv.heads) == 3, (rc, out, err))
+    check(len(retry_lines(err)) == 2, err)
+    check(all("retrying in 1 s" in x for x in retry_lines(err)), err)
+    check(srv.times[1] - srv.times[0] >= 0.9 and srv.times[2] - srv.times[1] >= 0.9, srv.times)
+
+
+@deadline(60)
 def test_retry_after_and_retry_max_time(t):
     srv = Script(t, [status(429, b"Retry-After: 1\r\n"), ok(b"a")])
     rc, _, err = t.run("http-get", "--retry", "1", "--retry-delay", "0.05", srv.url)
