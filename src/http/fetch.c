@@ -220,10 +220,14 @@ static int on_head(void *ctx, const struct http_parser *hp, int *more)
 	*more = 1;
 	rc = open_output(f, o->resume && hp->status == 206);
 	if (rc == 0 && (o->include || o->head)) {
-		hc_head_text(hp, &b);
-		if (net_write_full(f->out.fd, b.data, b.len) < 0)
+		const struct buf *raw = &f->conn->raw; /* as it came, 1xx too, as curl */
+
+		if (!raw->len)
+			hc_head_text(hp, &b);
+		if (net_write_full(f->out.fd, raw->len ? raw->data : b.data,
+				   raw->len ? raw->len : b.len) < 0)
 			rc = NT_EXIT_FAIL;
-		f->wrote += b.len;
+		f->wrote += raw->len ? raw->len : b.len;
 		buf_free(&b);
 	}
 	if (hp->body == HTTP_BODY_LENGTH)
