@@ -178,6 +178,16 @@ static const struct opt hs_opts[] = {
 	  "with --upload: replace existing files (else 409)", 0, 0, NULL },
 	{ 0, "allow-delete", OPT_FLAG, O(allow_delete), 0, NULL, "with --upload: DELETE removes a file",
 	  0, 0, NULL },
+	{ 0, "auth", OPT_FUNC, O(auth), 0, "USER:SECRET[@PATH][:ro|:rw]",
+	  "an account (repeatable): SECRET a password or\nsha256:HEX; @PATH its subtree; :ro reads only",
+	  0, 0, hs_opt_auth },
+	{ 0, "auth-file", OPT_STRING, O(auth_file), 0, "FILE",
+	  "accounts from FILE, one a line (secrets out of ps)", 0, 0, NULL },
+	{ 0, "public-read", OPT_FLAG, O(auth.public_read), 0, NULL,
+	  "with accounts: reading needs none", 0, 0, NULL },
+	{ 0, "public-write", OPT_FLAG, O(public_write), 0, NULL,
+	  "let --upload or --allow-delete run without accounts\non an address other than loopback",
+	  0, 0, NULL },
 	{ 0, "dotfiles", OPT_FLAG, O(hu.dotfiles), 0, NULL,
 	  "with --upload: allow names starting with '.'", 0, 0, NULL },
 	{ 0, "max-body", OPT_FUNC, O(max_body), 0, "SIZE",
@@ -200,6 +210,16 @@ static const struct opt hs_opts[] = {
 };
 #undef O
 
+/* Whether only this machine can reach the address: loopback, or a Unix
+ * socket. */
+static int local_only(const struct server_addr *a)
+{
+	const char *h = a->host;
+
+	return a->unix_path || (h && (!strncmp(h, "127.", 4) || !strcmp(h, "::1") ||
+				      !strcmp(h, "[::1]") || !strcmp(h, "localhost")));
+}
+
 static int check_args(void *opts, char **args, int nargs, char *err)
 {
 	struct hs_cfg *g = opts;
@@ -209,6 +229,16 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	(void)nargs;
 	if (!g->upload && (g->hu.overwrite || g->allow_delete || g->hu.dotfiles)) {
 		nt_seterr(err, "--overwrite, --allow-delete and --dotfiles need --upload");
+		return -1;
+	}
+	if (g->auth_file && hs_auth_load(&g->auth, g->auth_file, err) < 0)
+		return -1;
+	if ((g->upload || g->allow_delete) && !g->auth.n && !g->public_write &&
+	    !local_only(&g->addr)) {
+		nt_seterr(err, "anyone who can reach %s:%u could write to %s: give an account "
+			  "(--auth USER:PASS), listen on loopback (-b 127.0.0.1), or say "
+			  "--public-write", g->addr.host ? g->addr.host : "every address",
+			  g->addr.port, g->dir);
 		return -1;
 	}
 	if (g->max_body == UINT64_MAX) /* not given */
@@ -357,9 +387,12 @@ static int run(int argc, char **argv)
 	atomic_init(&g.stop_wr, -1);
 	atomic_init(&g.shared, 0);
 	atomic_init(&g.ready, 0);
+	hs_auth_init(&g.auth);
 	rc = cmd_parse(&cmd_http_serve, argc, argv, &g);
-	if (rc)
+	if (rc) {
+		hs_auth_free(&g.auth);
 		return rc < 0 ? 0 : rc;
+	}
 	rc = cfg_setup(&g, &lfd, err);
 	if (rc == 0 && !(w = calloc(g.threads, sizeof *w))) {
 		nt_seterr(err, "out of memory");
@@ -389,6 +422,7 @@ static int run(int argc, char **argv)
 	fcache_root_close(&g.root);
 	if (g.log && g.log != stderr)
 		fclose(g.log);
+	hs_auth_free(&g.auth);
 	return rc;
 }
 

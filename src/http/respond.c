@@ -85,6 +85,10 @@ void hs_send_html(struct conn *c, int status, struct buf *body, int head_only)
 	hs_head_start(c, status);
 	if (status == 405)
 		allow_header(c);
+	if (status == 401)
+		buf_str(&c->out, "WWW-Authenticate: Basic realm=\"nettool\", charset=\"UTF-8\"\r\n");
+	if (status == 429)
+		buf_str(&c->out, "Retry-After: " AUTH_WINDOW_TEXT "\r\n");
 	buf_printf(&c->out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n",
 		   body->len);
 	hs_head_end(c);
@@ -508,6 +512,31 @@ static void send_options(struct conn *c)
 	hs_head_end(c);
 }
 
+/* With accounts: may this request go on? Else its answer is sent (401,
+ * 403 or 429) and a wrong password logged with the peer. */
+static int authorized(struct conn *c, const char *urlpath, int write)
+{
+	struct hs_cfg *g = c->w->cfg;
+	char user[128], addr[NET_ADDR_LEN], *colon;
+	int failed;
+	enum hs_auth_verdict v;
+
+	if (!g->auth.n)
+		return 1;
+	snprintf(addr, sizeof addr, "%s", c->base.peer);
+	if ((colon = strrchr(addr, ':'))) /* ADDR:PORT or [ADDR]:PORT: the address */
+		*colon = '\0';
+	v = hs_auth_check(&g->auth, http_field(c->hp, "Authorization"), urlpath, write, addr,
+			  time(NULL), user, sizeof user, &failed);
+	if (failed)
+		fprintf(g->log, "%s: authentication failed for user '%.64s'\n", addr, user);
+	if (v == AUTH_OK)
+		return 1;
+	hs_send_error(c, v == AUTH_NEEDED ? 401 : v == AUTH_FORBIDDEN ? 403 : 429,
+		      !strcmp(c->hp->method, "HEAD"));
+	return 0;
+}
+
 /* Build the response to the request whose head hp holds, or start
  * taking its body in (c->up). */
 void hs_respond(struct conn *c)
@@ -538,6 +567,8 @@ void hs_respond(struct conn *c)
 			       sizeof fs, &slash_end);
 	if (st_code)
 		hs_send_error(c, st_code, head_only);
+	else if (!authorized(c, urlpath, !get && strcmp(m, "OPTIONS")))
+		;
 	else if (!strcmp(m, "OPTIONS"))
 		send_options(c);
 	else if (get)

@@ -1,4 +1,5 @@
 #include "nettool/proto/cookie.h"
+#include "nettool/base/util.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -60,18 +61,6 @@ static int time_token(const char *s, size_t len, int *hms)
 	return 1;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 static int month_days(int y, int m)
 {
 	static const int len[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -124,7 +113,7 @@ int cookie_date_parse(const char *s, int64_t *t)
 	if (!have_time || day < 1 || month < 0 || year < 1601 || hms[0] > 23 || hms[1] > 59 ||
 	    hms[2] > 59 || day > month_days(year, month))
 		return -1;
-	*t = days_from_civil(year, month, day) * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+	*t = util_days_from_civil(year, month, day) * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "nettool/proto/http.h"
+#include "nettool/base/util.h"
 #include "nettool/base/buf.h"
 
 #include <stddef.h>
@@ -579,6 +580,7 @@ const char *http_reason(int status)
 	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -586,7 +588,10 @@ const char *http_reason(int status)
 	case 409: return "Conflict";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -605,16 +610,6 @@ void http_date_format(time_t t, char *out, size_t len)
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (mon 0..11). */
-static long long days_from_civil(int y, int mon, int d)
-{
-	int yy = y - (mon < 2), era = (yy >= 0 ? yy : yy - 399) / 400, yoe = yy - era * 400;
-	int mp = (mon + 10) % 12, doy = (153 * mp + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return (long long)era * 146097 + doe - 719468;
-}
-
 time_t http_date_parse(const char *s)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -628,7 +623,7 @@ time_t http_date_parse(const char *s)
 	p = strstr(months, mon);
 	if (!p || (p - months) % 3 || strlen(mon) != 3)
 		return -1;
-	return (time_t)(days_from_civil(y, (int)(p - months) / 3, d) * 86400 + h * 3600 +
+	return (time_t)(util_days_from_civil(y, (int)(p - months) / 3 + 1, d) * 86400 + h * 3600 +
 			m * 60 + sec);
 }
 

@@ -17,7 +17,7 @@ from test_http_serve import exchange, make_root, status_of
 
 def up_server(t, *extra):
     root = make_root(t)
-    return root, t.server("http-serve", "-d", root, "-q", "--upload", *extra)
+    return root, t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--upload", *extra)
 
 
 def put(port, path, body, headers=None):
@@ -55,7 +55,7 @@ def test_put_new_replace_and_conflicts(t):
     check(put(srv.port, "/nodir/x", b"x")[0] == 409)  # no such directory
     check(put(srv.port, "/empty", b"")[0] == 201 and read(os.path.join(root, "empty")) == b"")
     srv.stop()
-    srv = t.server("http-serve", "-d", root, "-q", "--upload", "--overwrite")
+    srv = t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--upload", "--overwrite")
     check(put(srv.port, "/new.bin", b"other")[0] == 204)
     check(read(os.path.join(root, "new.bin")) == b"other")
     curl = shutil.which("curl")
@@ -89,7 +89,7 @@ def test_path_rules(t):
                         b"Content-Length: 2\r\nConnection: close\r\n\r\nhi")
         check(status_of(resp) == 400 and not os.path.exists(t.path("up.txt")), resp)
     srv.stop()
-    srv = t.server("http-serve", "-d", root, "-q", "--upload", "--dotfiles")
+    srv = t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--upload", "--dotfiles")
     check(put(srv.port, "/.hidden", b"x")[0] == 201)
     check(leftovers(root) == [])
     srv.stop()
@@ -275,7 +275,7 @@ def test_methods_without_upload_and_delete(t):
     check(got.count(b"HTTP/1.1 ") == 2 and got.endswith(b"sub file\n") and b"home" not in got,
           got)
     srv.stop()
-    srv = t.server("http-serve", "-d", root, "-q", "--upload", "--allow-delete")
+    srv = t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--upload", "--allow-delete")
     resp = exchange(srv.port, b"OPTIONS /sub/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     check(b"\r\nAllow: GET, HEAD, OPTIONS, PUT, POST, DELETE\r\n" in resp, resp)
     for path, want in (("/sub/a.txt", 204), ("/sub/a.txt", 404), ("/sub", 409), ("/out", 403)):
@@ -316,7 +316,7 @@ def test_full_disk_is_507_with_nothing_left(t):
     mnt = small_tmpfs(t, "1m", "the full-disk test")
     if not mnt:
         return
-    srv = t.server("http-serve", "-d", mnt, "-q", "--upload")
+    srv = t.server("http-serve", "-b", "127.0.0.1", "-d", mnt, "-q", "--upload")
     status = put(srv.port, "/big.bin", os.urandom(3 << 20))[0]
     check(status == 507, status)
     check(os.listdir(mnt) == [], os.listdir(mnt))
@@ -331,7 +331,7 @@ def test_replaced_large_file_is_freed(t):
     mnt = small_tmpfs(t, "48m", "the replaced-file test")
     if not mnt:
         return
-    srv = t.server("http-serve", "-d", mnt, "-q", "--upload", "--overwrite")
+    srv = t.server("http-serve", "-b", "127.0.0.1", "-d", mnt, "-q", "--upload", "--overwrite")
     a, b = os.urandom(20 << 20), os.urandom(20 << 20)
     check(put(srv.port, "/big.bin", a)[0] == 201)
     check(put(srv.port, "/big.bin", b)[0] == 204)
@@ -347,7 +347,7 @@ def test_replaced_large_file_is_freed(t):
 def test_access_log_and_upload_progress(t):
     root = make_root(t)
     log = t.path("access.log")
-    srv = t.server("http-serve", "-d", root, "--log", log, "--upload")
+    srv = t.server("http-serve", "-b", "127.0.0.1", "-d", root, "--log", log, "--upload")
     src = t.path("five")
     with open(src, "wb") as f:
         f.write(os.urandom(300000))
@@ -378,9 +378,9 @@ def test_upload_by_sendfile_except_to_this_host(t):
     ns, addr = harness.far_host(t)
     root = make_root(t)
     far = harness.Proc(t, ["ip", "netns", "exec", ns, harness.NETTOOL, "http-serve", "-d", root,
-                           "-q", "--upload", "--overwrite", "-b", addr, "-p", "0"])
+                           "-q", "--upload", "--overwrite", "--public-write", "-b", addr, "-p", "0"])
     port = int(far.wait_line(r"listening on \S+:(\d+)$").group(1))
-    near = t.server("http-serve", "-d", root, "-q", "--upload", "--overwrite")
+    near = t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--upload", "--overwrite")
     src = t.path("src.bin")
     data = os.urandom((3 << 20) + 5)
     with open(src, "wb") as f:

@@ -86,6 +86,8 @@ uint64_t util_now_us(void);
  * thread's static storage larger. NULL when out of memory. */
 #define UTIL_SCRATCH_SLOTS 4
 void *util_scratch(int slot, size_t n);
+/* Days from 1970-01-01 to a proleptic Gregorian date (month 1..12). */
+int64_t util_days_from_civil(int64_t y, int m, int d);
 /* Sleep ms milliseconds, the whole of them (EINTR resumes). */
 void util_sleep_ms(long long ms);
 /* The characters of s[0..n) when it is valid UTF-8 (no overlong forms,

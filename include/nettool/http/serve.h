@@ -2,6 +2,7 @@
 #define NETTOOL_HTTP_SERVE_H
 
 #include "nettool/base/buf.h"
+#include "nettool/http/auth.h"
 #include "nettool/http/fcache.h"
 #include "nettool/proto/http.h"
 #include "nettool/http/upload.h"
@@ -29,6 +30,9 @@ struct hs_cfg {
 	struct fcache_root root;
 	int no_list, quiet, header_ms, keepalive_ms, send_ms, no_affinity, follow;
 	int upload, allow_delete;
+	struct hs_auth auth;    /* --auth, --auth-file, --public-read */
+	const char *auth_file;
+	int public_write;       /* writing open to anyone beyond loopback */
 	struct hu_opts hu;      /* --overwrite, --dotfiles */
 	uint64_t max_body;      /* a larger request body is 413 */
 	unsigned long max_clients, threads;
