@@ -360,7 +360,7 @@ static void serve_dir(struct conn *c, const char *fs, const char *urlpath, int s
 		serve_listing(c, fs, urlpath, head_only);
 }
 
-/* RFC 9110 7.2: one Host, a valid host[:port] (empty is allowed). */
+/* RFC 9110 7.2: one Host, a valid host[:port]. */
 static int host_ok(const struct http_parser *hp)
 {
 	const char *v = NULL, *p;
@@ -374,8 +374,8 @@ static int host_ok(const struct http_parser *hp)
 		}
 	if (n == 0)
 		return hp->minor == 0;
-	if (n > 1)
-		return 0;
+	if (n > 1 || !*v)
+		return 0; /* an empty Host names no host */
 	p = v;
 	if (*p == '[') { /* an IP literal */
 		p += strspn(p + 1, "0123456789abcdefABCDEF:.") + 1;
@@ -394,6 +394,16 @@ static int host_ok(const struct http_parser *hp)
 	if (*p == ':')
 		p += 1 + strspn(p + 1, "0123456789");
 	return *p == '\0';
+}
+
+/* A request target: no fragment (RFC 9112 3.2 has none) and no raw byte
+ * past ASCII (non-ASCII is sent percent-encoded). */
+static int target_ok(const char *t)
+{
+	for (; *t; t++)
+		if (*t == '#' || (unsigned char)*t >= 0x80)
+			return 0;
+	return 1;
 }
 
 /* Whether some segment of a decoded path starts with '.'. */
@@ -549,7 +559,7 @@ void hs_respond(struct conn *c)
 	int slash_end, st_code;
 
 	c->keep = hp->minor >= 1 ? !http_has_token(conn, "close") : http_has_token(conn, "keep-alive");
-	if (!host_ok(hp)) {
+	if (!host_ok(hp) || !target_ok(hp->target)) {
 		hs_send_error(c, 400, head_only);
 		return;
 	}

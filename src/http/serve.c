@@ -276,6 +276,11 @@ static int on_head(struct conn *c)
 		snprintf(c->line, sizeof c->line, "%s %s HTTP/1.%d", hp->method, hp->target,
 			 hp->minor);
 	c->body_in = 0;
+	if (expect && !http_has_token(expect, "100-continue")) {
+		c->keep = 0; /* RFC 9110 10.1.1: an expectation not met */
+		hs_send_error(c, 417, 0);
+		return 1;
+	}
 	if (hp->body == HTTP_BODY_LENGTH && hp->length > c->w->cfg->max_body) {
 		c->keep = 0;
 		hs_send_error(c, 413, 0);
