@@ -75,7 +75,7 @@ static void allow_header(struct conn *c)
 {
 	const struct hs_cfg *g = c->w->cfg;
 
-	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s\r\n", g->upload ? ", PUT, POST" : "",
+	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s\r\n", g->upload ? ", PUT, POST, MKCOL" : "",
 		   g->upload && g->allow_delete ? ", DELETE" : "");
 }
 
@@ -97,6 +97,54 @@ void hs_send_html(struct conn *c, int status, struct buf *body, int head_only)
 	buf_free(body);
 }
 
+/* What went wrong, in a sentence a person reads. */
+static const char *error_reason(int status)
+{
+	switch (status) {
+	case 400: return "The request was not one this server understands, or a form came "
+			 "without a file or a name.";
+	case 401: return "This folder is shared with accounts: sign in with yours.";
+	case 403: return "You may not reach or change this (a name or path not allowed, or "
+			 "beyond what your account may do).";
+	case 404: return "Nothing here has that name.";
+	case 405: return "That cannot be done here.";
+	case 409: return "It conflicts with what is here: a file of that name exists, or the "
+			 "folder it goes in does not.";
+	case 413: return "The upload is larger than this server takes.";
+	case 415: return "Only a form with files (multipart/form-data) or with a new folder's "
+			 "name is taken here.";
+	case 417: return "The Expect field asks for something other than 100-continue.";
+	case 429: return "Too many failed sign-ins from your address: try again in a minute.";
+	case 507: return "The disk is full.";
+	default: return NULL;
+	}
+}
+
+/* The error page: the status, its reason, and a link to the folder the
+ * request was in. */
+static void error_page(struct conn *c, int status, struct buf *body)
+{
+	const char *why = error_reason(status), *t = c->hp ? c->hp->target : NULL;
+	size_t n = t && *t == '/' ? strcspn(t, "?#") : 0;
+
+	while (n > 1 && t[n - 1] != '/')
+		n--;
+	buf_printf(body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title>"
+		   "<style>body{font-family:sans-serif;margin:2em}</style></head><body><h1>%d %s</h1>\n",
+		   status, http_reason(status), status, http_reason(status));
+	if (why)
+		buf_printf(body, "<p>%s</p>\n", why);
+	if (n) {
+		char dir[URL_MAX];
+
+		snprintf(dir, sizeof dir, "%.*s", (int)n, t);
+		buf_str(body, "<p><a href=\"");
+		http_html_escape(body, dir);
+		buf_str(body, "\">Back to the folder</a></p>\n");
+	}
+	buf_str(body, "</body></html>\n");
+}
+
 /* A small HTML page (or the --404 page) for an error status. */
 void hs_send_error(struct conn *c, int status, int head_only)
 {
@@ -116,9 +164,7 @@ void hs_send_error(struct conn *c, int status, int head_only)
 			close(fd);
 	}
 	if (!body.len)
-		buf_printf(&body, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
-			   "<body><h1>%d %s</h1></body></html>\n", status, http_reason(status),
-			   status, http_reason(status));
+		error_page(c, status, &body);
 	hs_send_html(c, status, &body, head_only);
 }
 
@@ -319,7 +365,7 @@ static void serve_listing(struct conn *c, const char *fs, const char *urlpath, i
 static int is_known_method(const char *m)
 {
 	static const char *const known[] = { "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-					     "TRACE", "CONNECT" };
+					     "TRACE", "CONNECT", "MKCOL" };
 	size_t i;
 
 	for (i = 0; i < sizeof known / sizeof known[0]; i++)
@@ -421,6 +467,11 @@ static void serve_get(struct conn *c, const char *fs, const char *urlpath, int s
 	int in;
 
 	if (lookup(c, fs, &st, &in, &e) < 0) {
+		if (errno == ENOENT && !strcmp(urlpath, "/favicon.ico")) {
+			hs_head_start(c, 204); /* every browser asks: no icon, no error */
+			hs_head_end(c);
+			return;
+		}
 		hs_send_error(c, lookup_status(errno), head_only);
 		return;
 	}
@@ -514,6 +565,40 @@ static void do_delete(struct conn *c, const char *fs, const char *urlpath)
 	hs_head_end(c);
 }
 
+/* MKCOL (RFC 4918 9.3): a folder, by the names uploads may take. */
+static void do_mkcol(struct conn *c, char *fs, const char *urlpath)
+{
+	const struct http_parser *hp = c->hp;
+	size_t n = strlen(fs);
+	char *slash;
+	int code;
+
+	if (hp->body == HTTP_BODY_CHUNKED || (hp->body == HTTP_BODY_LENGTH && hp->length)) {
+		hs_send_error(c, 415, 0); /* no body is defined for it */
+		return;
+	}
+	while (n > 1 && fs[n - 1] == '/')
+		fs[--n] = '\0';
+	if (!(slash = strrchr(fs, '/')) || !strcmp(urlpath, "/")) {
+		hs_send_error(c, 405, 0);
+		return;
+	}
+	*slash = '\0';
+	code = writable_dir(c, fs, urlpath);
+	*slash = '/';
+	if (!code && !hu_name_ok(slash + 1, c->w->cfg->hu.dotfiles))
+		code = 403;
+	if (!code && mkdir(fs, 0777) < 0)
+		code = errno == EEXIST ? 405 : errno == ENOENT ? 409 : lookup_status(errno);
+	if (code) {
+		hs_send_error(c, code, 0);
+		return;
+	}
+	hs_head_start(c, 201);
+	buf_str(&c->out, "Content-Length: 0\r\n");
+	hs_head_end(c);
+}
+
 static void send_options(struct conn *c)
 {
 	hs_head_start(c, 200);
@@ -564,6 +649,7 @@ void hs_respond(struct conn *c)
 		return;
 	}
 	if (!get && !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
+				     !strcmp(m, "MKCOL") ||
 				     (g->allow_delete && !strcmp(m, "DELETE")))) &&
 	    strcmp(m, "OPTIONS")) {
 		hs_send_error(c, is_known_method(m) ? 405 : 501, 0);
@@ -587,6 +673,8 @@ void hs_respond(struct conn *c)
 		start_put(c, fs, urlpath, slash_end);
 	else if (!strcmp(m, "POST"))
 		start_form(c, fs, urlpath);
+	else if (!strcmp(m, "MKCOL"))
+		do_mkcol(c, fs, urlpath);
 	else
 		do_delete(c, fs, urlpath);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +39,11 @@ struct hs_upload {
 	int pipe[2];           /* PUT: for splice(), -1 until needed */
 	int pipe_size;
 	int no_splice;         /* the system refused it: read and write */
+	int mkdir_form;        /* a form of a new folder's name (urlencoded) */
+	struct buf fields;     /* its body */
 };
+
+#define MKDIR_FORM_MAX 4096
 
 int hu_name_ok(const char *name, int dotfiles)
 {
@@ -145,6 +150,16 @@ int hu_form(const struct hu_opts *o, const char *dir, const char *content_type,
 	char boundary[MP_MAX_BOUNDARY + 1];
 	struct hs_upload *up;
 
+	if (content_type && !strncasecmp(content_type, "application/x-www-form-urlencoded", 33)) {
+		if (!(up = upload_new(o)))
+			return 500;
+		up->mkdir_form = up->form = 1;
+		snprintf(up->dir, sizeof up->dir, "%s", dir);
+		*out = up;
+		return 0;
+	}
+	if (!content_type || strncasecmp(content_type, "multipart/form-data", 19))
+		return 415; /* neither files nor a folder's name */
 	if (mp_content_boundary(content_type, boundary, sizeof boundary) < 0)
 		return 400;
 	if (!(up = upload_new(o)))
@@ -244,7 +259,53 @@ static int form_data(struct hs_upload *up, const char *p, size_t n)
 
 int hu_data(struct hs_upload *up, const char *p, size_t n)
 {
+	if (up->mkdir_form) /* a name, not a file: small */
+		return up->fields.len + n > MKDIR_FORM_MAX ? 413
+		       : buf_append(&up->fields, p, n) < 0 ? 500 : 0;
 	return up->form ? form_data(up, p, n) : write_all(up, p, n);
+}
+
+/* The new folder's name from "mkdir=NAME" (form-encoded), into out. */
+static int mkdir_name(const struct buf *fields, char *out, size_t len)
+{
+	const char *p = fields->data, *end = p + fields->len;
+
+	while (p && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p)), *e = amp ? amp : end;
+		size_t i, k = 0;
+
+		if (e - p > 6 && !memcmp(p, "mkdir=", 6) && (size_t)(e - p - 6) < len) {
+			for (i = 6; p + i < e; i++)
+				out[k++] = p[i] == '+' ? ' ' : p[i];
+			out[k] = '\0';
+			return url_unescape(out);
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return -1;
+}
+
+/* A folder made by the form: 201 and a page, or a status. */
+static int make_folder(struct hs_upload *up, const char *dir_url, struct buf *page)
+{
+	char name[1024], path[PATH_MAX + 1100];
+
+	if (mkdir_name(&up->fields, name, sizeof name) < 0 || !name[0])
+		return 400;
+	if (!hu_name_ok(name, up->o.dotfiles))
+		return 403;
+	snprintf(path, sizeof path, "%s/%s", up->dir, name);
+	if (mkdir(path, 0777) < 0)
+		return errno == EEXIST ? 409 : disk_status(errno);
+	buf_printf(page, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Folder made"
+		   "</title></head><body><h1>Folder made</h1><p><a href=\"");
+	url_escape(page, name);
+	buf_printf(page, "/\">");
+	http_html_escape(page, name);
+	buf_printf(page, "/</a></p><p><a href=\"");
+	http_html_escape(page, dir_url);
+	buf_printf(page, "\">Back to the listing</a></p></body></html>\n");
+	return 201;
 }
 
 int hu_direct(const struct hs_upload *up)
@@ -460,6 +521,8 @@ int hu_finish(struct hs_upload *up, const char *dir_url, struct buf *page)
 
 	if (st)
 		return st;
+	if (up->mkdir_form)
+		return make_folder(up, dir_url, page);
 	if (up->form && (!mp_finished(&up->mp) || !up->nfiles))
 		return 400; /* cut short, or no file in it */
 	for (i = 0; i < up->nfiles; i++)
@@ -477,6 +540,7 @@ void hu_free(struct hs_upload *up)
 
 	if (!up)
 		return;
+	buf_free(&up->fields);
 	close_file(up);
 	util_close_pipe(up->pipe);
 	for (i = 0; i < up->nfiles; i++)

@@ -226,7 +226,7 @@ def test_form_upload_as_a_browser_sends_it(t):
     check(r.status == 409 and not os.path.exists(os.path.join(root, "sub", "three.txt")))
     c.close()
     # bad forms
-    for ctype, body, want in (("text/plain", b"x", 400),
+    for ctype, body, want in (("text/plain", b"x", 415),
                               (f"multipart/form-data; boundary={boundary}",
                                form_body(boundary, [("cut.txt", b"c")])[:-10], 400),
                               (f"multipart/form-data; boundary={boundary}",
@@ -277,7 +277,7 @@ def test_methods_without_upload_and_delete(t):
     srv.stop()
     srv = t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--upload", "--allow-delete")
     resp = exchange(srv.port, b"OPTIONS /sub/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-    check(b"\r\nAllow: GET, HEAD, OPTIONS, PUT, POST, DELETE\r\n" in resp, resp)
+    check(b"\r\nAllow: GET, HEAD, OPTIONS, PUT, POST, MKCOL, DELETE\r\n" in resp, resp)
     for path, want in (("/sub/a.txt", 204), ("/sub/a.txt", 404), ("/sub", 409), ("/out", 403)):
         resp = exchange(srv.port, f"DELETE {path} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
         check(status_of(resp) == want, (path, resp))
