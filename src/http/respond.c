@@ -1,5 +1,6 @@
 /* http-serve's responses: files (ranges, validators, sendfile set-up),
  * listings, errors, OPTIONS, and the start of uploads and deletions. */
+#include "nettool/http/listing.h"
 #include "nettool/http/serve_conn.h"
 #include "nettool/proto/url.h"
 #include "nettool/base/util.h"
@@ -353,8 +354,11 @@ static void serve_file(struct conn *c, const char *fs, const struct stat *st, in
 static void serve_listing(struct conn *c, const char *fs, const char *urlpath, int head_only)
 {
 	struct buf body = { NULL, 0, 0 };
+	const char *q = strchr(c->hp->target, '?');
+	struct listing_order o;
 
-	if (fcache_listing(&body, fs, urlpath, c->w->cfg->upload) < 0) {
+	listing_order_parse(q ? q + 1 : NULL, &o);
+	if (listing_page(&body, fs, urlpath, &o, c->w->cfg->upload, HU_TMP_PREFIX) < 0) {
 		buf_free(&body);
 		hs_send_error(c, 403, head_only);
 		return;

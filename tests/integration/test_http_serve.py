@@ -200,7 +200,7 @@ def test_listing_with_awkward_names_round_trips(t):
     srv = t.server("http-serve", "-d", root, "-q")
     rc, page, err = t.run("http-get", f"http://127.0.0.1:{srv.port}/odd/")
     check(rc == 0 and b"<script>" not in page, page[:300])
-    hrefs = re.findall(rb'href="([^"]*)"', page)
+    hrefs = [h for h in re.findall(rb'href="([^"]*)"', page) if not h.startswith(b"?sort=")]
     check(hrefs[0] == b"../", hrefs)
     hrefs = hrefs[1:]
     check(len(hrefs) == len(names), hrefs)
@@ -742,12 +742,42 @@ def test_listing_reads_as_a_person_expects(t):
     os.mkdir(os.path.join(root, "sub", "inner"))
     srv = t.server("http-serve", "-d", root, "-q")
     _, page, _ = t.run("http-get", f"http://127.0.0.1:{srv.port}/sub/")
-    check(b'<meta charset="utf-8">' in page and b"<th>Name</th><th>Size</th>" in page, page)
+    check(b'<meta charset="utf-8">' in page and b"<style>" in page and b"<script" not in page, page)
     check(b'<a href="../">../</a>' in page, page)
-    check(b'<td title="1572864 bytes">1.5M</td>' in page, page)
-    check(b'<td title="9 bytes">9</td>' in page, page)  # a.txt
-    check(re.search(rb'<a href="inner/">inner/</a></td><td>-</td>', page), page)
+    check(b'<td class="n" title="1572864 bytes">1.5M</td>' in page, page)
+    check(b'<td class="n" title="9 bytes">9</td>' in page, page)  # a.txt
+    check(re.search(rb'<a href="inner/">inner/</a></td><td class="n">-</td>', page), page)
     check(b"<form" not in page, page)
+    # folders first, then a person's order: case folded, numbers by value
+    order = t.path("order")
+    names = ["file10.txt", "File2.txt", "file1.txt", "b.txt", "Zeta", "alpha", "img007.png",
+             "img7.png"]
+    os.mkdir(order)
+    for n in names:
+        if n[0].isupper() and "." not in n:
+            os.mkdir(os.path.join(order, n))
+        else:
+            with open(os.path.join(order, n), "wb") as f:
+                f.write(b"x" * len(n))
+    os.mkdir(os.path.join(order, "alpha2"))
+    os.unlink(os.path.join(order, "alpha"))
+    os.mkdir(os.path.join(order, "alpha"))
+    srv2 = t.server("http-serve", "-d", order, "-q")
+    base = f"http://127.0.0.1:{srv2.port}/"
+
+    def shown(query=""):
+        _, p, _ = t.run("http-get", base + query)
+        return [h.decode() for h in re.findall(rb'<td><a href="([^"?]*)"', p)]
+
+    check(shown() == ["alpha/", "alpha2/", "Zeta/", "b.txt", "file1.txt", "File2.txt",
+                      "file10.txt", "img007.png", "img7.png"], shown())
+    check(shown("?sort=name&order=desc") == ["Zeta/", "alpha2/", "alpha/", "img7.png",
+                                              "img007.png", "file10.txt", "File2.txt",
+                                              "file1.txt", "b.txt"], shown("?sort=name&order=desc"))
+    by_size = shown("?sort=size&order=desc")
+    check(by_size[:3] == ["Zeta/", "alpha2/", "alpha/"] and by_size[3:5] == ["img007.png",
+                                                                        "file10.txt"], by_size)
+    check(srv2.stop() == 0)
     os.mkdir(os.path.join(root, "empty"))
     with open(os.path.join(root, "index.html"), "wb"):
         pass

@@ -68,12 +68,6 @@ int fcache_lookup(struct fcache *c, uint64_t now, const char *fs, struct stat *s
 
 void fcache_free(struct fcache *c);
 
-struct buf;
-/* Append an HTML listing of directory fs, titled by urlpath: a link to
- * the parent, each name escaped with its size (exact in a title) and
- * time, sorted; with upload, a form to send files. Returns 0, or -1 when
- * the directory cannot be read. */
-int fcache_listing(struct buf *body, const char *fs, const char *urlpath, int upload);
 
 /* The Content-Type for path's extension. */
 const char *fcache_mime(const char *path);
