@@ -194,7 +194,7 @@ int listing_page(struct buf *body, const char *fs, const char *urlpath,
 	http_html_escape(body, urlpath);
 	buf_printf(body, "</title>%s</head><body><h1>Index of ", style);
 	http_html_escape(body, urlpath);
-	buf_printf(body, "</h1>\n");
+	buf_printf(body, "</h1>\n<p><a href=\"?tar\" download>Download this folder</a> (tar)</p>\n");
 	if (upload)
 		buf_printf(body, "<form method=\"post\" enctype=\"multipart/form-data\">"
 			   "<input type=\"file\" name=\"file\" multiple> "

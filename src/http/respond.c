@@ -384,6 +384,49 @@ static int lookup(struct conn *c, const char *fs, struct stat *st, int *in,
 	return fcache_lookup(&c->w->cache, loop_now(c->base.srv->lp), fs, st, in, e);
 }
 
+/* GET /folder/?tar */
+static int wants_tar(const char *target)
+{
+	const char *q = strchr(target, '?');
+
+	return q && (!strcmp(q + 1, "tar") || !strncmp(q + 1, "tar&", 4));
+}
+
+/* The folder as one tar, streamed: chunked (HTTP/1.1), or until the
+ * close. Its members are under the folder's own name. */
+static void serve_tar(struct conn *c, const char *fs, const char *urlpath, int head_only)
+{
+	const struct hs_cfg *g = c->w->cfg;
+	const char *end = urlpath + strlen(urlpath), *seg;
+	char top[256];
+	int chunked = c->hp->minor >= 1;
+
+	while (end > urlpath + 1 && end[-1] == '/')
+		end--;
+	for (seg = end; seg > urlpath && seg[-1] != '/'; seg--)
+		;
+	snprintf(top, sizeof top, "%.*s", (int)(end - seg), seg);
+	if (!top[0] || !strcmp(top, "/")) {
+		const char *base = strrchr(g->root.path, '/');
+
+		snprintf(top, sizeof top, "%s", base && base[1] ? base + 1 : "files");
+	}
+	if (!head_only && !(c->tar = hs_tar_new(&g->root, fs, top, g->follow, chunked, HU_TMP_PREFIX))) {
+		hs_send_error(c, lookup_status(errno), 0);
+		return;
+	}
+	if (!chunked)
+		c->keep = 0;
+	hs_head_start(c, 200);
+	buf_str(&c->out, "Content-Type: application/x-tar\r\nContent-Disposition: attachment; "
+		"filename*=UTF-8''");
+	url_escape(&c->out, top);
+	buf_str(&c->out, ".tar\r\n");
+	if (chunked)
+		buf_str(&c->out, "Transfer-Encoding: chunked\r\n");
+	hs_head_end(c);
+}
+
 /* A directory: the slash form of its URL, its index.html, or a listing. */
 static void serve_dir(struct conn *c, const char *fs, const char *urlpath, int slash_end,
 		      int head_only)
@@ -399,6 +442,10 @@ static void serve_dir(struct conn *c, const char *fs, const char *urlpath, int s
 		url_escape_path(&c->out, urlpath);
 		buf_printf(&c->out, "/\r\nContent-Length: 0\r\n");
 		hs_head_end(c);
+		return;
+	}
+	if (!c->w->cfg->no_list && wants_tar(c->hp->target)) {
+		serve_tar(c, fs, urlpath, head_only);
 		return;
 	}
 	snprintf(index, sizeof index, "%s/index.html", fs);

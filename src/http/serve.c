@@ -116,7 +116,25 @@ static void access_log(struct conn *c)
 
 static int writing(const struct conn *c)
 {
-	return c->out_off < c->out.len || c->file_left;
+	return c->out_off < c->out.len || c->file_left || (c->tar && !hs_tar_done(c->tar));
+}
+
+/* A tar's next piece, once the last is sent: 0, or -1. */
+static int tar_more(struct conn *c)
+{
+	uint64_t size;
+	int fd;
+
+	if (c->file >= 0)
+		close(c->file);
+	c->file = -1;
+	if (hs_tar_next(c->tar, &c->out, &fd, &size) < 0)
+		return -1;
+	c->out_off = 0;
+	c->file = fd;
+	c->file_off = 0;
+	c->file_left = size;
+	return 0;
 }
 
 /* Count n bytes sent. */
@@ -130,9 +148,10 @@ static void sent(struct conn *c, size_t n)
 /* Send what the response has left. Returns -1 on a fatal error. */
 static int conn_write(struct conn *c)
 {
-	int fd = c->base.io.fd;
+	int fd = c->base.io.fd, rounds = 0;
 	size_t budget;
 
+more:
 	if (c->out_off < c->out.len) {
 		ssize_t n = net_send_some(fd, c->out.data + c->out_off, c->out.len - c->out_off);
 
@@ -173,6 +192,12 @@ static int conn_write(struct conn *c)
 	 * this, 3.6-4.4 with it) */
 	if (c->file_left && !budget)
 		sched_yield();
+	/* a tar goes on while the socket takes it, a few pieces a turn */
+	if (!c->file_left && c->tar && !hs_tar_done(c->tar) && rounds++ < 4) {
+		if (tar_more(c) < 0)
+			return -1;
+		goto more;
+	}
 	return 0;
 }
 
@@ -183,6 +208,8 @@ static int response_done(struct conn *c)
 {
 	access_log(c);
 	drop_file(c);
+	hs_tar_free(c->tar);
+	c->tar = NULL;
 	c->out.len = c->out_off = 0;
 	if (!c->keep || c->base.draining)
 		return -1; /* c->sent stays: the close lingers */
@@ -526,6 +553,8 @@ static void conn_close(struct server_conn *sc, const char *why)
 	hu_free(c->up); /* an upload cut short leaves nothing */
 	c->up = NULL;
 	drop_file(c);
+	hs_tar_free(c->tar);
+	c->tar = NULL;
 	release_buffers(c);
 	buf_free(&c->out);
 }

@@ -7,6 +7,7 @@
  * its response builders (respond.c: files, listings, errors, OPTIONS).
  */
 
+#include "nettool/http/tar_stream.h"
 #include "nettool/http/serve.h"
 
 #include <string.h>
@@ -40,6 +41,7 @@ struct conn {
 	uint64_t interim;       /* of those, 100 Continue's */
 	int bulk;               /* a large body under way: see bulk_set */
 	int lowat;              /* TCP_NOTSENT_LOWAT is set */
+	struct hs_tar *tar;     /* a folder being sent as a tar, or NULL */
 };
 
 static inline void buf_str(struct buf *b, const char *s)
