@@ -13,6 +13,7 @@ void hs_auth_init(struct hs_auth *a)
 {
 	memset(a, 0, sizeof *a);
 	pthread_mutex_init(&a->lock, NULL);
+	atomic_init(&a->locked_until, 0);
 }
 
 void hs_auth_free(struct hs_auth *a)
@@ -214,6 +215,8 @@ static int locked(struct hs_auth *a, const char *addr, time_t now)
 	struct hs_fails *f;
 	int r;
 
+	if ((long long)now >= atomic_load(&a->locked_until))
+		return 0; /* no address refused: the common case, without the lock */
 	pthread_mutex_lock(&a->lock);
 	f = fails_of(a, addr, 0, now);
 	r = f && f->until > now;
@@ -234,6 +237,8 @@ static void count_failure(struct hs_auth *a, const char *addr, time_t now)
 	}
 	if (++f->count >= AUTH_MAX_FAILS) {
 		f->until = now + AUTH_WINDOW;
+		if ((long long)f->until > atomic_load(&a->locked_until))
+			atomic_store(&a->locked_until, (long long)f->until);
 		f->count = 0;
 		f->first = now;
 	}

@@ -10,6 +10,7 @@
  * forgotten first, so it never grows.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -37,6 +38,7 @@ struct hs_auth {
 	int n;
 	int public_read;              /* reading needs no account */
 	pthread_mutex_t lock;         /* for fails, shared by the workers */
+	atomic_llong locked_until;    /* the latest end of a refusal: none after it */
 	struct hs_fails fails[AUTH_SLOTS];
 };
 
