@@ -200,7 +200,7 @@ def test_listing_with_awkward_names_round_trips(t):
     srv = t.server("http-serve", "-d", root, "-q")
     rc, page, err = t.run("http-get", f"http://127.0.0.1:{srv.port}/odd/")
     check(rc == 0 and b"<script>" not in page, page[:300])
-    hrefs = [h for h in re.findall(rb'href="([^"]*)"', page) if not h.startswith(b"?sort=")]
+    hrefs = [h for h in re.findall(rb'href="([^"]*)"', page) if not h.startswith(b"?")]
     check(hrefs[0] == b"../", hrefs)
     hrefs = hrefs[1:]
     check(len(hrefs) == len(names), hrefs)
