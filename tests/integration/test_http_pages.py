@@ -66,6 +66,12 @@ def test_error_pages_say_why_and_link_back(t):
         check(st == want and why in page and back in page, (method, path, st, page))
     st, page = req(srv.port, "GET", "/favicon.ico")
     check(st == 204 and page == b"", st)
+    small = t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--upload",
+                     "--max-body", "10")
+    st, page = req(small.port, "PUT", "/sub/big.txt", b"x" * 100)
+    check(st == 413 and b"larger than this server takes" in page and b'href="/sub/"' in page,
+          (st, page))
+    check(small.stop() == 0)
     with open(os.path.join(root, "favicon.ico"), "wb") as f:
         f.write(b"\x00\x00\x01\x00")
     st, page = req(srv.port, "GET", "/favicon.ico")
