@@ -109,10 +109,10 @@ tsan:
 FUZZ_CC = clang
 FUZZ_SECONDS = 10
 FUZZ_TARGETS = pack unpack frame rdgram http_request http_response url map_path multipart writeout \
-	cookie urlglob
+	cookie urlglob tar
 FUZZ_SRC = src/proto/pack.c src/proto/pack_text.c src/proto/pack_printf.c src/proto/frame.c \
 	src/proto/rdgram.c src/proto/sha256.c src/proto/http.c src/proto/url.c src/proto/multipart.c \
-	src/proto/writeout.c src/proto/cookie.c src/proto/urlglob.c \
+	src/proto/writeout.c src/proto/cookie.c src/proto/urlglob.c src/proto/tar.c \
 	src/base/buf.c src/base/util.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 fuzz:
