@@ -22,16 +22,6 @@ void hs_auth_free(struct hs_auth *a)
 	memset(a->v, 0, sizeof a->v); /* no secret left behind */
 }
 
-static int printable(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 static void hash_of(const char *s, size_t n, unsigned char out[32])
 {
 	struct sha256 c;
@@ -91,7 +81,7 @@ int hs_auth_add(struct hs_auth *a, const char *spec, char *err)
 	} else {
 		strcpy(ac.path, "/");
 	}
-	if (un == 0 || un >= sizeof ac.user || spec + un >= end || !printable(spec, un)) {
+	if (un == 0 || un >= sizeof ac.user || spec + un >= end || !util_printable(spec, un)) {
 		nt_seterr(err, "bad --auth '%s' (expected USER:SECRET[@PATH][:ro|:rw])", spec);
 		return -1;
 	}

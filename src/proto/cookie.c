@@ -238,17 +238,6 @@ static int store(struct cookie_jar *j, const struct cookie *c, int64_t now)
 	return 1;
 }
 
-/* No control character (a tab included): what the file format and a
- * request head can carry. A Set-Cookie with one anywhere is ignored. */
-static int clean(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
 
 /* s[0..n) without leading and trailing blanks, into out. */
 static void trimmed(const char *s, size_t n, char *out, size_t len)
@@ -314,7 +303,8 @@ int cookie_set(struct cookie_jar *j, const char *field, const char *host, const 
 	struct cookie c;
 	size_t i;
 
-	if (!eq || pair >= COOKIE_MAX_LEN || !clean(field, strlen(field)) ||
+	/* a control character anywhere: nothing a head or a file line can carry */
+	if (!eq || pair >= COOKIE_MAX_LEN || !util_printable(field, strlen(field)) ||
 	    strlen(host) >= sizeof lhost)
 		return 0;
 	trimmed(field, (size_t)(eq - field), name, sizeof name);
@@ -428,7 +418,7 @@ int cookie_load_line(struct cookie_jar *j, const char *line, int junk_session, i
 	}
 	if (n == 5) /* curl writes a cookie with no value as six fields */
 		f[++n] = "";
-	if (n != 6 || !f[0][0] || !f[5][0] || f[2][0] != '/' || !clean(f[6], strlen(f[6])))
+	if (n != 6 || !f[0][0] || !f[5][0] || f[2][0] != '/' || !util_printable(f[6], strlen(f[6])))
 		return -2;
 	c.host_only = strcasecmp(f[1], "TRUE") != 0;
 	if (f[0][0] == '.') {

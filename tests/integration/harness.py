@@ -348,6 +348,19 @@ def recv_exact(s, n):
     return bytes(buf)
 
 
+def accept_loop(ls, handle):
+    """On a thread of its own, handle(conn) for each connection the
+    listener ls accepts, until it is closed."""
+    def run():
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            handle(c)
+    threading.Thread(target=run, daemon=True).start()
+
+
 def recv_all(s):
     buf = bytearray()
     while True:

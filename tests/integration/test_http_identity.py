@@ -5,7 +5,6 @@ one recording server: -A, -e (;auto), -r, -D, -R, --create-dirs,
 import calendar
 import os
 import subprocess
-import threading
 import time
 
 import harness
@@ -22,7 +21,7 @@ class Recorder:
         self.heads = []
         self.ls = t.listener()
         self.port = self.ls.getsockname()[1]
-        threading.Thread(target=self.run, daemon=True).start()
+        harness.accept_loop(self.ls, self.serve)
 
     def answer(self, path):
         if path.startswith(b"/moved"):
@@ -34,20 +33,15 @@ class Recorder:
         return (b"HTTP/1.1 200 OK\r\nLast-Modified: " + STAMP.encode() +
                 b"\r\nX-Odd:  spaced \r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY)
 
-    def run(self):
-        while True:
+    def serve(self, c):
+        with c:
+            c.settimeout(10)
             try:
-                c, _ = self.ls.accept()
+                head = harness.recv_head(c)
+                self.heads.append(head)
+                c.sendall(self.answer(head.split(b" ")[1]))
             except OSError:
-                return
-            with c:
-                c.settimeout(10)
-                try:
-                    head = harness.recv_head(c)
-                    self.heads.append(head)
-                    c.sendall(self.answer(head.split(b" ")[1]))
-                except OSError:
-                    pass
+                pass
 
     def url(self, path="/page"):
         return f"http://127.0.0.1:{self.port}{path}"

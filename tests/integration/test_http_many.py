@@ -25,19 +25,14 @@ class KeepAlive:
         self.ls = t.listener()
         self.port = self.ls.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self.run, daemon=True).start()
+        harness.accept_loop(self.ls, self.accepted)
 
-    def run(self):
-        while True:
-            try:
-                c, _ = self.ls.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.conns += 1
-                self.open += 1
-                self.most = max(self.most, self.open)
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+    def accepted(self, c):
+        with self.lock:
+            self.conns += 1
+            self.open += 1
+            self.most = max(self.most, self.open)
+        threading.Thread(target=self.serve, args=(c,), daemon=True).start()
 
     def serve(self, c):
         answered = 0

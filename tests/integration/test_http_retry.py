@@ -4,7 +4,6 @@ half a file or a dropped response in the output; curl is the oracle for
 the count of attempts."""
 import os
 import subprocess
-import threading
 import time
 
 import harness
@@ -36,37 +35,32 @@ class Script:
         self.url = f"http://127.0.0.1:{self.port}/f"
         self.held = []
         t.cleanups.append(lambda: [c.close() for c in self.held])
-        threading.Thread(target=self.run, daemon=True).start()
+        harness.accept_loop(self.ls, self.answer)
 
-    def run(self):
-        while True:
-            try:
-                c, _ = self.ls.accept()
-            except OSError:
-                return
-            c.settimeout(10)
-            try:
-                head = harness.recv_head(c)
-            except OSError:
-                c.close()
-                continue
-            self.times.append(time.monotonic())
-            self.heads.append(head)
-            r = self.replies[min(len(self.heads), len(self.replies)) - 1]
-            if callable(r):
-                r = r(head, c)
-            if r == STALL:
-                self.held.append(c)
-                continue
-            if isinstance(r, tuple):  # part of an answer, then a stall
-                c.sendall(r[0])
-                self.held.append(c)
-                continue
-            try:
-                c.sendall(r)
-            except OSError:
-                pass
+    def answer(self, c):
+        c.settimeout(10)
+        try:
+            head = harness.recv_head(c)
+        except OSError:
             c.close()
+            return
+        self.times.append(time.monotonic())
+        self.heads.append(head)
+        r = self.replies[min(len(self.heads), len(self.replies)) - 1]
+        if callable(r):
+            r = r(head, c)
+        if r == STALL:
+            self.held.append(c)
+            return
+        if isinstance(r, tuple):  # part of an answer, then a stall
+            c.sendall(r[0])
+            self.held.append(c)
+            return
+        try:
+            c.sendall(r)
+        except OSError:
+            pass
+        c.close()
 
 
 def retry_lines(err):

@@ -23,19 +23,14 @@ class Fixed:
     def __init__(self, t):
         self.ls = t.listener()
         self.port = self.ls.getsockname()[1]
-        threading.Thread(target=self.run, daemon=True).start()
+        harness.accept_loop(self.ls, self.answer)
 
-    def run(self):
-        while True:
-            try:
-                c, _ = self.ls.accept()
-            except OSError:
-                return
-            with c:
-                c.settimeout(10)
-                head = harness.recv_head(c)
-                path = head.split(b" ")[1] if head.count(b" ") >= 2 else b"/"
-                c.sendall(MOVED if path == b"/moved" else OLD if path == b"/old" else PAGE)
+    def answer(self, c):
+        with c:
+            c.settimeout(10)
+            head = harness.recv_head(c)
+            path = head.split(b" ")[1] if head.count(b" ") >= 2 else b"/"
+            c.sendall(MOVED if path == b"/moved" else OLD if path == b"/old" else PAGE)
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"

@@ -86,6 +86,9 @@ uint64_t util_now_us(void);
  * thread's static storage larger. NULL when out of memory. */
 #define UTIL_SCRATCH_SLOTS 4
 void *util_scratch(int slot, size_t n);
+/* Whether s[0..n) holds no control character (below 0x20, a tab
+ * included, or 0x7f). */
+int util_printable(const char *s, size_t n);
 /* Days from 1970-01-01 to a proleptic Gregorian date (month 1..12). */
 int64_t util_days_from_civil(int64_t y, int m, int d);
 /* Sleep ms milliseconds, the whole of them (EINTR resumes). */
