@@ -17,7 +17,7 @@ PYTHON = python3
 BASE_OBJ = src/base/util.o src/base/buf.o src/base/rate.o
 PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pack.o \
 	src/proto/pack_text.o src/proto/pack_printf.o src/proto/frame.o src/proto/rdgram.o \
-	src/proto/sha256.o src/proto/writeout.o src/proto/cookie.o src/proto/urlglob.o src/proto/tar.o
+	src/proto/sha256.o src/proto/writeout.o src/proto/cookie.o src/proto/urlglob.o src/proto/tar.o src/proto/xml.o
 CORE_OBJ = src/core/cmd.o src/core/cmd_config.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/server.o src/core/acl.o \
 	src/core/pump.o src/core/proxy.o src/core/fwatch.o src/core/sockopt.o
 HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/respond.o src/http/upload.o \
@@ -31,7 +31,7 @@ HDR = include/nettool/*/*.h
 UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
 	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart tests/unit/test_proxy \
-	tests/unit/test_writeout tests/unit/test_retry tests/unit/test_cookie tests/unit/test_urlglob tests/unit/test_auth
+	tests/unit/test_writeout tests/unit/test_retry tests/unit/test_cookie tests/unit/test_urlglob tests/unit/test_auth tests/unit/test_xml
 
 all: nettool
 
@@ -44,6 +44,8 @@ nettool: $(CMD_OBJ) $(LIB_OBJ)
 
 $(CMD_OBJ) $(LIB_OBJ): $(HDR)
 
+tests/unit/test_xml: tests/unit/test_xml.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_xml.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_auth: tests/unit/test_auth.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_auth.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_urlglob: tests/unit/test_urlglob.c tests/unit/check.h $(LIB_OBJ)
@@ -109,10 +111,10 @@ tsan:
 FUZZ_CC = clang
 FUZZ_SECONDS = 10
 FUZZ_TARGETS = pack unpack frame rdgram http_request http_response url map_path multipart writeout \
-	cookie urlglob tar
+	cookie urlglob tar xml
 FUZZ_SRC = src/proto/pack.c src/proto/pack_text.c src/proto/pack_printf.c src/proto/frame.c \
 	src/proto/rdgram.c src/proto/sha256.c src/proto/http.c src/proto/url.c src/proto/multipart.c \
-	src/proto/writeout.c src/proto/cookie.c src/proto/urlglob.c src/proto/tar.c \
+	src/proto/writeout.c src/proto/cookie.c src/proto/urlglob.c src/proto/tar.c src/proto/xml.c \
 	src/base/buf.c src/base/util.c
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 fuzz:
