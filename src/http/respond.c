@@ -1,6 +1,7 @@
 /* http-serve's responses: files (ranges, validators, sendfile set-up),
  * listings, errors, OPTIONS, and the start of uploads and deletions. */
 #include "nettool/http/listing.h"
+#include "nettool/http/tar_stream.h"
 #include "nettool/http/serve_conn.h"
 #include "nettool/proto/url.h"
 #include "nettool/base/util.h"
@@ -411,9 +412,16 @@ static void serve_tar(struct conn *c, const char *fs, const char *urlpath, int h
 
 		snprintf(top, sizeof top, "%s", base && base[1] ? base + 1 : "files");
 	}
-	if (!head_only && !(c->tar = hs_tar_new(&g->root, fs, top, g->follow, chunked, HU_TMP_PREFIX))) {
-		hs_send_error(c, lookup_status(errno), 0);
-		return;
+	if (!head_only) {
+		struct hs_tar *t = hs_tar_new(&g->root, fs, top, g->follow, chunked, HU_TMP_PREFIX);
+
+		if (!t) {
+			hs_send_error(c, lookup_status(errno), 0);
+			return;
+		}
+		c->stream.next = hs_tar_next_fn;
+		c->stream.free = hs_tar_free_fn;
+		c->stream.s = t;
 	}
 	if (!chunked)
 		c->keep = 0;

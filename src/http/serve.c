@@ -114,22 +114,30 @@ static void access_log(struct conn *c)
 	c->status = 0;
 }
 
-static int writing(const struct conn *c)
+static void stream_end(struct conn *c)
 {
-	return c->out_off < c->out.len || c->file_left || (c->tar && !hs_tar_done(c->tar));
+	if (c->stream.next)
+		c->stream.free(c->stream.s);
+	memset(&c->stream, 0, sizeof c->stream);
 }
 
-/* A tar's next piece, once the last is sent: 0, or -1. */
-static int tar_more(struct conn *c)
+static int writing(const struct conn *c)
+{
+	return c->out_off < c->out.len || c->file_left || (c->stream.next && !c->stream.done);
+}
+
+/* A streamed body's next piece, once the last is sent: 0, or -1. */
+static int stream_more(struct conn *c)
 {
 	uint64_t size;
-	int fd;
+	int fd, r;
 
 	if (c->file >= 0)
 		close(c->file);
 	c->file = -1;
-	if (hs_tar_next(c->tar, &c->out, &fd, &size) < 0)
+	if ((r = c->stream.next(c->stream.s, &c->out, &fd, &size)) < 0)
 		return -1;
+	c->stream.done = r == 0;
 	c->out_off = 0;
 	c->file = fd;
 	c->file_off = 0;
@@ -192,9 +200,9 @@ more:
 	 * this, 3.6-4.4 with it) */
 	if (c->file_left && !budget)
 		sched_yield();
-	/* a tar goes on while the socket takes it, a few pieces a turn */
-	if (!c->file_left && c->tar && !hs_tar_done(c->tar) && rounds++ < 4) {
-		if (tar_more(c) < 0)
+	/* a streamed body goes on while the socket takes it, a few pieces a turn */
+	if (!c->file_left && c->stream.next && !c->stream.done && rounds++ < 4) {
+		if (stream_more(c) < 0)
 			return -1;
 		goto more;
 	}
@@ -208,8 +216,7 @@ static int response_done(struct conn *c)
 {
 	access_log(c);
 	drop_file(c);
-	hs_tar_free(c->tar);
-	c->tar = NULL;
+	stream_end(c);
 	c->out.len = c->out_off = 0;
 	if (!c->keep || c->base.draining)
 		return -1; /* c->sent stays: the close lingers */
@@ -553,8 +560,7 @@ static void conn_close(struct server_conn *sc, const char *why)
 	hu_free(c->up); /* an upload cut short leaves nothing */
 	c->up = NULL;
 	drop_file(c);
-	hs_tar_free(c->tar);
-	c->tar = NULL;
+	stream_end(c);
 	release_buffers(c);
 	buf_free(&c->out);
 }

@@ -183,9 +183,14 @@ int hs_tar_next(struct hs_tar *t, struct buf *out, int *fd, uint64_t *size)
 	return t->done ? 0 : 1;
 }
 
-int hs_tar_done(const struct hs_tar *t)
+int hs_tar_next_fn(void *t, struct buf *out, int *fd, uint64_t *size)
 {
-	return t->done;
+	return hs_tar_next(t, out, fd, size);
+}
+
+void hs_tar_free_fn(void *t)
+{
+	hs_tar_free(t);
 }
 
 void hs_tar_free(struct hs_tar *t)

@@ -7,13 +7,23 @@
  * its response builders (respond.c: files, listings, errors, OPTIONS).
  */
 
-#include "nettool/http/tar_stream.h"
 #include "nettool/http/serve.h"
 
 #include <string.h>
 #include <sys/types.h>
 
 #define BULK_MIN (1u << 20) /* a body larger is sent from any CPU */
+
+/* A response body made while it is sent (a tar, a multistatus): next
+ * empties out and fills it with the next piece, and may give a file to
+ * send after it (*fd, *size; -1: none). 1: more follows; 0: that was the
+ * last; -1: an error. */
+struct hs_stream {
+	int (*next)(void *s, struct buf *out, int *fd, uint64_t *size);
+	void (*free)(void *s);
+	void *s;
+	int done;
+};
 
 struct conn {
 	struct server_conn base;
@@ -41,7 +51,7 @@ struct conn {
 	uint64_t interim;       /* of those, 100 Continue's */
 	int bulk;               /* a large body under way: see bulk_set */
 	int lowat;              /* TCP_NOTSENT_LOWAT is set */
-	struct hs_tar *tar;     /* a folder being sent as a tar, or NULL */
+	struct hs_stream stream; /* a body made while it is sent (next: NULL for none) */
 };
 
 static inline void buf_str(struct buf *b, const char *s)

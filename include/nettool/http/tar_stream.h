@@ -28,8 +28,9 @@ struct hs_tar *hs_tar_new(const struct fcache_root *root, const char *fs, const 
  * send after it (*fd, *size; -1 for none; the caller closes it). 1: more
  * follows; 0: this was the end; -1: an error (errno set). */
 int hs_tar_next(struct hs_tar *t, struct buf *out, int *fd, uint64_t *size);
-/* Whether everything has been produced. */
-int hs_tar_done(const struct hs_tar *t);
 void hs_tar_free(struct hs_tar *t);
+/* The two as a struct hs_stream takes them. */
+int hs_tar_next_fn(void *t, struct buf *out, int *fd, uint64_t *size);
+void hs_tar_free_fn(void *t);
 
 #endif
