@@ -178,6 +178,8 @@ static const struct opt hs_opts[] = {
 	  "with --upload: replace existing files (else 409)", 0, 0, NULL },
 	{ 0, "allow-delete", OPT_FLAG, O(allow_delete), 0, NULL, "with --upload: DELETE removes a file",
 	  0, 0, NULL },
+	{ 0, "webdav", OPT_FLAG, O(webdav), 0, NULL,
+	  "WebDAV's PROPFIND and MKCOL (with the write rules\nof --upload and --allow-delete)", 0, 0, NULL },
 	{ 0, "auth", OPT_FUNC, O(auth), 0, "USER:SECRET[@PATH][:ro|:rw]",
 	  "an account (repeatable): SECRET a password or\nsha256:HEX; @PATH its subtree; :ro reads only",
 	  0, 0, hs_opt_auth },
@@ -231,6 +233,8 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "--overwrite, --allow-delete and --dotfiles need --upload");
 		return -1;
 	}
+	if (g->webdav)
+		g->upload = g->allow_delete = 1;
 	if (g->auth_file && hs_auth_load(&g->auth, g->auth_file, err) < 0)
 		return -1;
 	if ((g->upload || g->allow_delete) && !g->auth.n && !g->public_write &&

@@ -1,5 +1,6 @@
 /* http-serve's responses: files (ranges, validators, sendfile set-up),
  * listings, errors, OPTIONS, and the start of uploads and deletions. */
+#include "nettool/http/dav.h"
 #include "nettool/http/listing.h"
 #include "nettool/http/tar_stream.h"
 #include "nettool/http/serve_conn.h"
@@ -77,8 +78,10 @@ static void allow_header(struct conn *c)
 {
 	const struct hs_cfg *g = c->w->cfg;
 
-	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s\r\n", g->upload ? ", PUT, POST, MKCOL" : "",
-		   g->upload && g->allow_delete ? ", DELETE" : "");
+	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s%s\r\n", g->upload ? ", PUT, POST, MKCOL" : "",
+		   g->upload && g->allow_delete ? ", DELETE" : "", g->webdav ? ", PROPFIND" : "");
+	if (g->webdav)
+		buf_str(&c->out, "DAV: 1\r\n");
 }
 
 /* Respond with an HTML body (freed here). */
@@ -370,7 +373,8 @@ static void serve_listing(struct conn *c, const char *fs, const char *urlpath, i
 static int is_known_method(const char *m)
 {
 	static const char *const known[] = { "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-					     "TRACE", "CONNECT", "MKCOL" };
+					     "TRACE", "CONNECT", "MKCOL", "PROPFIND", "PROPPATCH",
+					     "COPY", "MOVE", "LOCK", "UNLOCK" };
 	size_t i;
 
 	for (i = 0; i < sizeof known / sizeof known[0]; i++)
@@ -597,13 +601,20 @@ static void start_form(struct conn *c, const char *fs, const char *urlpath)
 		hs_send_error(c, st, 0);
 }
 
-static void do_delete(struct conn *c, const char *fs, const char *urlpath)
+static void do_delete(struct conn *c, char *fs, const char *urlpath)
 {
-	char *dir = strdup(fs), *slash = dir ? strrchr(dir, '/') : NULL;
+	char *dir, *slash;
 	struct stat st;
+	size_t n = strlen(fs);
 	int code = 0;
 
-	if (!slash) {
+	while (n > 1 && fs[n - 1] == '/')
+		fs[--n] = '\0';
+	dir = strdup(fs);
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (!strcmp(urlpath, "/")) {
+		code = 403; /* never the root */
+	} else if (!slash) {
 		code = 500;
 	} else {
 		*slash = '\0';
@@ -612,10 +623,15 @@ static void do_delete(struct conn *c, const char *fs, const char *urlpath)
 	free(dir);
 	if (!code && lstat(fs, &st) < 0)
 		code = lookup_status(errno);
-	if (!code && !S_ISREG(st.st_mode))
+	if (!code && S_ISDIR(st.st_mode) && c->w->cfg->webdav) {
+		int err = hs_dav_rmtree(fs); /* WebDAV deletes a folder whole */
+
+		code = !err ? 0 : err == ENOENT ? 404 : err == EACCES || err == EPERM ? 403 : 500;
+	} else if (!code && !S_ISREG(st.st_mode)) {
 		code = S_ISDIR(st.st_mode) ? 409 : 403;
-	if (!code && unlink(fs) < 0)
+	} else if (!code && unlink(fs) < 0) {
 		code = lookup_status(errno);
+	}
 	if (code) {
 		hs_send_error(c, code, 0);
 		return;
@@ -707,7 +723,8 @@ void hs_respond(struct conn *c)
 		hs_send_error(c, 400, head_only);
 		return;
 	}
-	if (!get && !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
+	if (!get && !(g->webdav && !strcmp(m, "PROPFIND")) &&
+	    !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
 				     !strcmp(m, "MKCOL") ||
 				     (g->allow_delete && !strcmp(m, "DELETE")))) &&
 	    strcmp(m, "OPTIONS")) {
@@ -722,8 +739,10 @@ void hs_respond(struct conn *c)
 			       sizeof fs, &slash_end);
 	if (st_code)
 		hs_send_error(c, st_code, head_only);
-	else if (!authorized(c, urlpath, !get && strcmp(m, "OPTIONS")))
+	else if (!authorized(c, urlpath, !get && strcmp(m, "OPTIONS") && strcmp(m, "PROPFIND")))
 		;
+	else if (!strcmp(m, "PROPFIND"))
+		hs_dav_propfind(c, fs, urlpath);
 	else if (!strcmp(m, "OPTIONS"))
 		send_options(c);
 	else if (get)

@@ -116,9 +116,10 @@ static void access_log(struct conn *c)
 
 static void stream_end(struct conn *c)
 {
-	if (c->stream.next)
+	if (c->stream.free)
 		c->stream.free(c->stream.s);
 	memset(&c->stream, 0, sizeof c->stream);
+	c->body_done = NULL;
 }
 
 static int writing(const struct conn *c)
@@ -266,6 +267,15 @@ static void upload_done(struct conn *c)
 	size_t n = strcspn(c->hp->target, "?");
 	int st;
 
+	if (c->body_done) { /* kept in memory for an answer of its own */
+		void (*done)(struct conn *, const struct buf *) = c->body_done;
+
+		c->body_done = NULL;
+		done(c, hu_memory_body(c->up));
+		hu_free(c->up);
+		c->up = NULL;
+		return;
+	}
 	snprintf(dir_url, sizeof dir_url, "%.*s", (int)n, c->hp->target);
 	st = hu_finish(c->up, dir_url, &page);
 	hu_free(c->up);

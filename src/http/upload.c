@@ -40,6 +40,7 @@ struct hs_upload {
 	int pipe_size;
 	int no_splice;         /* the system refused it: read and write */
 	int mkdir_form;        /* a form of a new folder's name (urlencoded) */
+	size_t mem_max;        /* a body kept in memory (fields), at most this */
 	struct buf fields;     /* its body */
 };
 
@@ -154,6 +155,7 @@ int hu_form(const struct hu_opts *o, const char *dir, const char *content_type,
 		if (!(up = upload_new(o)))
 			return 500;
 		up->mkdir_form = up->form = 1;
+		up->mem_max = MKDIR_FORM_MAX;
 		snprintf(up->dir, sizeof up->dir, "%s", dir);
 		*out = up;
 		return 0;
@@ -259,8 +261,8 @@ static int form_data(struct hs_upload *up, const char *p, size_t n)
 
 int hu_data(struct hs_upload *up, const char *p, size_t n)
 {
-	if (up->mkdir_form) /* a name, not a file: small */
-		return up->fields.len + n > MKDIR_FORM_MAX ? 413
+	if (up->mem_max) /* a name, or a request's XML: small, in memory */
+		return up->fields.len + n > up->mem_max ? 413
 		       : buf_append(&up->fields, p, n) < 0 ? 500 : 0;
 	return up->form ? form_data(up, p, n) : write_all(up, p, n);
 }
@@ -310,7 +312,23 @@ static int make_folder(struct hs_upload *up, const char *dir_url, struct buf *pa
 
 int hu_direct(const struct hs_upload *up)
 {
-	return !up->form;
+	return !up->form && !up->mem_max;
+}
+
+int hu_memory(const struct hu_opts *o, size_t max, struct hs_upload **out)
+{
+	struct hs_upload *up = upload_new(o);
+
+	if (!up)
+		return 500;
+	up->mem_max = max;
+	*out = up;
+	return 0;
+}
+
+const struct buf *hu_memory_body(const struct hs_upload *up)
+{
+	return &up->fields;
 }
 
 #define COPY_BUF (256 * 1024)
@@ -523,6 +541,8 @@ int hu_finish(struct hs_upload *up, const char *dir_url, struct buf *page)
 		return st;
 	if (up->mkdir_form)
 		return make_folder(up, dir_url, page);
+	if (up->mem_max)
+		return 0; /* the caller takes hu_memory_body */
 	if (up->form && (!mp_finished(&up->mp) || !up->nfiles))
 		return 400; /* cut short, or no file in it */
 	for (i = 0; i < up->nfiles; i++)

@@ -29,7 +29,7 @@ struct hs_cfg {
 	struct acl acl;
 	struct fcache_root root;
 	int no_list, quiet, header_ms, keepalive_ms, send_ms, no_affinity, follow;
-	int upload, allow_delete;
+	int upload, allow_delete, webdav;
 	struct hs_auth auth;    /* --auth, --auth-file, --public-read */
 	const char *auth_file;
 	int public_write;       /* writing open to anyone beyond loopback */

@@ -52,6 +52,8 @@ struct conn {
 	int bulk;               /* a large body under way: see bulk_set */
 	int lowat;              /* TCP_NOTSENT_LOWAT is set */
 	struct hs_stream stream; /* a body made while it is sent (next: NULL for none) */
+	/* a request body kept in memory is done: answer it (WebDAV's XML) */
+	void (*body_done)(struct conn *c, const struct buf *body);
 };
 
 static inline void buf_str(struct buf *b, const char *s)

@@ -33,6 +33,12 @@ int hu_put(const struct hu_opts *o, const char *fs, struct hs_upload **up);
 int hu_form(const struct hu_opts *o, const char *dir, const char *content_type,
 	    struct hs_upload **up);
 
+/* A body kept in memory, at most max bytes (413 beyond): a request's
+ * XML. 0 with *up set, or a status. */
+int hu_memory(const struct hu_opts *o, size_t max, struct hs_upload **up);
+/* Its bytes, once hu_data has had them all. */
+const struct buf *hu_memory_body(const struct hs_upload *up);
+
 /* Body bytes. Returns 0, or the status to answer: 400 (a bad form), 403
  * (a bad file name), 409 (a file exists), 507 (the disk is full), 500. */
 int hu_data(struct hs_upload *up, const char *p, size_t n);

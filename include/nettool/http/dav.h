@@ -1,0 +1,23 @@
+#ifndef NETTOOL_HTTP_DAV_H
+#define NETTOOL_HTTP_DAV_H
+/*
+ * http-serve --webdav (RFC 4918): PROPFIND of the live properties, its
+ * multistatus made while it is sent (a folder of any size in bounded
+ * memory). Depth 0 and 1; infinity is refused with 403 and the
+ * propfind-finite-depth precondition, as section 9.1 allows.
+ */
+#include "nettool/http/serve_conn.h"
+
+#define DAV_BODY_MAX (64 * 1024) /* the largest request body's XML */
+
+#define DAV_DEPTH_MAX 64 /* folders within folders that DELETE goes through */
+
+/* DELETE of a folder: all it holds (links removed, never followed), then
+ * itself. 0, or the errno of what could not be removed. */
+int hs_dav_rmtree(const char *path);
+
+/* Start a PROPFIND of fs (the decoded urlpath): its answer, or its body
+ * taken in first (c->up and c->body_done). */
+void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath);
+
+#endif

@@ -1,0 +1,414 @@
+#include "nettool/http/dav.h"
+#include "nettool/http/serve.h"
+#include "nettool/proto/url.h"
+#include "nettool/proto/xml.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DAV_WANT 64
+#define DAV_BATCH (64 * 1024)
+
+enum pf_mode { PF_ALL, PF_NAMES, PF_PROP };
+
+struct propfind {
+	const struct hs_cfg *g;
+	enum pf_mode mode;
+	struct { char ns[256], name[128]; } want[DAV_WANT];
+	int nwant;
+	int depth, chunked, started, self_done;
+	DIR *d;
+	char fs[PATH_MAX];
+	size_t fs_len;
+	struct buf href;         /* the target's, escaped; children's follow it */
+	size_t href_len;
+	struct buf raw;
+};
+
+static const char *const live[] = { "creationdate", "displayname", "getcontentlength",
+				    "getcontenttype", "getetag", "getlastmodified",
+				    "resourcetype", "supportedlock", "lockdiscovery" };
+#define NLIVE (sizeof live / sizeof live[0])
+
+static void xml_text(struct buf *b, const char *s)
+{
+	http_html_escape(b, s);
+}
+
+/* The value of live property k of the resource at path, named name; 0
+ * when a file has none of it (a folder's length or type). */
+static int live_value(struct buf *b, size_t k, const struct stat *st, const char *name,
+		      const char *path)
+{
+	char etag[64], lm[40], when[32];
+	struct tm tm;
+	int dir = S_ISDIR(st->st_mode);
+
+	switch (k) {
+	case 0:
+		gmtime_r(&st->st_ctime, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		buf_printf(b, "<D:creationdate>%s</D:creationdate>", when);
+		return 1;
+	case 1:
+		buf_printf(b, "<D:displayname>");
+		xml_text(b, name);
+		buf_printf(b, "</D:displayname>");
+		return 1;
+	case 2:
+		if (dir)
+			return 0;
+		buf_printf(b, "<D:getcontentlength>%lld</D:getcontentlength>", (long long)st->st_size);
+		return 1;
+	case 3:
+		if (dir)
+			return 0;
+		buf_printf(b, "<D:getcontenttype>");
+		xml_text(b, fcache_mime(path));
+		buf_printf(b, "</D:getcontenttype>");
+		return 1;
+	case 4:
+	case 5:
+		fcache_validators(st, etag, sizeof etag, lm, sizeof lm);
+		buf_printf(b, k == 4 ? "<D:getetag>" : "<D:getlastmodified>");
+		xml_text(b, k == 4 ? etag : lm);
+		buf_printf(b, k == 4 ? "</D:getetag>" : "</D:getlastmodified>");
+		return 1;
+	case 6:
+		buf_printf(b, dir ? "<D:resourcetype><D:collection/></D:resourcetype>"
+			       : "<D:resourcetype/>");
+		return 1;
+	case 7:
+		buf_printf(b, "<D:supportedlock/>");
+		return 1;
+	default:
+		buf_printf(b, "<D:lockdiscovery/>");
+		return 1;
+	}
+}
+
+/* An element named ns:name, empty, its namespace declared on it. */
+static void empty_elem(struct buf *b, const char *ns, const char *name)
+{
+	if (!strcmp(ns, "DAV:")) {
+		buf_printf(b, "<D:%s/>", name);
+		return;
+	}
+	buf_printf(b, "<R:%s xmlns:R=\"", name);
+	xml_text(b, ns);
+	buf_printf(b, "\"/>");
+}
+
+static int live_index(const char *ns, const char *name)
+{
+	size_t k;
+
+	if (strcmp(ns, "DAV:"))
+		return -1;
+	for (k = 0; k < NLIVE; k++)
+		if (!strcmp(live[k], name))
+			return (int)k;
+	return -1;
+}
+
+/* One <D:response>: href, then the properties asked for. */
+static void response(struct propfind *pf, const struct stat *st, const char *name)
+{
+	struct buf *b = &pf->raw;
+	int dir = S_ISDIR(st->st_mode), i, missing = 0;
+	size_t k;
+
+	buf_printf(b, "<D:response><D:href>");
+	xml_text(b, pf->href.data);
+	buf_printf(b, "</D:href><D:propstat><D:prop>");
+	if (pf->mode == PF_NAMES) {
+		for (k = 0; k < NLIVE; k++)
+			if (!(dir && (k == 2 || k == 3)))
+				buf_printf(b, "<D:%s/>", live[k]);
+	} else if (pf->mode == PF_ALL) {
+		for (k = 0; k < NLIVE; k++)
+			live_value(b, k, st, name, pf->fs);
+	} else {
+		for (i = 0; i < pf->nwant; i++) {
+			int li = live_index(pf->want[i].ns, pf->want[i].name);
+
+			if (li < 0 || !live_value(b, (size_t)li, st, name, pf->fs))
+				missing++;
+		}
+	}
+	buf_printf(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
+	if (missing) {
+		buf_printf(b, "<D:propstat><D:prop>");
+		for (i = 0; i < pf->nwant; i++) {
+			int li = live_index(pf->want[i].ns, pf->want[i].name);
+
+			if (li < 0 || (dir && (li == 2 || li == 3)))
+				empty_elem(b, pf->want[i].ns, pf->want[i].name);
+		}
+		buf_printf(b, "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");
+	}
+	buf_printf(b, "</D:response>\n");
+}
+
+/* The folder's next entries, as the listing shows them. */
+static void children(struct propfind *pf)
+{
+	struct dirent *e = NULL;
+	int end = 0;
+
+	while (pf->raw.len < DAV_BATCH && !(end = !(e = readdir(pf->d)))) {
+		struct stat st;
+		size_t nl = strlen(e->d_name);
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strncmp(e->d_name, HU_TMP_PREFIX, strlen(HU_TMP_PREFIX)) ||
+		    pf->fs_len + nl + 2 >= sizeof pf->fs)
+			continue;
+		pf->fs[pf->fs_len] = '/';
+		memcpy(pf->fs + pf->fs_len + 1, e->d_name, nl + 1);
+		if (lstat(pf->fs, &st) < 0 ||
+		    (S_ISLNK(st.st_mode) && (stat(pf->fs, &st) < 0 ||
+					     (!pf->g->follow && fcache_inside(&pf->g->root, pf->fs) != 1))) ||
+		    !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+			continue;
+		pf->href.len = pf->href_len;
+		url_escape(&pf->href, e->d_name);
+		if (S_ISDIR(st.st_mode))
+			buf_putc(&pf->href, '/');
+		buf_putc(&pf->href, '\0');
+		response(pf, &st, e->d_name);
+	}
+	if (end) {
+		closedir(pf->d);
+		pf->d = NULL;
+	}
+	pf->fs[pf->fs_len] = '\0';
+}
+
+static int pf_next(void *v, struct buf *out, int *fd, uint64_t *size)
+{
+	struct propfind *pf = v;
+	int last;
+
+	*fd = -1;
+	*size = 0;
+	out->len = 0;
+	pf->raw.len = 0;
+	if (!pf->self_done) {
+		struct stat st;
+		const char *slash = strrchr(pf->fs, '/');
+		int ok = stat(pf->fs, &st) == 0;
+
+		buf_printf(&pf->raw, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+			   "<D:multistatus xmlns:D=\"DAV:\">\n");
+		if (ok)
+			response(pf, &st, slash ? slash + 1 : pf->fs);
+		pf->self_done = 1;
+		if (ok && pf->depth == 1 && S_ISDIR(st.st_mode))
+			pf->d = opendir(pf->fs);
+		pf->href.len = pf->href_len; /* children: the folder's href and a name */
+	}
+	if (pf->d)
+		children(pf);
+	last = !pf->d;
+	if (last)
+		buf_printf(&pf->raw, "</D:multistatus>\n");
+	if (pf->chunked && pf->raw.len)
+		buf_printf(out, "%zx\r\n", pf->raw.len);
+	buf_append(out, pf->raw.data, pf->raw.len);
+	if (pf->chunked && pf->raw.len)
+		buf_append(out, "\r\n", 2);
+	if (pf->chunked && last)
+		buf_append(out, "0\r\n\r\n", 5);
+	return last ? 0 : 1;
+}
+
+static void pf_free(void *v)
+{
+	struct propfind *pf = v;
+
+	if (!pf)
+		return;
+	if (pf->d)
+		closedir(pf->d);
+	buf_free(&pf->href);
+	buf_free(&pf->raw);
+	free(pf);
+}
+
+/* What the body asks: allprop (or no body), propname, or prop's list.
+ * 0, or 400. */
+static int asked(struct propfind *pf, const struct buf *body)
+{
+	struct xml_doc doc;
+	char err[NT_ERR_LEN];
+	int prop, c;
+
+	pf->mode = PF_ALL;
+	if (!body || !body->len)
+		return 0;
+	if (xml_parse(body->data, body->len, &doc, err) < 0)
+		return 400;
+	if (strcmp(doc.nodes[0].ns, "DAV:") || strcmp(doc.nodes[0].name, "propfind")) {
+		xml_free(&doc);
+		return 400;
+	}
+	if (xml_child(&doc, 0, "DAV:", "propname") >= 0) {
+		pf->mode = PF_NAMES;
+	} else if ((prop = xml_child(&doc, 0, "DAV:", "prop")) >= 0) {
+		pf->mode = PF_PROP;
+		for (c = doc.nodes[prop].child; c >= 0 && pf->nwant < DAV_WANT; c = doc.nodes[c].next) {
+			snprintf(pf->want[pf->nwant].ns, sizeof pf->want[0].ns, "%s", doc.nodes[c].ns);
+			snprintf(pf->want[pf->nwant].name, sizeof pf->want[0].name, "%s",
+				 doc.nodes[c].name);
+			pf->nwant++;
+		}
+	} else if (xml_child(&doc, 0, "DAV:", "allprop") < 0) {
+		xml_free(&doc);
+		return 400;
+	}
+	xml_free(&doc);
+	return 0;
+}
+
+/* The body is in (or there was none): the 207 and its stream. */
+static void propfind_answer(struct conn *c, const struct buf *body)
+{
+	struct propfind *pf = c->stream.s;
+	int st = asked(pf, body);
+
+	if (st) {
+		hs_send_error(c, st, 0);
+		return;
+	}
+	pf->chunked = c->hp->minor >= 1;
+	if (!pf->chunked)
+		c->keep = 0;
+	c->stream.next = pf_next;
+	hs_head_start(c, 207);
+	buf_str(&c->out, "Content-Type: application/xml; charset=utf-8\r\n");
+	if (pf->chunked)
+		buf_str(&c->out, "Transfer-Encoding: chunked\r\n");
+	hs_head_end(c);
+}
+
+void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath)
+{
+	const struct http_parser *hp = c->hp;
+	const char *depth = http_field(hp, "Depth");
+	struct propfind *pf;
+	struct stat st;
+	int in;
+
+	if (stat(fs, &st) < 0) {
+		hs_send_error(c, errno == ENOENT || errno == ENOTDIR ? 404 : 403, 0);
+		return;
+	}
+	in = fcache_inside(&c->w->cfg->root, fs);
+	if (in != 1) {
+		hs_send_error(c, in == 0 ? 403 : 404, 0);
+		return;
+	}
+	if (!depth || !strcasecmp(depth, "infinity")) { /* RFC 4918 9.1: may be refused */
+		struct buf b = { NULL, 0, 0 };
+
+		buf_printf(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\">"
+			   "<D:propfind-finite-depth/></D:error>\n");
+		c->keep = 0;
+		hs_head_start(c, 403);
+		buf_printf(&c->out, "Content-Type: application/xml; charset=utf-8\r\n"
+			   "Content-Length: %zu\r\n", b.len);
+		hs_head_end(c);
+		buf_append(&c->out, b.data, b.len);
+		buf_free(&b);
+		return;
+	}
+	if (!(pf = calloc(1, sizeof *pf))) {
+		hs_send_error(c, 500, 0);
+		return;
+	}
+	pf->g = c->w->cfg;
+	pf->depth = strcmp(depth, "0") ? 1 : 0;
+	snprintf(pf->fs, sizeof pf->fs, "%s", fs);
+	pf->fs_len = strlen(pf->fs);
+	while (pf->fs_len > 1 && pf->fs[pf->fs_len - 1] == '/')
+		pf->fs[--pf->fs_len] = '\0';
+	url_escape_path(&pf->href, urlpath);
+	if (S_ISDIR(st.st_mode) && (!pf->href.len || pf->href.data[pf->href.len - 1] != '/'))
+		buf_putc(&pf->href, '/');
+	pf->href_len = pf->href.len;
+	buf_putc(&pf->href, '\0');
+	c->stream.s = pf;
+	c->stream.free = pf_free;
+	if (hp->body == HTTP_BODY_CHUNKED || (hp->body == HTTP_BODY_LENGTH && hp->length)) {
+		int rc = hu_memory(&c->w->cfg->hu, DAV_BODY_MAX, &c->up);
+
+		if (rc) {
+			hs_send_error(c, rc, 0);
+			return;
+		}
+		c->body_done = propfind_answer;
+		return;
+	}
+	propfind_answer(c, NULL);
+}
+
+/* Everything in the folder open as dfd, then nothing: links are removed,
+ * never followed. 0, or an errno. */
+static int empty_tree(int dfd, int depth)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+	int err = 0;
+
+	if (!d) {
+		close(dfd);
+		return errno;
+	}
+	while (!err && (e = readdir(d))) {
+		int sub;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
+			err = errno;
+			break;
+		}
+		if (depth >= DAV_DEPTH_MAX) {
+			err = ELOOP;
+			break;
+		}
+		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			err = errno;
+			break;
+		}
+		if ((err = empty_tree(sub, depth + 1)) == 0 &&
+		    unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0)
+			err = errno;
+	}
+	closedir(d);
+	return err;
+}
+
+int hs_dav_rmtree(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return errno;
+	if ((err = empty_tree(fd, 0)) != 0)
+		return err;
+	return rmdir(path) < 0 ? errno : 0;
+}
