@@ -79,7 +79,8 @@ static void allow_header(struct conn *c)
 	const struct hs_cfg *g = c->w->cfg;
 
 	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s%s\r\n", g->upload ? ", PUT, POST, MKCOL" : "",
-		   g->upload && g->allow_delete ? ", DELETE" : "", g->webdav ? ", PROPFIND" : "");
+		   g->upload && g->allow_delete ? ", DELETE" : "",
+		   g->webdav ? ", PROPFIND, COPY, MOVE" : "");
 	if (g->webdav)
 		buf_str(&c->out, "DAV: 1\r\n");
 }
@@ -707,6 +708,18 @@ static int authorized(struct conn *c, const char *urlpath, int write)
 	return 0;
 }
 
+/* COPY and MOVE: the destination is written, so it is authorized too. */
+static void copy_or_move(struct conn *c, char *fs, const char *urlpath, int move)
+{
+	char durl[URL_MAX + 2], dfs[PATH_MAX + URL_MAX];
+	int st = hs_dav_destination(c, dfs, sizeof dfs, durl, sizeof durl);
+
+	if (st)
+		hs_send_error(c, st, 0);
+	else if (authorized(c, durl, 1))
+		hs_dav_copy_move(c, fs, urlpath, dfs, durl, move);
+}
+
 /* Build the response to the request whose head hp holds, or start
  * taking its body in (c->up). */
 void hs_respond(struct conn *c)
@@ -723,7 +736,8 @@ void hs_respond(struct conn *c)
 		hs_send_error(c, 400, head_only);
 		return;
 	}
-	if (!get && !(g->webdav && !strcmp(m, "PROPFIND")) &&
+	if (!get && !(g->webdav && (!strcmp(m, "PROPFIND") || !strcmp(m, "COPY") ||
+				    !strcmp(m, "MOVE"))) &&
 	    !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
 				     !strcmp(m, "MKCOL") ||
 				     (g->allow_delete && !strcmp(m, "DELETE")))) &&
@@ -739,10 +753,13 @@ void hs_respond(struct conn *c)
 			       sizeof fs, &slash_end);
 	if (st_code)
 		hs_send_error(c, st_code, head_only);
-	else if (!authorized(c, urlpath, !get && strcmp(m, "OPTIONS") && strcmp(m, "PROPFIND")))
+	else if (!authorized(c, urlpath, !get && strcmp(m, "OPTIONS") && strcmp(m, "PROPFIND") &&
+				 strcmp(m, "COPY")))
 		;
 	else if (!strcmp(m, "PROPFIND"))
 		hs_dav_propfind(c, fs, urlpath);
+	else if (!strcmp(m, "COPY") || !strcmp(m, "MOVE"))
+		copy_or_move(c, fs, urlpath, !strcmp(m, "MOVE"));
 	else if (!strcmp(m, "OPTIONS"))
 		send_options(c);
 	else if (get)

@@ -243,6 +243,8 @@ static int start_tag(struct xml_parser *x, int *empty)
 						    anl > 5 ? anl - 6 : 0);
 			x->ns[x->nns].uri = v;
 			x->ns[x->nns++].depth = x->depth;
+			if (anl > 5 && !*v) /* Namespaces in XML 1.0: a prefix names one */
+				return fail(x, "a prefix declared with no namespace");
 			if (!x->ns[x->nns - 1].prefix)
 				return fail(x, "out of room");
 		} else if (anl == 8 && !memcmp(x->p + an_at, "xml:lang", 8)) {

@@ -55,6 +55,7 @@ static void test_refusals(void)
 	CHECK(parse("<a><b></a></b>") < 0);
 	CHECK(parse("<a></a><b/>") < 0);
 	CHECK(parse("<p:a/>") < 0);
+	CHECK(parse("<a xmlns:p=\"\"/>") < 0);
 	CHECK(parse("<a>") < 0);
 	CHECK(parse("") < 0);
 	CHECK(parse("text") < 0);

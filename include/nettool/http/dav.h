@@ -16,6 +16,17 @@
  * itself. 0, or the errno of what could not be removed. */
 int hs_dav_rmtree(const char *path);
 
+/* COPY and MOVE's Destination (RFC 4918 10.3): on this server (its
+ * authority the request's Host, else 502), mapped as a target is. 0, or
+ * a status. */
+int hs_dav_destination(struct conn *c, char *dfs, size_t dlen, char *durl, size_t ulen);
+/* COPY (move 0) or MOVE of fs to dfs: Overwrite (T by default; F and an
+ * existing target: 412), Depth 0 or infinity for a folder; a file goes
+ * through a temporary renamed into place. 201, 204, or the status of the
+ * first thing that failed. */
+void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
+		      const char *durl, int move);
+
 /* Start a PROPFIND of fs (the decoded urlpath): its answer, or its body
  * taken in first (c->up and c->body_done). */
 void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath);

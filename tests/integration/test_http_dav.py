@@ -1,0 +1,134 @@
+"""http-serve --webdav: litmus's basic and copymove suites, and PROPFIND,
+COPY, MOVE and DELETE by hand with http.client: names that must
+round-trip through hrefs, a folder listed in a streamed multistatus,
+Destination's checks, links never followed, accounts on both ends."""
+import http.client
+import os
+import re
+import subprocess
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import harness
+from harness import check, deadline
+
+DAV = "{DAV:}"
+
+
+def req(port, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        c.close()
+
+
+def dav_server(t, root, *extra):
+    return t.server("http-serve", "-b", "127.0.0.1", "-d", root, "-q", "--webdav", *extra)
+
+
+@deadline(120)
+def test_litmus_basic_and_copymove(t):
+    litmus = harness.need("litmus")
+    root = t.path("root")
+    os.mkdir(root)
+    srv = dav_server(t, root)
+    env = dict(os.environ, TESTS="basic copymove")
+    p = subprocess.run([litmus, f"http://127.0.0.1:{srv.port}/"], capture_output=True, text=True,
+                       timeout=100, env=env, cwd=t.path("."))
+    sums = re.findall(r"summary for `(\w+)': of (\d+) tests run: (\d+) passed", p.stdout)
+    check([(s, n == ok) for s, n, ok in sums] == [("basic", True), ("copymove", True)],
+          p.stdout[-3000:])
+    check(srv.stop() == 0)
+
+
+@deadline(60)
+def test_propfind_names_and_a_large_folder(t):
+    root = t.path("root")
+    names = ["plain.txt", "with space.txt", "100%.txt", "hash#tag.txt", "中文.txt", "a&b<c>.txt"]
+    os.makedirs(os.path.join(root, "big"))
+    for n in names:
+        with open(os.path.join(root, n), "w") as f:
+            f.write(n)
+    for i in range(3000):
+        open(os.path.join(root, "big", f"f{i:04d}"), "w").close()
+    srv = dav_server(t, root)
+    st, h, body = req(srv.port, "PROPFIND", "/", headers={"Depth": "1"})
+    check(st == 207 and h.get("Transfer-Encoding") == "chunked", (st, h))
+    doc = ET.fromstring(body)
+    hrefs = [urllib.parse.unquote(r.find(DAV + "href").text) for r in doc.findall(DAV + "response")]
+    check(sorted(hrefs) == sorted(["/", "/big/"] + ["/" + n for n in names]), hrefs)
+    for r in doc.findall(DAV + "response"):
+        href = urllib.parse.unquote(r.find(DAV + "href").text)
+        rt = r.find(f"{DAV}propstat/{DAV}prop/{DAV}resourcetype")
+        check((rt.find(DAV + "collection") is not None) == href.endswith("/"), href)
+        if not href.endswith("/"):
+            size = r.find(f"{DAV}propstat/{DAV}prop/{DAV}getcontentlength").text
+            check(int(size) == len(href[1:].encode()), (href, size))
+    # each href, sent back, reaches its file
+    for href in (r.find(DAV + "href").text for r in doc.findall(DAV + "response")):
+        check(req(srv.port, "GET", href)[0] == 200, href)
+    st, _, body = req(srv.port, "PROPFIND", "/big/", headers={"Depth": "1"})
+    check(st == 207 and body.count(b"<D:response>") == 3001, body.count(b"<D:response>"))
+    # named properties: found and not, propname, Depth infinity, bad bodies
+    want = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/>'
+            '<Z:color xmlns:Z="urn:z"/></D:prop></D:propfind>')
+    st, _, body = req(srv.port, "PROPFIND", "/plain.txt", want, {"Depth": "0"})
+    r = ET.fromstring(body).find(DAV + "response")
+    stats = {ps.find(DAV + "status").text: ps for ps in r.findall(DAV + "propstat")}
+    check(stats["HTTP/1.1 200 OK"].find(f"{DAV}prop/{DAV}getetag") is not None, body)
+    check(stats["HTTP/1.1 404 Not Found"].find(f"{DAV}prop/{{urn:z}}color") is not None, body)
+    etag = req(srv.port, "HEAD", "/plain.txt")[1]["ETag"]
+    check(stats["HTTP/1.1 200 OK"].find(f"{DAV}prop/{DAV}getetag").text == etag)
+    st, _, body = req(srv.port, "PROPFIND", "/", headers={"Depth": "infinity"})
+    check(st == 403 and b"propfind-finite-depth" in body, (st, body))
+    check(req(srv.port, "PROPFIND", "/", headers={})[0] == 403)
+    check(req(srv.port, "PROPFIND", "/nope", headers={"Depth": "0"})[0] == 404)
+    for bad in ("<not xml", '<!DOCTYPE x [<!ENTITY e "y">]><D:propfind xmlns:D="DAV:"/>',
+                '<D:other xmlns:D="DAV:"/>'):
+        check(req(srv.port, "PROPFIND", "/", bad, {"Depth": "0"})[0] == 400, bad)
+    st, h, _ = req(srv.port, "OPTIONS", "/")
+    check(h.get("DAV") == "1" and "PROPFIND" in h.get("Allow", ""), h)
+    check(srv.stop() == 0)
+
+
+@deadline(60)
+def test_copy_move_delete_rules(t):
+    root = t.path("root")
+    os.makedirs(os.path.join(root, "a", "in"))
+    with open(os.path.join(root, "a", "in", "f.txt"), "w") as f:
+        f.write("f")
+    outside = t.path("outside")
+    os.mkdir(outside)
+    with open(os.path.join(outside, "keep.txt"), "w") as f:
+        f.write("keep")
+    os.symlink(outside, os.path.join(root, "a", "link"))
+    srv = dav_server(t, root)
+    host = f"127.0.0.1:{srv.port}"
+    check(req(srv.port, "COPY", "/a/", None, {"Destination": f"http://{host}/b/"})[0] == 201)
+    check(open(os.path.join(root, "b", "in", "f.txt")).read() == "f")
+    check(not os.path.exists(os.path.join(root, "b", "link")))  # a link is not copied
+    check(req(srv.port, "COPY", "/a/", None, {"Destination": f"http://{host}/b/",
+                                              "Overwrite": "F"})[0] == 412)
+    check(req(srv.port, "COPY", "/a/", None, {"Destination": "http://elsewhere/b/"})[0] == 502)
+    check(req(srv.port, "COPY", "/a/", None, {"Destination": "/a/in/deeper/"})[0] == 403)
+    check(req(srv.port, "COPY", "/a/", None, {"Destination": "/../escape/"})[0] == 400)
+    check(req(srv.port, "MOVE", "/b/", None, {"Destination": "/c/"})[0] == 201)
+    check(os.path.isdir(os.path.join(root, "c")) and not os.path.exists(os.path.join(root, "b")))
+    check(req(srv.port, "MOVE", "/c/in/f.txt", None, {"Destination": "/c/g.txt"})[0] == 201)
+    check(req(srv.port, "MOVE", "/", None, {"Destination": "/x/"})[0] == 403)
+    # DELETE of a folder: the link goes, what it points at stays
+    check(req(srv.port, "DELETE", "/a/")[0] == 204)
+    check(not os.path.exists(os.path.join(root, "a")) and os.listdir(outside) == ["keep.txt"])
+    check(req(srv.port, "DELETE", "/")[0] == 403)
+    check(srv.stop() == 0)
+    # an account of one subtree copies within it, not out of it
+    acc = dav_server(t, root, "--auth", "sub:pw@/c")
+    auth = {"Authorization": "Basic c3ViOnB3"}  # sub:pw
+    check(req(acc.port, "COPY", "/c/g.txt", None, dict(auth, Destination="/c/h.txt"))[0] == 201)
+    check(req(acc.port, "COPY", "/c/g.txt", None, dict(auth, Destination="/elsewhere.txt"))[0]
+          == 403)
+    check(not os.path.exists(os.path.join(root, "elsewhere.txt")))
+    check(acc.stop() == 0)
