@@ -65,6 +65,8 @@ static inline void buf_str(struct buf *b, const char *s)
  * adds Connection and the blank line. */
 void hs_head_start(struct conn *c, int status);
 void hs_head_end(struct conn *c);
+/* The Allow field: the methods this server answers. */
+void hs_allow_header(struct conn *c);
 
 /* A whole HTML response of body (not sent with head_only). */
 void hs_send_html(struct conn *c, int status, struct buf *body, int head_only);
