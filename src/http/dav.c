@@ -1,4 +1,5 @@
 #include "nettool/http/dav.h"
+#include "nettool/http/dav_props.h"
 #include "nettool/http/serve.h"
 #include "nettool/proto/url.h"
 #include "nettool/proto/xml.h"
@@ -121,10 +122,25 @@ static int live_index(const char *ns, const char *name)
 }
 
 /* One <D:response>: href, then the properties asked for. */
+/* davp_each's hooks: a dead property whole, or its name alone. */
+static void dead_value(void *b, const char *ns, const char *name, const char *elem)
+{
+	(void)ns;
+	(void)name;
+	buf_printf(b, "%s", elem);
+}
+
+static void dead_name(void *b, const char *ns, const char *name, const char *elem)
+{
+	(void)elem;
+	empty_elem(b, ns, name);
+}
+
 static void response(struct propfind *pf, const struct stat *st, const char *name)
 {
 	struct buf *b = &pf->raw;
 	int dir = S_ISDIR(st->st_mode), i, missing = 0;
+	char gone[DAV_WANT] = { 0 };
 	size_t k;
 
 	buf_printf(b, "<D:response><D:href>");
@@ -134,26 +150,26 @@ static void response(struct propfind *pf, const struct stat *st, const char *nam
 		for (k = 0; k < NLIVE; k++)
 			if (!(dir && (k == 2 || k == 3)))
 				buf_printf(b, "<D:%s/>", live[k]);
+		davp_each(pf->fs, dead_name, b);
 	} else if (pf->mode == PF_ALL) {
 		for (k = 0; k < NLIVE; k++)
 			live_value(b, k, st, name, pf->fs);
+		davp_each(pf->fs, dead_value, b);
 	} else {
 		for (i = 0; i < pf->nwant; i++) {
 			int li = live_index(pf->want[i].ns, pf->want[i].name);
 
-			if (li < 0 || !live_value(b, (size_t)li, st, name, pf->fs))
-				missing++;
+			if (li >= 0 ? !live_value(b, (size_t)li, st, name, pf->fs)
+				    : !davp_get(pf->fs, pf->want[i].ns, pf->want[i].name, b))
+				missing += gone[i] = 1;
 		}
 	}
 	buf_printf(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
 	if (missing) {
 		buf_printf(b, "<D:propstat><D:prop>");
-		for (i = 0; i < pf->nwant; i++) {
-			int li = live_index(pf->want[i].ns, pf->want[i].name);
-
-			if (li < 0 || (dir && (li == 2 || li == 3)))
+		for (i = 0; i < pf->nwant; i++)
+			if (gone[i])
 				empty_elem(b, pf->want[i].ns, pf->want[i].name);
-		}
 		buf_printf(b, "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");
 	}
 	buf_printf(b, "</D:response>\n");
@@ -301,23 +317,78 @@ static void propfind_answer(struct conn *c, const struct buf *body)
 	hs_head_end(c);
 }
 
-void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath)
+static void proppatch_answer(struct conn *c, const struct buf *body);
+
+/* The resource a PROPFIND or PROPPATCH is for, inside the root, as the
+ * state of its answer (c->stream.s); NULL when the answer was sent. */
+static struct propfind *dav_target(struct conn *c, const char *fs, const char *urlpath)
 {
-	const struct http_parser *hp = c->hp;
-	const char *depth = http_field(hp, "Depth");
 	struct propfind *pf;
 	struct stat st;
 	int in;
 
 	if (stat(fs, &st) < 0) {
 		hs_send_error(c, errno == ENOENT || errno == ENOTDIR ? 404 : 403, 0);
-		return;
+		return NULL;
 	}
 	in = fcache_inside(&c->w->cfg->root, fs);
 	if (in != 1) {
 		hs_send_error(c, in == 0 ? 403 : 404, 0);
+		return NULL;
+	}
+	if (!(pf = calloc(1, sizeof *pf))) {
+		hs_send_error(c, 500, 0);
+		return NULL;
+	}
+	pf->g = c->w->cfg;
+	snprintf(pf->fs, sizeof pf->fs, "%s", fs);
+	pf->fs_len = strlen(pf->fs);
+	while (pf->fs_len > 1 && pf->fs[pf->fs_len - 1] == '/')
+		pf->fs[--pf->fs_len] = '\0';
+	url_escape_path(&pf->href, urlpath);
+	if (S_ISDIR(st.st_mode) && (!pf->href.len || pf->href.data[pf->href.len - 1] != '/'))
+		buf_putc(&pf->href, '/');
+	pf->href_len = pf->href.len;
+	buf_putc(&pf->href, '\0');
+	c->stream.s = pf;
+	c->stream.free = pf_free;
+	return pf;
+}
+
+/* The request's body into memory, then done(c, body). 0, or -1 (sent). */
+static int take_body(struct conn *c, void (*done)(struct conn *c, const struct buf *body))
+{
+	int rc = hu_memory(&c->w->cfg->hu, DAV_BODY_MAX, &c->up);
+
+	if (rc) {
+		hs_send_error(c, rc, 0);
+		return -1;
+	}
+	c->body_done = done;
+	return 0;
+}
+
+static int has_body(const struct http_parser *hp)
+{
+	return hp->body == HTTP_BODY_CHUNKED || (hp->body == HTTP_BODY_LENGTH && hp->length);
+}
+
+void hs_dav_proppatch(struct conn *c, const char *fs, const char *urlpath)
+{
+	if (!has_body(c->hp)) {
+		hs_send_error(c, 400, 0);
 		return;
 	}
+	if (dav_target(c, fs, urlpath))
+		take_body(c, proppatch_answer);
+}
+
+void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath)
+{
+	const struct http_parser *hp = c->hp;
+	const char *depth = http_field(hp, "Depth");
+	struct propfind *pf;
+
 	if (!depth || !strcasecmp(depth, "infinity")) { /* RFC 4918 9.1: may be refused */
 		struct buf b = { NULL, 0, 0 };
 
@@ -332,34 +403,13 @@ void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath)
 		buf_free(&b);
 		return;
 	}
-	if (!(pf = calloc(1, sizeof *pf))) {
-		hs_send_error(c, 500, 0);
+	if (!(pf = dav_target(c, fs, urlpath)))
 		return;
-	}
-	pf->g = c->w->cfg;
 	pf->depth = strcmp(depth, "0") ? 1 : 0;
-	snprintf(pf->fs, sizeof pf->fs, "%s", fs);
-	pf->fs_len = strlen(pf->fs);
-	while (pf->fs_len > 1 && pf->fs[pf->fs_len - 1] == '/')
-		pf->fs[--pf->fs_len] = '\0';
-	url_escape_path(&pf->href, urlpath);
-	if (S_ISDIR(st.st_mode) && (!pf->href.len || pf->href.data[pf->href.len - 1] != '/'))
-		buf_putc(&pf->href, '/');
-	pf->href_len = pf->href.len;
-	buf_putc(&pf->href, '\0');
-	c->stream.s = pf;
-	c->stream.free = pf_free;
-	if (hp->body == HTTP_BODY_CHUNKED || (hp->body == HTTP_BODY_LENGTH && hp->length)) {
-		int rc = hu_memory(&c->w->cfg->hu, DAV_BODY_MAX, &c->up);
-
-		if (rc) {
-			hs_send_error(c, rc, 0);
-			return;
-		}
-		c->body_done = propfind_answer;
-		return;
-	}
-	propfind_answer(c, NULL);
+	if (!has_body(hp))
+		propfind_answer(c, NULL);
+	else
+		take_body(c, propfind_answer);
 }
 
 /* Everything in the folder open as dfd, then nothing: links are removed,
@@ -466,6 +516,8 @@ static int copy_file(const char *src, const char *dst, mode_t mode)
 	fchmod(out, mode & 0777);
 	if (close(out) < 0 && !err)
 		err = errno;
+	if (!err)
+		davp_copy(src, tmp); /* its dead properties go with it */
 	if (!err && rename(tmp, dst) < 0)
 		err = errno;
 	if (err)
@@ -490,6 +542,7 @@ static int copy_tree(const char *src, const char *dst, int depth, int level)
 		return 0;
 	if (mkdir(dst, st.st_mode & 0777) < 0)
 		return errno;
+	davp_copy(src, dst);
 	if (!depth)
 		return 0;
 	if (level >= DAV_DEPTH_MAX)
@@ -571,4 +624,114 @@ void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 	if (code == 201)
 		buf_str(&c->out, "Content-Length: 0\r\n");
 	hs_head_end(c);
+}
+
+#define DAV_PATCH_MAX 64
+
+struct patch_op {
+	char ns[256], name[128];
+	int set, status;
+	struct buf value;            /* set: the element; the old one, to undo */
+	int had;
+	struct buf old;
+};
+
+/* The operations of a propertyupdate, in order. -1: not one. */
+static int patch_ops(const struct xml_doc *doc, struct patch_op *ops, int *n)
+{
+	int c, p, q;
+
+	*n = 0;
+	if (strcmp(doc->nodes[0].ns, "DAV:") || strcmp(doc->nodes[0].name, "propertyupdate"))
+		return -1;
+	for (c = doc->nodes[0].child; c >= 0; c = doc->nodes[c].next) {
+		int set = !strcmp(doc->nodes[c].name, "set");
+
+		if (strcmp(doc->nodes[c].ns, "DAV:") || (!set && strcmp(doc->nodes[c].name, "remove")))
+			continue;
+		if ((p = xml_child(doc, c, "DAV:", "prop")) < 0)
+			return -1;
+		for (q = doc->nodes[p].child; q >= 0; q = doc->nodes[q].next) {
+			struct patch_op *op = &ops[*n];
+
+			if (*n == DAV_PATCH_MAX)
+				return -1;
+			memset(op, 0, sizeof *op);
+			snprintf(op->ns, sizeof op->ns, "%s", doc->nodes[q].ns);
+			snprintf(op->name, sizeof op->name, "%s", doc->nodes[q].name);
+			op->set = set;
+			if (set)
+				davp_serialize(doc, q, &op->value);
+			(*n)++;
+		}
+	}
+	return *n ? 0 : -1;
+}
+
+/* Apply them all or none (RFC 4918 9.2): a live property is protected
+ * (403) and fails the rest (424); a store that fails undoes the rest. */
+static void patch_apply(const char *fs, struct patch_op *ops, int n)
+{
+	int i, bad = -1, err;
+
+	for (i = 0; i < n; i++)
+		if (live_index(ops[i].ns, ops[i].name) >= 0)
+			ops[bad = i].status = 403;
+	for (i = 0; bad < 0 && i < n; i++) {
+		ops[i].had = davp_get(fs, ops[i].ns, ops[i].name, &ops[i].old);
+		if ((err = davp_put(fs, ops[i].ns, ops[i].name, ops[i].set ? &ops[i].value : NULL))) {
+			ops[bad = i].status = err == ENOTSUP || err == ENOSPC || err == E2BIG ? 507 : 403;
+			while (i-- > 0) /* undo what went before */
+				davp_put(fs, ops[i].ns, ops[i].name, ops[i].had ? &ops[i].old : NULL);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (!ops[i].status)
+			ops[i].status = bad < 0 ? 200 : 424;
+}
+
+static void proppatch_answer(struct conn *c, const struct buf *body)
+{
+	struct propfind *pf = c->stream.s; /* its fs and href */
+	struct patch_op *ops = calloc(DAV_PATCH_MAX, sizeof *ops);
+	struct buf b = { NULL, 0, 0 };
+	struct xml_doc doc;
+	char err[NT_ERR_LEN];
+	int n = 0, i;
+
+	if (!ops || !body->len || xml_parse(body->data, body->len, &doc, err) < 0) {
+		free(ops);
+		hs_send_error(c, ops ? 400 : 500, 0);
+		return;
+	}
+	i = patch_ops(&doc, ops, &n);
+	xml_free(&doc);
+	if (i < 0) {
+		hs_send_error(c, 400, 0);
+	} else {
+		patch_apply(pf->fs, ops, n);
+		buf_printf(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus "
+			   "xmlns:D=\"DAV:\"><D:response><D:href>");
+		xml_text(&b, pf->href.data);
+		buf_printf(&b, "</D:href>");
+		for (i = 0; i < n; i++) {
+			buf_printf(&b, "<D:propstat><D:prop>");
+			empty_elem(&b, ops[i].ns, ops[i].name);
+			buf_printf(&b, "</D:prop><D:status>HTTP/1.1 %d %s</D:status></D:propstat>",
+				   ops[i].status, ops[i].status == 424 ? "Failed Dependency"
+				   : http_reason(ops[i].status));
+		}
+		buf_printf(&b, "</D:response></D:multistatus>\n");
+		hs_head_start(c, 207);
+		buf_printf(&c->out, "Content-Type: application/xml; charset=utf-8\r\n"
+			   "Content-Length: %zu\r\n", b.len);
+		hs_head_end(c);
+		buf_append(&c->out, b.data, b.len);
+	}
+	for (i = 0; i < DAV_PATCH_MAX; i++) {
+		buf_free(&ops[i].value);
+		buf_free(&ops[i].old);
+	}
+	buf_free(&b);
+	free(ops);
 }

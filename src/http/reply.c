@@ -57,7 +57,7 @@ void hs_allow_header(struct conn *c)
 
 	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s%s\r\n", g->upload ? ", PUT, POST, MKCOL" : "",
 		   g->upload && g->allow_delete ? ", DELETE" : "",
-		   g->webdav ? ", PROPFIND, COPY, MOVE" : "");
+		   g->webdav ? ", PROPFIND, PROPPATCH, COPY, MOVE" : "");
 	if (g->webdav)
 		buf_str(&c->out, "DAV: 1\r\n");
 }

@@ -598,7 +598,7 @@ void hs_respond(struct conn *c)
 		return;
 	}
 	if (!get && !(g->webdav && (!strcmp(m, "PROPFIND") || !strcmp(m, "COPY") ||
-				    !strcmp(m, "MOVE"))) &&
+				    !strcmp(m, "MOVE") || !strcmp(m, "PROPPATCH"))) &&
 	    !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
 				     !strcmp(m, "MKCOL") ||
 				     (g->allow_delete && !strcmp(m, "DELETE")))) &&
@@ -619,6 +619,8 @@ void hs_respond(struct conn *c)
 		;
 	else if (!strcmp(m, "PROPFIND"))
 		hs_dav_propfind(c, fs, urlpath);
+	else if (!strcmp(m, "PROPPATCH"))
+		hs_dav_proppatch(c, fs, urlpath);
 	else if (!strcmp(m, "COPY") || !strcmp(m, "MOVE"))
 		copy_or_move(c, fs, urlpath, !strcmp(m, "MOVE"));
 	else if (!strcmp(m, "OPTIONS"))

@@ -27,6 +27,9 @@ int hs_dav_destination(struct conn *c, char *dfs, size_t dlen, char *durl, size_
 void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 		      const char *durl, int move);
 
+/* Start a PROPPATCH of fs: its body taken in, then set and remove, all
+ * or none, and a 207 of each property's status. */
+void hs_dav_proppatch(struct conn *c, const char *fs, const char *urlpath);
 /* Start a PROPFIND of fs (the decoded urlpath): its answer, or its body
  * taken in first (c->up and c->body_done). */
 void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath);
