@@ -21,7 +21,7 @@ PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pac
 CORE_OBJ = src/core/cmd.o src/core/cmd_config.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/server.o src/core/acl.o \
 	src/core/pump.o src/core/proxy.o src/core/fwatch.o src/core/sockopt.o
 HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/respond.o src/http/upload.o \
-	src/http/client.o src/http/client_body.o src/http/client_data.o src/http/client_out.o src/http/client_retry.o src/http/client_cookie.o src/http/fetch.o src/http/fetch_many.o src/http/auth.o src/http/listing.o src/http/tar_stream.o src/http/dav.o src/http/reply.o src/http/dav_props.o
+	src/http/client.o src/http/client_body.o src/http/client_data.o src/http/client_out.o src/http/client_retry.o src/http/client_cookie.o src/http/fetch.o src/http/fetch_many.o src/http/auth.o src/http/listing.o src/http/tar_stream.o src/http/dav.o src/http/reply.o src/http/dav_props.o src/http/dav_lock.o src/http/dav_tree.o
 TCP_OBJ = src/tcp/tcp_exec.o src/tcp/tcp_chat.o src/tcp/tcp_spawn.o
 LIB_OBJ = $(BASE_OBJ) $(PROTO_OBJ) $(CORE_OBJ) $(HTTP_OBJ) $(TCP_OBJ)
 CMD_OBJ = src/cmd/main.o src/cmd/tcp_client.o src/cmd/tcp_server.o src/cmd/tcp_echo_server.o \

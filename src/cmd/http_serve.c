@@ -1,4 +1,5 @@
 #include "nettool/core/cmd.h"
+#include "nettool/http/dav_lock.h"
 #include "nettool/http/serve.h"
 #include "nettool/core/loop.h"
 #include "nettool/core/net.h"
@@ -233,8 +234,14 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "--overwrite, --allow-delete and --dotfiles need --upload");
 		return -1;
 	}
-	if (g->webdav)
-		g->upload = g->allow_delete = 1;
+	if (g->webdav) {
+		g->upload = g->allow_delete = g->hu.overwrite = 1; /* as RFC 4918 has PUT */
+		if (!(g->locks = malloc(sizeof *g->locks))) {
+			nt_seterr(err, "out of memory");
+			return -1;
+		}
+		hs_locks_init(g->locks);
+	}
 	if (g->auth_file && hs_auth_load(&g->auth, g->auth_file, err) < 0)
 		return -1;
 	if ((g->upload || g->allow_delete) && !g->auth.n && !g->public_write &&
@@ -427,6 +434,10 @@ static int run(int argc, char **argv)
 	if (g.log && g.log != stderr)
 		fclose(g.log);
 	hs_auth_free(&g.auth);
+	if (g.locks) {
+		hs_locks_free(g.locks);
+		free(g.locks);
+	}
 	return rc;
 }
 

@@ -1,4 +1,5 @@
 #include "nettool/http/dav.h"
+#include "nettool/http/dav_lock.h"
 #include "nettool/http/dav_props.h"
 #include "nettool/http/serve.h"
 #include "nettool/proto/url.h"
@@ -20,6 +21,7 @@
 #define DAV_BATCH (64 * 1024)
 
 enum pf_mode { PF_ALL, PF_NAMES, PF_PROP };
+
 
 struct propfind {
 	const struct hs_cfg *g;
@@ -48,8 +50,9 @@ static void xml_text(struct buf *b, const char *s)
 /* The value of live property k of the resource at path, named name; 0
  * when a file has none of it (a folder's length or type). */
 static int live_value(struct buf *b, size_t k, const struct stat *st, const char *name,
-		      const char *path)
+		      const struct propfind *pf)
 {
+	const char *path = pf->fs;
 	char etag[64], lm[40], when[32];
 	struct tm tm;
 	int dir = S_ISDIR(st->st_mode);
@@ -89,11 +92,21 @@ static int live_value(struct buf *b, size_t k, const struct stat *st, const char
 			       : "<D:resourcetype/>");
 		return 1;
 	case 7:
-		buf_printf(b, "<D:supportedlock/>");
+		buf_printf(b, "<D:supportedlock><D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
+			   "<D:locktype><D:write/></D:locktype></D:lockentry><D:lockentry><D:lockscope>"
+			   "<D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>"
+			   "</D:supportedlock>");
 		return 1;
-	default:
-		buf_printf(b, "<D:lockdiscovery/>");
+	default: {
+		char url[URL_MAX];
+
+		snprintf(url, sizeof url, "%s", pf->href.data);
+		buf_printf(b, "<D:lockdiscovery>");
+		if (url_unescape(url) == 0)
+			hs_lock_discovery(pf->g->locks, url, pf->href.data, b, time(NULL));
+		buf_printf(b, "</D:lockdiscovery>");
 		return 1;
+	}
 	}
 }
 
@@ -153,13 +166,13 @@ static void response(struct propfind *pf, const struct stat *st, const char *nam
 		davp_each(pf->fs, dead_name, b);
 	} else if (pf->mode == PF_ALL) {
 		for (k = 0; k < NLIVE; k++)
-			live_value(b, k, st, name, pf->fs);
+			live_value(b, k, st, name, pf);
 		davp_each(pf->fs, dead_value, b);
 	} else {
 		for (i = 0; i < pf->nwant; i++) {
 			int li = live_index(pf->want[i].ns, pf->want[i].name);
 
-			if (li >= 0 ? !live_value(b, (size_t)li, st, name, pf->fs)
+			if (li >= 0 ? !live_value(b, (size_t)li, st, name, pf)
 				    : !davp_get(pf->fs, pf->want[i].ns, pf->want[i].name, b))
 				missing += gone[i] = 1;
 		}
@@ -412,220 +425,6 @@ void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath)
 		take_body(c, propfind_answer);
 }
 
-/* Everything in the folder open as dfd, then nothing: links are removed,
- * never followed. 0, or an errno. */
-static int empty_tree(int dfd, int depth)
-{
-	DIR *d = fdopendir(dfd);
-	struct dirent *e;
-	int err = 0;
-
-	if (!d) {
-		close(dfd);
-		return errno;
-	}
-	while (!err && (e = readdir(d))) {
-		int sub;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
-			continue;
-		if (errno != EISDIR && errno != EPERM) {
-			err = errno;
-			break;
-		}
-		if (depth >= DAV_DEPTH_MAX) {
-			err = ELOOP;
-			break;
-		}
-		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			err = errno;
-			break;
-		}
-		if ((err = empty_tree(sub, depth + 1)) == 0 &&
-		    unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0)
-			err = errno;
-	}
-	closedir(d);
-	return err;
-}
-
-int hs_dav_rmtree(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return errno;
-	if ((err = empty_tree(fd, 0)) != 0)
-		return err;
-	return rmdir(path) < 0 ? errno : 0;
-}
-
-int hs_dav_destination(struct conn *c, char *dfs, size_t dlen, char *durl, size_t ulen)
-{
-	const char *d = http_field(c->hp, "Destination"), *host = http_field(c->hp, "Host"), *path;
-	int slash_end;
-
-	if (!d || !*d)
-		return 400;
-	path = d;
-	if (!strncasecmp(d, "http://", 7)) { /* on this server: its authority is the Host */
-		size_t al = strcspn(d + 7, "/?#");
-
-		if (!host || strlen(host) != al || strncasecmp(d + 7, host, al))
-			return 502;
-		path = d + 7 + al;
-		if (!*path)
-			path = "/";
-	} else if (*d != '/') {
-		return strstr(d, "://") ? 502 : 400;
-	}
-	return url_map_path(c->w->cfg->root.path, path, durl, ulen, dfs, dlen, &slash_end);
-}
-
-/* A file's bytes into a new file beside dst, renamed onto it. 0, or an
- * errno. */
-static int copy_file(const char *src, const char *dst, mode_t mode)
-{
-	char tmp[PATH_MAX + 32], buf[65536];
-	const char *slash = strrchr(dst, '/');
-	int in, out, err = 0;
-	ssize_t n;
-
-	if (!slash || (size_t)(slash - dst) + sizeof HU_TMP_PREFIX + 8 > sizeof tmp)
-		return ENAMETOOLONG;
-	snprintf(tmp, sizeof tmp, "%.*s/" HU_TMP_PREFIX "XXXXXX", (int)(slash - dst), dst);
-	if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return errno;
-	if ((out = mkstemp(tmp)) < 0) {
-		err = errno;
-		close(in);
-		return err;
-	}
-	while ((n = read(in, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write(out, buf, (size_t)n) != n) {
-			err = n < 0 ? errno : errno ? errno : ENOSPC;
-			break;
-		}
-	}
-	close(in);
-	fchmod(out, mode & 0777);
-	if (close(out) < 0 && !err)
-		err = errno;
-	if (!err)
-		davp_copy(src, tmp); /* its dead properties go with it */
-	if (!err && rename(tmp, dst) < 0)
-		err = errno;
-	if (err)
-		unlink(tmp);
-	return err;
-}
-
-/* A folder and, to depth levels more, what it holds: folders and regular
- * files (links and special files left out). 0, or an errno. */
-static int copy_tree(const char *src, const char *dst, int depth, int level)
-{
-	struct stat st;
-	struct dirent *e;
-	DIR *d;
-	int err = 0;
-
-	if (lstat(src, &st) < 0)
-		return errno;
-	if (S_ISREG(st.st_mode))
-		return copy_file(src, dst, st.st_mode);
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	if (mkdir(dst, st.st_mode & 0777) < 0)
-		return errno;
-	davp_copy(src, dst);
-	if (!depth)
-		return 0;
-	if (level >= DAV_DEPTH_MAX)
-		return ELOOP;
-	if (!(d = opendir(src)))
-		return errno;
-	while (!err && (e = readdir(d))) {
-		char s2[PATH_MAX], d2[PATH_MAX];
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strncmp(e->d_name, HU_TMP_PREFIX, strlen(HU_TMP_PREFIX)))
-			continue;
-		if (snprintf(s2, sizeof s2, "%s/%s", src, e->d_name) >= (int)sizeof s2 ||
-		    snprintf(d2, sizeof d2, "%s/%s", dst, e->d_name) >= (int)sizeof d2)
-			err = ENAMETOOLONG;
-		else
-			err = copy_tree(s2, d2, depth, level + 1);
-	}
-	closedir(d);
-	return err;
-}
-
-static int status_of_errno(int err)
-{
-	return err == ENOENT || err == ENOTDIR ? 409 : err == EACCES || err == EPERM ? 403
-	       : err == ENOSPC || err == EDQUOT ? 507 : 500;
-}
-
-void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
-		      const char *durl, int move)
-{
-	const char *ow = http_field(c->hp, "Overwrite"), *depth = http_field(c->hp, "Depth");
-	struct stat st, dst;
-	size_t n = strlen(fs), un = strlen(urlpath);
-	int exists, err, code;
-
-	while (n > 1 && fs[n - 1] == '/')
-		fs[--n] = '\0';
-	n = strlen(dfs);
-	while (n > 1 && dfs[n - 1] == '/')
-		dfs[--n] = '\0';
-	if (lstat(fs, &st) < 0 || fcache_inside(&c->w->cfg->root, fs) != 1) {
-		hs_send_error(c, 404, 0);
-		return;
-	}
-	while (un > 1 && urlpath[un - 1] == '/')
-		un--;
-	if (!strcmp(fs, dfs) || !strcmp(durl, "/") || (move && !strcmp(urlpath, "/")) ||
-	    (S_ISDIR(st.st_mode) && !strncmp(durl, urlpath, un) && durl[un] == '/')) {
-		hs_send_error(c, 403, 0); /* onto itself, into itself, or the root */
-		return;
-	}
-	if (!hu_name_ok(strrchr(dfs, '/') + 1, c->w->cfg->hu.dotfiles)) {
-		hs_send_error(c, 403, 0);
-		return;
-	}
-	exists = lstat(dfs, &dst) == 0;
-	if (exists && ow && (ow[0] == 'F' || ow[0] == 'f')) {
-		hs_send_error(c, 412, 0); /* RFC 4918 10.6 */
-		return;
-	}
-	if (exists && (err = S_ISDIR(dst.st_mode) ? hs_dav_rmtree(dfs) : unlink(dfs) < 0 ? errno : 0)) {
-		hs_send_error(c, status_of_errno(err), 0);
-		return;
-	}
-	if (move) {
-		err = rename(fs, dfs) < 0 ? errno : 0;
-		if (err == EXDEV && !(err = copy_tree(fs, dfs, 1, 0)))
-			err = S_ISDIR(st.st_mode) ? hs_dav_rmtree(fs) : unlink(fs) < 0 ? errno : 0;
-	} else {
-		err = copy_tree(fs, dfs, !(depth && !strcmp(depth, "0")), 0);
-	}
-	code = err ? status_of_errno(err) : exists ? 204 : 201;
-	if (err) {
-		hs_send_error(c, code, 0);
-		return;
-	}
-	hs_head_start(c, code);
-	if (code == 201)
-		buf_str(&c->out, "Content-Length: 0\r\n");
-	hs_head_end(c);
-}
-
 #define DAV_PATCH_MAX 64
 
 struct patch_op {
@@ -718,8 +517,7 @@ static void proppatch_answer(struct conn *c, const struct buf *body)
 			buf_printf(&b, "<D:propstat><D:prop>");
 			empty_elem(&b, ops[i].ns, ops[i].name);
 			buf_printf(&b, "</D:prop><D:status>HTTP/1.1 %d %s</D:status></D:propstat>",
-				   ops[i].status, ops[i].status == 424 ? "Failed Dependency"
-				   : http_reason(ops[i].status));
+				   ops[i].status, http_reason(ops[i].status));
 		}
 		buf_printf(&b, "</D:response></D:multistatus>\n");
 		hs_head_start(c, 207);
@@ -734,4 +532,138 @@ static void proppatch_answer(struct conn *c, const struct buf *body)
 	}
 	buf_free(&b);
 	free(ops);
+}
+
+int hs_dav_may_write(struct conn *c, const char *fs, const char *urlpath, int deep)
+{
+	char etag[64], lm[40];
+	struct stat st;
+	int have = stat(fs, &st) == 0, rc;
+
+	if (!c->w->cfg->locks)
+		return 0;
+	if (have)
+		fcache_validators(&st, etag, sizeof etag, lm, sizeof lm);
+	rc = hs_lock_may_write(c->w->cfg->locks, urlpath, deep, http_field(c->hp, "If"),
+			       have ? etag : NULL, time(NULL));
+	if (rc)
+		hs_send_error(c, rc, 0);
+	return rc ? -1 : 0;
+}
+
+/* The answer to a LOCK: the lock's discovery, and its token. */
+static void lock_reply(struct conn *c, struct propfind *pf, int status, const char *tok)
+{
+	struct buf b = { NULL, 0, 0 };
+	char url[URL_MAX];
+
+	snprintf(url, sizeof url, "%s", pf->href.data);
+	buf_printf(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\">"
+		   "<D:lockdiscovery>");
+	if (url_unescape(url) == 0)
+		hs_lock_discovery(c->w->cfg->locks, url, pf->href.data, &b, time(NULL));
+	buf_printf(&b, "</D:lockdiscovery></D:prop>\n");
+	hs_head_start(c, status);
+	buf_printf(&c->out, "Lock-Token: <%s>\r\nContent-Type: application/xml; charset=utf-8\r\n"
+		   "Content-Length: %zu\r\n", tok, b.len);
+	hs_head_end(c);
+	buf_append(&c->out, b.data, b.len);
+	buf_free(&b);
+}
+
+/* A new lock from the lockinfo body: made, and the resource too (empty)
+ * when it did not exist. */
+static void lock_answer(struct conn *c, const struct buf *body)
+{
+	struct propfind *pf = c->stream.s;
+	const char *depth = http_field(c->hp, "Depth");
+	struct buf owner = { NULL, 0, 0 };
+	struct xml_doc doc;
+	char err[NT_ERR_LEN], tok[64], url[URL_MAX];
+	int scope, o, shared, st = 200, fd;
+
+	if (xml_parse(body->data, body->len, &doc, err) < 0) {
+		hs_send_error(c, 400, 0);
+		return;
+	}
+	scope = xml_child(&doc, 0, "DAV:", "lockscope");
+	shared = scope >= 0 && xml_child(&doc, scope, "DAV:", "shared") >= 0;
+	if (strcmp(doc.nodes[0].name, "lockinfo") || scope < 0 ||
+	    (!shared && xml_child(&doc, scope, "DAV:", "exclusive") < 0)) {
+		xml_free(&doc);
+		hs_send_error(c, 400, 0);
+		return;
+	}
+	if ((o = xml_child(&doc, 0, "DAV:", "owner")) >= 0)
+		davp_serialize(&doc, o, &owner);
+	xml_free(&doc);
+	if (buf_putc(&owner, '\0') < 0)
+		buf_free(&owner);
+	else if (owner.len > 1000) /* an owner too long to keep is left out */
+		owner.data[0] = '\0';
+	snprintf(url, sizeof url, "%s", pf->href.data);
+	if (url_unescape(url) < 0 ||
+	    (st = hs_lock_new(c->w->cfg->locks, url, !depth || strcmp(depth, "0"), shared,
+			      owner.data, hs_lock_timeout(http_field(c->hp, "Timeout")),
+			      time(NULL), tok))) {
+		buf_free(&owner);
+		hs_send_error(c, st ? st : 400, 0);
+		return;
+	}
+	buf_free(&owner);
+	st = 200;
+	if ((fd = open(pf->fs, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) >= 0) {
+		close(fd); /* a lock on an unmapped URL makes an empty resource */
+		st = 201;
+	} else if (errno != EEXIST) {
+		char held[70];
+		int code = errno == ENOENT || errno == ENOTDIR ? 409 : 403;
+
+		snprintf(held, sizeof held, "<%s>", tok);
+		hs_lock_remove(c->w->cfg->locks, url, held);
+		hs_send_error(c, code, 0);
+		return;
+	}
+	lock_reply(c, pf, st, tok);
+}
+
+void hs_dav_lock(struct conn *c, const char *fs, const char *urlpath)
+{
+	struct propfind *pf = calloc(1, sizeof *pf);
+	char tok[64], url[URL_MAX];
+	int rc;
+
+	if (!pf) {
+		hs_send_error(c, 500, 0);
+		return;
+	}
+	pf->g = c->w->cfg;
+	snprintf(pf->fs, sizeof pf->fs, "%s", fs);
+	url_escape_path(&pf->href, urlpath);
+	buf_putc(&pf->href, '\0');
+	c->stream.s = pf;
+	c->stream.free = pf_free;
+	if (has_body(c->hp)) {
+		take_body(c, lock_answer);
+		return;
+	}
+	snprintf(url, sizeof url, "%s", urlpath); /* no body: a refresh */
+	rc = hs_lock_refresh(c->w->cfg->locks, url, http_field(c->hp, "If"),
+			     hs_lock_timeout(http_field(c->hp, "Timeout")), time(NULL), tok);
+	if (rc)
+		hs_send_error(c, rc, 0);
+	else
+		lock_reply(c, pf, 200, tok);
+}
+
+void hs_dav_unlock(struct conn *c, const char *urlpath)
+{
+	int rc = hs_lock_remove(c->w->cfg->locks, urlpath, http_field(c->hp, "Lock-Token"));
+
+	if (rc) {
+		hs_send_error(c, rc, 0);
+		return;
+	}
+	hs_head_start(c, 204);
+	hs_head_end(c);
 }

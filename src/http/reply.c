@@ -57,9 +57,9 @@ void hs_allow_header(struct conn *c)
 
 	buf_printf(&c->out, "Allow: GET, HEAD, OPTIONS%s%s%s\r\n", g->upload ? ", PUT, POST, MKCOL" : "",
 		   g->upload && g->allow_delete ? ", DELETE" : "",
-		   g->webdav ? ", PROPFIND, PROPPATCH, COPY, MOVE" : "");
+		   g->webdav ? ", PROPFIND, PROPPATCH, COPY, MOVE, LOCK, UNLOCK" : "");
 	if (g->webdav)
-		buf_str(&c->out, "DAV: 1\r\n");
+		buf_str(&c->out, "DAV: 1, 2\r\n");
 }
 
 /* Respond with an HTML body (freed here). */

@@ -1,6 +1,7 @@
 /* http-serve's responses: files (ranges, validators, sendfile set-up),
  * listings, errors, OPTIONS, and the start of uploads and deletions. */
 #include "nettool/http/dav.h"
+#include "nettool/http/dav_lock.h"
 #include "nettool/http/listing.h"
 #include "nettool/http/tar_stream.h"
 #include "nettool/http/serve_conn.h"
@@ -498,6 +499,8 @@ static void do_delete(struct conn *c, char *fs, const char *urlpath)
 		hs_send_error(c, code, 0);
 		return;
 	}
+	if (c->w->cfg->locks)
+		hs_lock_drop(c->w->cfg->locks, urlpath); /* what was locked is gone */
 	hs_head_start(c, 204);
 	hs_head_end(c);
 }
@@ -577,7 +580,7 @@ static void copy_or_move(struct conn *c, char *fs, const char *urlpath, int move
 
 	if (st)
 		hs_send_error(c, st, 0);
-	else if (authorized(c, durl, 1))
+	else if (authorized(c, durl, 1) && hs_dav_may_write(c, dfs, durl, 1) == 0)
 		hs_dav_copy_move(c, fs, urlpath, dfs, durl, move);
 }
 
@@ -598,7 +601,8 @@ void hs_respond(struct conn *c)
 		return;
 	}
 	if (!get && !(g->webdav && (!strcmp(m, "PROPFIND") || !strcmp(m, "COPY") ||
-				    !strcmp(m, "MOVE") || !strcmp(m, "PROPPATCH"))) &&
+				    !strcmp(m, "MOVE") || !strcmp(m, "PROPPATCH") ||
+				    !strcmp(m, "LOCK") || !strcmp(m, "UNLOCK"))) &&
 	    !(g->upload && (!strcmp(m, "PUT") || !strcmp(m, "POST") ||
 				     !strcmp(m, "MKCOL") ||
 				     (g->allow_delete && !strcmp(m, "DELETE")))) &&
@@ -619,6 +623,13 @@ void hs_respond(struct conn *c)
 		;
 	else if (!strcmp(m, "PROPFIND"))
 		hs_dav_propfind(c, fs, urlpath);
+	else if (!strcmp(m, "LOCK"))
+		hs_dav_lock(c, fs, urlpath);
+	else if (!strcmp(m, "UNLOCK"))
+		hs_dav_unlock(c, urlpath);
+	else if (strcmp(m, "COPY") && hs_dav_may_write(c, fs, urlpath, !strcmp(m, "DELETE") ||
+						      !strcmp(m, "MOVE")) < 0)
+		; /* locked (423), or the If header is false (412) */
 	else if (!strcmp(m, "PROPPATCH"))
 		hs_dav_proppatch(c, fs, urlpath);
 	else if (!strcmp(m, "COPY") || !strcmp(m, "MOVE"))

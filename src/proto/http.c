@@ -593,6 +593,8 @@ const char *http_reason(int status)
 	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
+	case 423: return "Locked";
+	case 424: return "Failed Dependency";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";

@@ -27,6 +27,14 @@ int hs_dav_destination(struct conn *c, char *dfs, size_t dlen, char *durl, size_
 void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 		      const char *durl, int move);
 
+/* With locks: may this write to urlpath (deep: and what is below it, a
+ * DELETE or MOVE of a folder) go on, by the If header? 0, or -1 with 412
+ * or 423 sent. */
+int hs_dav_may_write(struct conn *c, const char *fs, const char *urlpath, int deep);
+/* LOCK (a lockinfo body: a new lock, the resource made when absent; none:
+ * a refresh by the If header's token) and UNLOCK (the Lock-Token). */
+void hs_dav_lock(struct conn *c, const char *fs, const char *urlpath);
+void hs_dav_unlock(struct conn *c, const char *urlpath);
 /* Start a PROPPATCH of fs: its body taken in, then set and remove, all
  * or none, and a 207 of each property's status. */
 void hs_dav_proppatch(struct conn *c, const char *fs, const char *urlpath);

@@ -31,6 +31,7 @@ struct hs_cfg {
 	int no_list, quiet, header_ms, keepalive_ms, send_ms, no_affinity, follow;
 	int upload, allow_delete, webdav;
 	struct hs_auth auth;    /* --auth, --auth-file, --public-read */
+	struct hs_locks *locks; /* --webdav's */
 	const char *auth_file;
 	int public_write;       /* writing open to anyone beyond loopback */
 	struct hu_opts hu;      /* --overwrite, --dotfiles */
