@@ -627,8 +627,8 @@ void hs_respond(struct conn *c)
 		hs_dav_lock(c, fs, urlpath);
 	else if (!strcmp(m, "UNLOCK"))
 		hs_dav_unlock(c, urlpath);
-	else if (strcmp(m, "COPY") && hs_dav_may_write(c, fs, urlpath, !strcmp(m, "DELETE") ||
-						      !strcmp(m, "MOVE")) < 0)
+	else if (!get && strcmp(m, "OPTIONS") && strcmp(m, "COPY") &&
+		 hs_dav_may_write(c, fs, urlpath, !strcmp(m, "DELETE") || !strcmp(m, "MOVE")) < 0)
 		; /* locked (423), or the If header is false (412) */
 	else if (!strcmp(m, "PROPPATCH"))
 		hs_dav_proppatch(c, fs, urlpath);

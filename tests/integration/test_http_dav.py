@@ -135,3 +135,39 @@ def test_copy_move_delete_rules(t):
           == 403)
     check(not os.path.exists(os.path.join(root, "elsewhere.txt")))
     check(acc.stop() == 0)
+
+
+@deadline(60)
+def test_a_lock_keeps_writers_out_not_readers(t):
+    root = t.path("root")
+    os.mkdir(root)
+    with open(os.path.join(root, "doc.txt"), "w") as f:
+        f.write("v1")
+    srv = dav_server(t, root)
+    info = ('<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>'
+            '</D:lockscope><D:locktype><D:write/></D:locktype><D:owner>me</D:owner></D:lockinfo>')
+    st, h, body = req(srv.port, "LOCK", "/doc.txt", info, {"Depth": "0", "Timeout": "Second-60"})
+    token = h.get("Lock-Token", "")
+    check(st == 200 and token.startswith("<opaquelocktoken:") and b"Second-6" in body, (st, h))
+    # readers are not kept out; writers are, without the token
+    check(req(srv.port, "HEAD", "/doc.txt")[0] == 200)
+    check(req(srv.port, "GET", "/doc.txt")[2] == b"v1")
+    check(req(srv.port, "PUT", "/doc.txt", b"v2")[0] == 423)
+    check(req(srv.port, "DELETE", "/doc.txt")[0] == 423)
+    check(req(srv.port, "PUT", "/doc.txt", b"v2", {"If": "(<opaquelocktoken:nope>)"})[0] == 412)
+    check(req(srv.port, "PUT", "/doc.txt", b"v2", {"If": f"({token})"})[0] == 204)
+    check(open(os.path.join(root, "doc.txt")).read() == "v2")
+    # a second exclusive lock conflicts; PROPFIND shows the one held
+    check(req(srv.port, "LOCK", "/doc.txt", info, {"Depth": "0"})[0] == 423)
+    st, _, body = req(srv.port, "PROPFIND", "/doc.txt",
+                      '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>',
+                      {"Depth": "0"})
+    check(st == 207 and token[1:-1].encode() in body, body)
+    check(req(srv.port, "UNLOCK", "/doc.txt", None, {"Lock-Token": "<opaquelocktoken:x>"})[0]
+          == 409)
+    check(req(srv.port, "UNLOCK", "/doc.txt", None, {"Lock-Token": token})[0] == 204)
+    check(req(srv.port, "PUT", "/doc.txt", b"v3")[0] == 204)
+    # a lock on an unmapped URL makes an empty resource
+    st, h, _ = req(srv.port, "LOCK", "/new.txt", info, {"Depth": "0"})
+    check(st == 201 and os.path.getsize(os.path.join(root, "new.txt")) == 0, st)
+    check(srv.stop() == 0)
