@@ -171,3 +171,59 @@ def test_a_lock_keeps_writers_out_not_readers(t):
     st, h, _ = req(srv.port, "LOCK", "/new.txt", info, {"Depth": "0"})
     check(st == 201 and os.path.getsize(os.path.join(root, "new.txt")) == 0, st)
     check(srv.stop() == 0)
+
+
+@deadline(60)
+def test_cadaver_mounts_and_moves(t):
+    cadaver = harness.need("cadaver")
+    root = t.path("root")
+    os.mkdir(root)
+    with open(os.path.join(root, "a.txt"), "w") as f:
+        f.write("hello\n")
+    up = t.path("up.txt")
+    with open(up, "wb") as f:
+        f.write("本地文件\n".encode())
+    got = t.path("got.txt")
+    srv = dav_server(t, root)
+    script = (f"ls\nput {up} up.txt\nmkcol dir\nmove up.txt dir/up2.txt\nls dir\n"
+              f"get dir/up2.txt {got}\ndelete a.txt\nquit\n")
+    p = subprocess.run([cadaver, f"http://127.0.0.1:{srv.port}/"], input=script,
+                       capture_output=True, text=True, timeout=30)
+    check(p.stdout.count("succeeded") >= 7 and "failed" not in p.stdout, p.stdout)
+    with open(got, "rb") as f:
+        check(f.read() == "本地文件\n".encode())
+    check(sorted(os.listdir(root)) == ["dir"] and os.listdir(os.path.join(root, "dir")) ==
+          ["up2.txt"], os.listdir(root))
+    check(srv.stop() == 0)
+
+
+@deadline(90)
+def test_rclone_copies_both_ways_with_an_account(t):
+    rclone = harness.need("rclone")
+    root, src, back = t.path("root"), t.path("src"), t.path("back")
+    for d in (root, src, back, os.path.join(src, "sub")):
+        os.mkdir(d)
+    files = {"1.txt": b"one\n", "名 字.txt": "中\n".encode(), "sub/big.bin": os.urandom(300000),
+             "a%b#c.txt": b"odd\n"}
+    for name, data in files.items():
+        with open(os.path.join(src, name), "wb") as f:
+            f.write(data)
+    srv = dav_server(t, root, "--auth", "u:pw")
+    env = dict(os.environ, RCLONE_CONFIG=os.devnull)
+    obscured = subprocess.run([rclone, "obscure", "pw"], capture_output=True, text=True,
+                              env=env, timeout=20).stdout.strip()
+    remote = [f"--webdav-url=http://127.0.0.1:{srv.port}/", "--webdav-user", "u",
+              "--webdav-pass", obscured]
+    for args in (["copy", src, ":webdav:"], ["copy", ":webdav:", back]):
+        p = subprocess.run([rclone, *args, *remote], capture_output=True, text=True, env=env,
+                           timeout=60)
+        check(p.returncode == 0, p.stderr[-2000:])
+    for name, data in files.items():
+        with open(os.path.join(root, name), "rb") as f:
+            check(f.read() == data, name)
+        with open(os.path.join(back, name), "rb") as f:
+            check(f.read() == data, name)
+    p = subprocess.run([rclone, "lsf", "-R", ":webdav:", *remote], capture_output=True,
+                       text=True, env=env, timeout=30)
+    check(sorted(p.stdout.split("\n")[:-1]) == sorted(list(files) + ["sub/"]), p.stdout)
+    check(srv.stop() == 0)
