@@ -16,55 +16,108 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Everything in the folder open as dfd, then nothing: links are removed,
- * never followed. 0, or an errno. */
-static int empty_tree(int dfd, int depth)
+static int status_of_errno(int err)
+{
+	return err == ENOENT || err == ENOTDIR ? 409 : err == EACCES || err == EPERM ? 403
+	       : err == ENOSPC || err == EDQUOT ? 507 : 500;
+}
+
+/* A member that could not be done: its href (url, then name) and the
+ * status, when there is room to say it. */
+static void failed(struct dav_fails *f, const struct buf *url, const char *name, int err)
+{
+	if (!f || f->n == DAV_FAILS)
+		return;
+	f->status[f->n++] = status_of_errno(err);
+	buf_append(&f->hrefs, url->data, url->len);
+	if (!url->len || url->data[url->len - 1] != '/')
+		buf_putc(&f->hrefs, '/');
+	url_escape(&f->hrefs, name);
+	buf_putc(&f->hrefs, '\0');
+}
+
+/* Everything in the folder open as dfd, whose URL is url: links are
+ * removed, never followed; what cannot be removed is listed in f and the
+ * rest goes on. 0: emptied; -1: not all of it. */
+static int empty_tree(int dfd, int depth, struct buf *url, struct dav_fails *f)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *e;
-	int err = 0;
+	int rc = 0;
 
 	if (!d) {
 		close(dfd);
-		return errno;
+		return -1;
 	}
-	while (!err && (e = readdir(d))) {
+	while ((e = readdir(d))) {
+		size_t at = url->len;
 		int sub;
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
 			continue;
-		if (errno != EISDIR && errno != EPERM) {
-			err = errno;
-			break;
+		if ((errno != EISDIR && errno != EPERM) || depth >= DAV_DEPTH_MAX ||
+		    (sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				  O_CLOEXEC)) < 0) {
+			/* EPERM and no folder: a file that may not go (immutable) */
+			failed(f, url, e->d_name, errno == ENOTDIR ? EPERM : errno);
+			rc = -1;
+			continue;
 		}
-		if (depth >= DAV_DEPTH_MAX) {
-			err = ELOOP;
-			break;
+		if (!url->len || url->data[url->len - 1] != '/')
+			buf_putc(url, '/');
+		url_escape(url, e->d_name);
+		if (empty_tree(sub, depth + 1, url, f) < 0) {
+			rc = -1; /* its members say why; the folder fails with them */
+		} else if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0) {
+			url->len = at;
+			failed(f, url, e->d_name, errno);
+			rc = -1;
 		}
-		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			err = errno;
-			break;
-		}
-		if ((err = empty_tree(sub, depth + 1)) == 0 &&
-		    unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0)
-			err = errno;
+		url->len = at;
 	}
 	closedir(d);
-	return err;
+	return rc;
 }
 
-int hs_dav_rmtree(const char *path)
+int hs_dav_rmtree(const char *path, const char *urlpath, struct dav_fails *f)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), err;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct buf url = { NULL, 0, 0 };
+	int rc;
 
 	if (fd < 0)
 		return errno;
-	if ((err = empty_tree(fd, 0)) != 0)
-		return err;
+	url_escape_path(&url, urlpath ? urlpath : "/");
+	rc = empty_tree(fd, 0, &url, f);
+	buf_free(&url);
+	if (rc < 0)
+		return f && f->n ? -1 : EPERM;
 	return rmdir(path) < 0 ? errno : 0;
+}
+
+void hs_dav_fails_reply(struct conn *c, struct dav_fails *f)
+{
+	struct buf b = { NULL, 0, 0 };
+	const char *h = f->hrefs.data;
+	int i;
+
+	buf_printf(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n");
+	for (i = 0; i < f->n; i++, h += strlen(h) + 1) {
+		buf_printf(&b, "<D:response><D:href>");
+		http_html_escape(&b, h);
+		buf_printf(&b, "</D:href><D:status>HTTP/1.1 %d %s</D:status></D:response>\n",
+			   f->status[i], http_reason(f->status[i]));
+	}
+	buf_printf(&b, "</D:multistatus>\n");
+	hs_head_start(c, 207);
+	buf_printf(&c->out, "Content-Type: application/xml; charset=utf-8\r\nContent-Length: %zu\r\n",
+		   b.len);
+	hs_head_end(c);
+	buf_append(&c->out, b.data, b.len);
+	buf_free(&b);
+	buf_free(&f->hrefs);
 }
 
 int hs_dav_destination(struct conn *c, char *dfs, size_t dlen, char *durl, size_t ulen)
@@ -169,12 +222,6 @@ static int copy_tree(const char *src, const char *dst, int depth, int level)
 	return err;
 }
 
-static int status_of_errno(int err)
-{
-	return err == ENOENT || err == ENOTDIR ? 409 : err == EACCES || err == EPERM ? 403
-	       : err == ENOSPC || err == EDQUOT ? 507 : 500;
-}
-
 void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 		      const char *durl, int move)
 {
@@ -208,14 +255,25 @@ void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 		hs_send_error(c, 412, 0); /* RFC 4918 10.6 */
 		return;
 	}
-	if (exists && (err = S_ISDIR(dst.st_mode) ? hs_dav_rmtree(dfs) : unlink(dfs) < 0 ? errno : 0)) {
-		hs_send_error(c, status_of_errno(err), 0);
-		return;
+	if (exists) { /* Overwrite: T, what is there goes first (RFC 4918 9.8.4) */
+		struct dav_fails fails = { { NULL, 0, 0 }, { 0 }, 0 };
+
+		err = S_ISDIR(dst.st_mode) ? hs_dav_rmtree(dfs, durl, &fails)
+		      : unlink(dfs) < 0 ? errno : 0;
+		if (err < 0) {
+			hs_dav_fails_reply(c, &fails);
+			return;
+		}
+		buf_free(&fails.hrefs);
+		if (err) {
+			hs_send_error(c, status_of_errno(err), 0);
+			return;
+		}
 	}
 	if (move) {
 		err = rename(fs, dfs) < 0 ? errno : 0;
 		if (err == EXDEV && !(err = copy_tree(fs, dfs, 1, 0)))
-			err = S_ISDIR(st.st_mode) ? hs_dav_rmtree(fs) : unlink(fs) < 0 ? errno : 0;
+			err = S_ISDIR(st.st_mode) ? hs_dav_rmtree(fs, NULL, NULL) : unlink(fs) < 0 ? errno : 0;
 	} else {
 		err = copy_tree(fs, dfs, !(depth && !strcmp(depth, "0")), 0);
 	}

@@ -487,8 +487,14 @@ static void do_delete(struct conn *c, char *fs, const char *urlpath)
 	if (!code && lstat(fs, &st) < 0)
 		code = lookup_status(errno);
 	if (!code && S_ISDIR(st.st_mode) && c->w->cfg->webdav) {
-		int err = hs_dav_rmtree(fs); /* WebDAV deletes a folder whole */
+		struct dav_fails fails = { { NULL, 0, 0 }, { 0 }, 0 };
+		int err = hs_dav_rmtree(fs, urlpath, &fails); /* WebDAV deletes a folder whole */
 
+		if (err < 0) { /* some members stay: which, and why */
+			hs_dav_fails_reply(c, &fails);
+			return;
+		}
+		buf_free(&fails.hrefs);
 		code = !err ? 0 : err == ENOENT ? 404 : err == EACCES || err == EPERM ? 403 : 500;
 	} else if (!code && !S_ISREG(st.st_mode)) {
 		code = S_ISDIR(st.st_mode) ? 409 : 403;

@@ -227,3 +227,28 @@ def test_rclone_copies_both_ways_with_an_account(t):
                        text=True, env=env, timeout=30)
     check(sorted(p.stdout.split("\n")[:-1]) == sorted(list(files) + ["sub/"]), p.stdout)
     check(srv.stop() == 0)
+
+
+@deadline(60)
+def test_delete_that_fails_part_way_is_a_multistatus(t):
+    chattr = harness.need("chattr")
+    root = t.path("root")
+    os.makedirs(os.path.join(root, "d", "in"))
+    for name in ("d/a.txt", "d/in/stuck.txt", "d/in/b.txt", "d/z.txt"):
+        with open(os.path.join(root, name), "w") as f:
+            f.write(name)
+    stuck = os.path.join(root, "d", "in", "stuck.txt")
+    if subprocess.run([chattr, "+i", stuck], capture_output=True).returncode:
+        raise harness.Skip("chattr +i does not work here (needs root and ext2/3/4)")
+    t.cleanups.append(lambda: subprocess.run([chattr, "-i", stuck], capture_output=True))
+    srv = dav_server(t, root)
+    st, _, body = req(srv.port, "DELETE", "/d/")
+    check(st == 207, (st, body))
+    rs = ET.fromstring(body).findall(DAV + "response")
+    check([(r.find(DAV + "href").text, r.find(DAV + "status").text) for r in rs] ==
+          [("/d/in/stuck.txt", "HTTP/1.1 403 Forbidden")], body)
+    # the rest went; the folders on the way to what stayed stay too
+    left = sorted(os.path.relpath(os.path.join(p, n), root)
+                  for p, ds, fs in os.walk(root) for n in ds + fs)
+    check(left == ["d", "d/in", "d/in/stuck.txt"], left)
+    check(srv.stop() == 0)

@@ -12,9 +12,22 @@
 
 #define DAV_DEPTH_MAX 64 /* folders within folders that DELETE goes through */
 
-/* DELETE of a folder: all it holds (links removed, never followed), then
- * itself. 0, or the errno of what could not be removed. */
-int hs_dav_rmtree(const char *path);
+/* What a DELETE could not remove, for its 207 (RFC 4918 9.6.1): the
+ * members themselves, not the folders that fail with them. */
+#define DAV_FAILS 64
+struct dav_fails {
+	struct buf hrefs;        /* escaped, each ended by a NUL */
+	int status[DAV_FAILS];
+	int n;
+};
+
+/* DELETE of a folder (urlpath): all it holds (links removed, never
+ * followed), then itself; what cannot go is listed in f (may be NULL)
+ * and the rest still goes. 0; -1: some members stay (in f); or the
+ * errno of the folder itself. */
+int hs_dav_rmtree(const char *path, const char *urlpath, struct dav_fails *f);
+/* The 207 of f's members (its list freed). */
+void hs_dav_fails_reply(struct conn *c, struct dav_fails *f);
 
 /* COPY and MOVE's Destination (RFC 4918 10.3): on this server (its
  * authority the request's Host, else 502), mapped as a target is. 0, or
