@@ -402,6 +402,10 @@ void hs_dav_propfind(struct conn *c, const char *fs, const char *urlpath)
 	const char *depth = http_field(hp, "Depth");
 	struct propfind *pf;
 
+	if (depth && strcmp(depth, "0") && strcmp(depth, "1") && strcasecmp(depth, "infinity")) {
+		hs_send_error(c, 400, 0); /* no Depth of RFC 4918 10.2 */
+		return;
+	}
 	if (!depth || !strcasecmp(depth, "infinity")) { /* RFC 4918 9.1: may be refused */
 		struct buf b = { NULL, 0, 0 };
 
@@ -629,11 +633,16 @@ static void lock_answer(struct conn *c, const struct buf *body)
 
 void hs_dav_lock(struct conn *c, const char *fs, const char *urlpath)
 {
-	struct propfind *pf = calloc(1, sizeof *pf);
+	const char *depth = http_field(c->hp, "Depth");
+	struct propfind *pf;
 	char tok[64], url[URL_MAX];
 	int rc;
 
-	if (!pf) {
+	if (depth && strcmp(depth, "0") && strcasecmp(depth, "infinity")) {
+		hs_send_error(c, 400, 0); /* a lock is of Depth 0 or infinity */
+		return;
+	}
+	if (!(pf = calloc(1, sizeof *pf))) {
 		hs_send_error(c, 500, 0);
 		return;
 	}

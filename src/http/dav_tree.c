@@ -222,6 +222,28 @@ static int copy_tree(const char *src, const char *dst, int depth, int level)
 	return err;
 }
 
+/* A folder copied beside dst under a hidden name, then renamed onto it:
+ * no half-copied folder is ever seen under dst. 0, or an errno. */
+static int copy_folder(const char *src, const char *dst, int depth)
+{
+	const char *slash = strrchr(dst, '/');
+	char tmp[PATH_MAX + 32];
+	int err;
+
+	if (!slash || (size_t)(slash - dst) + sizeof HU_TMP_PREFIX + 8 > sizeof tmp)
+		return ENAMETOOLONG;
+	snprintf(tmp, sizeof tmp, "%.*s/" HU_TMP_PREFIX "XXXXXX", (int)(slash - dst), dst);
+	if (!mkdtemp(tmp))
+		return errno;
+	rmdir(tmp); /* the name is ours; copy_tree makes the folder with its mode */
+	err = copy_tree(src, tmp, depth, 0);
+	if (!err && rename(tmp, dst) < 0)
+		err = errno;
+	if (err)
+		hs_dav_rmtree(tmp, NULL, NULL);
+	return err;
+}
+
 void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 		      const char *durl, int move)
 {
@@ -235,6 +257,10 @@ void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 	n = strlen(dfs);
 	while (n > 1 && dfs[n - 1] == '/')
 		dfs[--n] = '\0';
+	if (depth && strcmp(depth, "0") && strcasecmp(depth, "infinity")) {
+		hs_send_error(c, 400, 0); /* COPY and MOVE: Depth 0 or infinity */
+		return;
+	}
 	if (lstat(fs, &st) < 0 || fcache_inside(&c->w->cfg->root, fs) != 1) {
 		hs_send_error(c, 404, 0);
 		return;
@@ -274,8 +300,10 @@ void hs_dav_copy_move(struct conn *c, char *fs, const char *urlpath, char *dfs,
 		err = rename(fs, dfs) < 0 ? errno : 0;
 		if (err == EXDEV && !(err = copy_tree(fs, dfs, 1, 0)))
 			err = S_ISDIR(st.st_mode) ? hs_dav_rmtree(fs, NULL, NULL) : unlink(fs) < 0 ? errno : 0;
+	} else if (S_ISDIR(st.st_mode)) {
+		err = copy_folder(fs, dfs, !(depth && !strcmp(depth, "0")));
 	} else {
-		err = copy_tree(fs, dfs, !(depth && !strcmp(depth, "0")), 0);
+		err = copy_tree(fs, dfs, 0, 0);
 	}
 	code = err ? status_of_errno(err) : exists ? 204 : 201;
 	if (!err && move && c->w->cfg->locks)
