@@ -31,7 +31,7 @@ HDR = include/nettool/*/*.h
 UNIT = tests/unit/test_cmd tests/unit/test_util tests/unit/test_net tests/unit/test_loop tests/unit/test_loop_poll \
 	tests/unit/test_pack tests/unit/test_frame tests/unit/test_rdgram \
 	tests/unit/test_http tests/unit/test_fwatch tests/unit/test_multipart tests/unit/test_proxy \
-	tests/unit/test_writeout tests/unit/test_retry tests/unit/test_cookie tests/unit/test_urlglob tests/unit/test_auth tests/unit/test_xml
+	tests/unit/test_writeout tests/unit/test_retry tests/unit/test_cookie tests/unit/test_urlglob tests/unit/test_auth tests/unit/test_xml tests/unit/test_davprops
 
 all: nettool
 
@@ -44,6 +44,8 @@ nettool: $(CMD_OBJ) $(LIB_OBJ)
 
 $(CMD_OBJ) $(LIB_OBJ): $(HDR)
 
+tests/unit/test_davprops: tests/unit/test_davprops.c tests/unit/check.h $(LIB_OBJ)
+	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_davprops.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_xml: tests/unit/test_xml.c tests/unit/check.h $(LIB_OBJ)
 	$(CC) $(WARN) $(NT_CPPFLAGS) $(CFLAGS) -o $@ tests/unit/test_xml.c $(LIB_OBJ) $(LIBS)
 tests/unit/test_auth: tests/unit/test_auth.c tests/unit/check.h $(LIB_OBJ)
