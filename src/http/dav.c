@@ -251,13 +251,7 @@ static int pf_next(void *v, struct buf *out, int *fd, uint64_t *size)
 	last = !pf->d;
 	if (last)
 		buf_printf(&pf->raw, "</D:multistatus>\n");
-	if (pf->chunked && pf->raw.len)
-		buf_printf(out, "%zx\r\n", pf->raw.len);
-	buf_append(out, pf->raw.data, pf->raw.len);
-	if (pf->chunked && pf->raw.len)
-		buf_append(out, "\r\n", 2);
-	if (pf->chunked && last)
-		buf_append(out, "0\r\n\r\n", 5);
+	http_body_piece(out, pf->raw.data, pf->raw.len, pf->chunked, last);
 	return last ? 0 : 1;
 }
 

@@ -1,4 +1,5 @@
 #include "nettool/http/tar_stream.h"
+#include "nettool/proto/http.h"
 #include "nettool/proto/tar.h"
 
 #include <dirent.h>
@@ -168,18 +169,12 @@ int hs_tar_next(struct hs_tar *t, struct buf *out, int *fd, uint64_t *size)
 	if (t->chunked && t->in_chunk)
 		buf_append(out, "\r\n", 2); /* after the file's own chunk */
 	t->in_chunk = 0;
-	if (t->chunked && t->raw.len)
-		buf_printf(out, "%zx\r\n", t->raw.len);
-	buf_append(out, t->raw.data, t->raw.len);
-	if (t->chunked && t->raw.len)
-		buf_append(out, "\r\n", 2);
+	http_body_piece(out, t->raw.data, t->raw.len, t->chunked, t->done);
 	t->raw.len = 0;
-	if (t->chunked && *fd >= 0 && *size) {
+	if (t->chunked && *fd >= 0 && *size) { /* the file's chunk: its bytes come by sendfile */
 		buf_printf(out, "%llx\r\n", (unsigned long long)*size);
 		t->in_chunk = 1;
 	}
-	if (t->chunked && t->done)
-		buf_append(out, "0\r\n\r\n", 5);
 	return t->done ? 0 : 1;
 }
 

@@ -729,3 +729,14 @@ int http_html_escape(struct buf *b, const char *s)
 		}
 	return rc;
 }
+
+void http_body_piece(struct buf *out, const char *p, size_t n, int chunked, int last)
+{
+	if (chunked && n)
+		buf_printf(out, "%zx\r\n", n);
+	buf_append(out, p, n);
+	if (chunked && n)
+		buf_append(out, "\r\n", 2);
+	if (chunked && last)
+		buf_append(out, "0\r\n\r\n", 5);
+}

@@ -366,8 +366,24 @@ static void types_and_validators(void)
 	CHECK(strcmp(etag, etag2));
 }
 
+static void body_pieces(void)
+{
+	struct buf b = { NULL, 0, 0 };
+
+	http_body_piece(&b, "hello", 5, 1, 0);
+	http_body_piece(&b, "", 0, 1, 0);
+	http_body_piece(&b, "0123456789abcdefX", 17, 1, 1);
+	buf_putc(&b, '\0');
+	CHECK(!strcmp(b.data, "5\r\nhello\r\n11\r\n0123456789abcdefX\r\n0\r\n\r\n"));
+	b.len = 0;
+	http_body_piece(&b, "as is", 5, 0, 1);
+	CHECK(b.len == 5 && !memcmp(b.data, "as is", 5));
+	buf_free(&b);
+}
+
 int main(void)
 {
+	RUN(body_pieces);
 	RUN(types_and_validators);
 	RUN(reasons_and_dates);
 	RUN(tokens_and_etags);

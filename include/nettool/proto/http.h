@@ -82,6 +82,11 @@ int http_body_skip(struct http_parser *p, uint64_t n);
  * error naming what was missing. */
 enum http_event http_parse_eof(struct http_parser *p);
 
+struct buf;
+/* n bytes of a body into out: one chunk (RFC 9112 7.1) when chunked,
+ * the bytes as they are otherwise; with last, a chunked body's end. */
+void http_body_piece(struct buf *out, const char *p, size_t n, int chunked, int last);
+
 /* The value of the first field named name (case-insensitive), or NULL. */
 const char *http_field(const struct http_parser *p, const char *name);
 
