@@ -28,7 +28,7 @@ struct propfind {
 	enum pf_mode mode;
 	struct { char ns[256], name[128]; } want[DAV_WANT];
 	int nwant;
-	int depth, chunked, started, self_done;
+	int depth, chunked, self_done;
 	DIR *d;
 	char fs[PATH_MAX];
 	size_t fs_len;
@@ -534,16 +534,17 @@ static void proppatch_answer(struct conn *c, const struct buf *body)
 
 int hs_dav_may_write(struct conn *c, const char *fs, const char *urlpath, int deep)
 {
+	const char *ifh = http_field(c->hp, "If");
 	char etag[64], lm[40];
 	struct stat st;
-	int have = stat(fs, &st) == 0, rc;
+	int have = 0, rc;
 
 	if (!c->w->cfg->locks)
-		return 0;
-	if (have)
+		return 0; /* no --webdav: nothing to look up, not even a stat */
+	if (ifh && (have = stat(fs, &st) == 0)) /* an ETag only an If header asks for */
 		fcache_validators(&st, etag, sizeof etag, lm, sizeof lm);
-	rc = hs_lock_may_write(c->w->cfg->locks, urlpath, deep, http_field(c->hp, "If"),
-			       have ? etag : NULL, time(NULL));
+	rc = hs_lock_may_write(c->w->cfg->locks, urlpath, deep, ifh, have ? etag : NULL,
+			       time(NULL));
 	if (rc)
 		hs_send_error(c, rc, 0);
 	return rc ? -1 : 0;

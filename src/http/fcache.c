@@ -1,12 +1,8 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "nettool/http/fcache.h"
-#include "nettool/base/buf.h"
 #include "nettool/proto/http.h"
-#include "nettool/http/upload.h"
-#include "nettool/proto/url.h"
 #include "nettool/base/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
