@@ -38,8 +38,8 @@ struct uopts {
 
 /* A record not yet acknowledged in whole (--reliable). */
 struct flight {
-	unsigned char *dgram; /* header and payload; NULL when acknowledged */
-	size_t len;
+	unsigned char *dgram; /* header and payload; kept for the slot's next */
+	size_t len, cap;
 	unsigned long long line;
 };
 
@@ -193,10 +193,15 @@ static int reliable_queue(struct uclient *c, unsigned type, const unsigned char 
 	uint32_t seq = c->rs.next;
 	struct flight *f = flight_of(c, seq);
 
-	f->dgram = malloc(RD_HDR + n);
-	if (!f->dgram) {
-		nt_warn(CMD, "out of memory");
-		return NT_EXIT_FAIL;
+	if (f->cap < RD_HDR + n) { /* at most the window's records, each once */
+		unsigned char *b = realloc(f->dgram, RD_HDR + n);
+
+		if (!b) {
+			nt_warn(CMD, "out of memory");
+			return NT_EXIT_FAIL;
+		}
+		f->dgram = b;
+		f->cap = RD_HDR + n;
 	}
 	memcpy(f->dgram + RD_HDR, p, n);
 	f->dgram[3] = (unsigned char)type;
@@ -213,15 +218,13 @@ static int reliable_reply(struct uclient *c, const struct dgram_in *d)
 {
 	char err[NT_ERR_LEN];
 	struct rd_hdr h;
-	uint32_t old = c->rs.base;
-
 	if (d->truncated || rd_decode(d->buf, d->len, &h, err) < 0 || (h.type != RD_ACK && h.type != RD_REJECT) ||
 	    h.session != c->session) {
 		if (c->o->verbose)
 			nt_warn(CMD, "ignored a datagram that is no acknowledgement of ours");
 		return 0;
 	}
-	if (h.type == RD_REJECT && rd_send_pending(&c->rs, h.seq) && flight_of(c, h.seq)->dgram) {
+	if (h.type == RD_REJECT && rd_send_pending(&c->rs, h.seq)) {
 		if (flight_of(c, h.seq)->dgram[3] == RD_FEND)
 			nt_warn(CMD, "the server found the file's size or SHA-256 wrong");
 		else
@@ -233,10 +236,6 @@ static int reliable_reply(struct uclient *c, const struct dgram_in *d)
 	if (h.type != RD_ACK)
 		return 0;
 	rd_send_ack(&c->rs, &h, util_now_us());
-	for (; old != c->rs.base; old++) { /* the server wrote all below its base */
-		free(flight_of(c, old)->dgram);
-		flight_of(c, old)->dgram = NULL;
-	}
 	return 0;
 }
 

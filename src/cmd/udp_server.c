@@ -486,15 +486,13 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 		    uint32_t seq, const unsigned char *p, size_t n)
 {
 	uint32_t came = seq;
-	unsigned char *next;
+	const unsigned char *next;
 	size_t nn;
 	int more;
 
 	for (;;) {
 		int rc = deliver(s, pe, from, p, n);
 
-		if (p != s->dgram + RD_HDR - 1)
-			free((void *)p);
 		if (rc < 0)
 			return; /* output failed: unacknowledged; the server stops */
 		/* released first, so that the ack's base counts it */
@@ -505,7 +503,6 @@ static void release(struct userver *s, struct peer *pe, const char *from,
 			ack_later(s, pe, came);
 		if (!more)
 			return;
-		s->held_total -= nn;
 		p = next;
 		n = nn;
 		seq++;

@@ -127,22 +127,31 @@ void rd_recv_free(struct rd_recv *r)
 	for (i = 0; i < RD_WINDOW; i++)
 		free(r->held[i]);
 	memset(r->held, 0, sizeof r->held);
+	memset(r->held_cap, 0, sizeof r->held_cap);
+	memset(r->full, 0, sizeof r->full);
 	r->held_bytes = 0;
 }
 
-static void drop_slot(struct rd_recv *r, size_t i)
+/* Buffers of slots that hold nothing go, until n more bytes fit the
+ * budget: 0, or -1 when they still do not. */
+static int reclaim(struct rd_recv *r, size_t n)
 {
-	if (!r->held[i])
-		return;
-	r->held_bytes -= r->held_len[i];
-	free(r->held[i]);
-	r->held[i] = NULL;
+	size_t i;
+
+	for (i = 0; i < RD_WINDOW && r->held_bytes + n > r->max_bytes; i++)
+		if (r->held[i] && !r->full[i]) {
+			r->held_bytes -= r->held_cap[i];
+			free(r->held[i]);
+			r->held[i] = NULL;
+			r->held_cap[i] = 0;
+		}
+	return r->held_bytes + n > r->max_bytes ? -1 : 0;
 }
 
 void rd_recv_base(struct rd_recv *r, uint32_t base)
 {
 	while (rd_seq_diff(base, r->expected) > 0) {
-		drop_slot(r, r->expected % RD_WINDOW);
+		r->full[r->expected % RD_WINDOW] = 0;
 		r->expected++;
 	}
 	if (rd_seq_diff(r->expected, r->top) > 0)
@@ -161,37 +170,45 @@ enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
 		return RD_RELEASE;
 	if (d >= RD_WINDOW)
 		return RD_DROPPED;
-	if (r->held[i])
+	if (r->full[i])
 		return RD_HELD; /* a duplicate of one already held */
-	if (r->held_bytes + n > r->max_bytes)
-		return RD_DROPPED;
-	r->held[i] = malloc(n ? n : 1);
-	if (!r->held[i])
-		return RD_DROPPED;
+	if (r->held_cap[i] < n) {
+		/* a slot's buffer stays for the records after it: no
+		 * allocation per record once the window has turned */
+		size_t grow = n - r->held_cap[i];
+		unsigned char *b;
+
+		if (r->held_bytes + grow > r->max_bytes && reclaim(r, grow) < 0)
+			return RD_DROPPED;
+		if (!(b = realloc(r->held[i], n)))
+			return RD_DROPPED;
+		r->held[i] = b;
+		r->held_cap[i] = n;
+		r->held_bytes += grow;
+	}
 	if (n)
 		memcpy(r->held[i], p, n);
 	r->held_len[i] = n;
-	r->held_bytes += n;
+	r->full[i] = 1;
 	if (rd_seq_diff(seq + 1, r->top) > 0)
 		r->top = seq + 1;
 	return RD_HELD;
 }
 
-int rd_recv_next(struct rd_recv *r, unsigned char **p, size_t *n)
+int rd_recv_next(struct rd_recv *r, const unsigned char **p, size_t *n)
 {
 	size_t i;
 
-	drop_slot(r, r->expected % RD_WINDOW); /* a stale copy of the released one */
+	r->full[r->expected % RD_WINDOW] = 0; /* a stale copy of the released one */
 	r->expected++;
 	if (rd_seq_diff(r->expected, r->top) > 0)
 		r->top = r->expected;
 	i = r->expected % RD_WINDOW;
-	if (!r->held[i])
+	if (!r->full[i])
 		return 0;
 	*p = r->held[i];
 	*n = r->held_len[i];
-	r->held_bytes -= *n;
-	r->held[i] = NULL;
+	r->full[i] = 0;
 	return 1;
 }
 
@@ -202,7 +219,7 @@ unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned 
 	int in = 0;
 
 	for (s = r->expected + 1; rd_seq_diff(r->top, s) > 0; s++) {
-		int held = r->held[s % RD_WINDOW] != NULL;
+		int held = r->full[s % RD_WINDOW];
 
 		if (held && !in) {
 			if (n == max)

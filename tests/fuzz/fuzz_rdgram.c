@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	while (i < size) {
 		size_t n = data[i++];
 		struct rd_hdr h;
-		unsigned char *p;
+		const unsigned char *p;
 		size_t pn;
 
 		if (n > size - i)
@@ -60,7 +60,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 					last = s;
 					if (!rd_recv_next(&r, &p, &pn))
 						break;
-					free(p);
 					s++;
 				}
 			}

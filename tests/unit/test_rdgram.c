@@ -104,7 +104,7 @@ static void seq_wraps(void)
 static void window_releases_in_order(void)
 {
 	struct rd_recv *r = malloc(sizeof *r);
-	unsigned char *p;
+	const unsigned char *p;
 	size_t n;
 	uint32_t order[8], k = 0;
 
@@ -117,19 +117,24 @@ static void window_releases_in_order(void)
 	CHECK(rd_recv_offer(r, 10, (const unsigned char *)"a", 1) == RD_RELEASE);
 	order[k++] = 10;
 	while (rd_recv_next(r, &p, &n)) {
+		CHECK(n == 1 && *p == "abc"[r->expected - 10]);
 		order[k++] = r->expected;
-		free(p);
 	}
 	CHECK(k == 3 && order[1] == 11 && order[2] == 12 && r->expected == 13);
-	CHECK(r->held_bytes == 0);
+	/* the slots keep their buffers: none is allocated again */
+	CHECK(r->held_bytes == 2 && r->held[11] && !r->full[11]);
 	CHECK(rd_recv_offer(r, 12, (const unsigned char *)"c", 1) == RD_DUP);
 	/* the sender says all below 20 is acknowledged */
 	CHECK(rd_recv_offer(r, 15, (const unsigned char *)"e", 1) == RD_HELD);
 	rd_recv_base(r, 20);
-	CHECK(r->expected == 20 && r->held_bytes == 0);
-	/* a byte budget bounds what is held */
-	r->max_bytes = 2;
-	CHECK(rd_recv_offer(r, 22, (const unsigned char *)"xyz", 3) == RD_DROPPED);
+	CHECK(r->expected == 20 && r->held_bytes == 3 && !r->full[15]);
+	/* a byte budget bounds the buffers: empty ones go to make room */
+	r->max_bytes = 3;
+	CHECK(rd_recv_offer(r, 22, (const unsigned char *)"xyz", 3) == RD_HELD);
+	CHECK(r->held_bytes == 3 && !r->held[11] && !r->held[15]);
+	CHECK(rd_recv_offer(r, 23, (const unsigned char *)"w", 1) == RD_DROPPED);
+	CHECK(rd_recv_offer(r, 20, (const unsigned char *)"u", 1) == RD_RELEASE);
+	CHECK(!rd_recv_next(r, &p, &n) && r->expected == 21);
 	rd_recv_free(r);
 	free(r);
 }

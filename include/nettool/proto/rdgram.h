@@ -56,17 +56,20 @@ int32_t rd_seq_diff(uint32_t a, uint32_t b);
 
 /*
  * The receiving side of one session: records are released in sequence
- * order, each once. Out-of-order records within the window are held (up
- * to max_bytes of them); others are dropped for the sender to resend.
+ * order, each once. Out-of-order records within the window are held;
+ * others are dropped for the sender to resend. Each slot keeps its buffer
+ * for the records after it; the buffers' bytes (held_bytes) stay within
+ * max_bytes.
  */
 #define RD_WINDOW 1024
 
 struct rd_recv {
 	uint32_t expected;       /* next seq to release */
 	uint32_t top;            /* one past the highest seq held */
-	unsigned char *held[RD_WINDOW];
-	size_t held_len[RD_WINDOW];
-	size_t held_bytes, max_bytes;
+	unsigned char *held[RD_WINDOW];   /* a slot's buffer, or NULL */
+	size_t held_cap[RD_WINDOW], held_len[RD_WINDOW];
+	unsigned char full[RD_WINDOW];    /* whether the slot holds a record */
+	size_t held_bytes, max_bytes;     /* of the buffers */
 };
 
 enum rd_verdict {
@@ -83,8 +86,9 @@ void rd_recv_base(struct rd_recv *r, uint32_t base);
 enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
 			      const unsigned char *p, size_t n);
 /* Mark expected released (after RD_RELEASE) and return the next held
- * record if it is now in order: 1 with *p (to free) and *n, else 0. */
-int rd_recv_next(struct rd_recv *r, unsigned char **p, size_t *n);
+ * record if it is now in order: 1 with *p (valid until the next offer)
+ * and *n, else 0. */
+int rd_recv_next(struct rd_recv *r, const unsigned char **p, size_t *n);
 /* The held seqs as ranges, lowest first, at most max; returns how many. */
 unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned max);
 
