@@ -3,6 +3,7 @@
 #include "nettool/core/cmd.h"
 #include "nettool/core/dgram.h"
 #include "nettool/core/net.h"
+#include "nettool/core/rsend.h"
 #include "nettool/core/sockopt.h"
 #include "nettool/proto/pack.h"
 #include "nettool/proto/rdgram.h"
@@ -29,18 +30,11 @@
 
 struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt, *file, *src, *src_port;
-	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose;
+	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose, no_offload;
 	unsigned long size, retries, window, mtu;
 	uint64_t rate;
 	unsigned src_port_n;
 	struct sockopts so;
-};
-
-/* A record not yet acknowledged in whole (--reliable). */
-struct flight {
-	unsigned char *dgram; /* header and payload; kept for the slot's next */
-	size_t len, cap;
-	unsigned long long line;
 };
 
 struct uclient {
@@ -55,18 +49,13 @@ struct uclient {
 	unsigned char *rec;
 	struct buf out;
 	uint64_t last_activity;
-	/* --reliable */
-	uint32_t session;
-	struct rd_send rs;
+	struct rsend r;             /* --reliable */
 	/* --file */
 	int in_fd;
 	struct sha256 sha;
 	uint64_t file_bytes, file_total; /* read so far; the size when known */
 	int fend_queued, bar;
 	uint64_t started, drawn;
-	struct flight *fl;
-	struct iovec q[DGRAM_BATCH]; /* datagrams to send in one call */
-	unsigned nq;
 	struct dgram_in ack_in[ACK_BATCH];
 	unsigned char acks[ACK_BATCH][ACK_MAX + 1];
 	unsigned char reply[MAX_DGRAM + 1];
@@ -157,60 +146,15 @@ write:
 
 static void file_progress(struct uclient *c, int done);
 
-static struct flight *flight_of(struct uclient *c, uint32_t seq)
-{
-	return &c->fl[seq % RD_WINDOW];
-}
-
-/* Send the datagrams queued; -1 when the peer refused them (any other
- * loss is for the retransmission to repair). */
-static int flush_sends(struct uclient *c)
-{
-	unsigned n = c->nq;
-
-	c->nq = 0;
-	if (n && dgram_send_many(c->fd, c->q, n) < 0 &&
-	    net_connect_status(errno) == NT_EXIT_REFUSED)
-		return -1;
-	return 0;
-}
-
-/* Put the current base in a datagram's header and queue it. */
-static int flight_send(struct uclient *c, uint32_t seq)
-{
-	struct flight *f = flight_of(c, seq);
-	struct rd_hdr h = { f->dgram[3], c->session, seq, c->rs.base, RD_VERSION, 0, { { 0, 0 } } };
-
-	rd_encode(f->dgram, &h);
-	rate_spend(&c->rate, f->len);
-	c->q[c->nq].iov_base = f->dgram;
-	c->q[c->nq++].iov_len = f->len;
-	return c->nq == DGRAM_BATCH ? flush_sends(c) : 0;
-}
-
 static int reliable_queue(struct uclient *c, unsigned type, const unsigned char *p, size_t n)
 {
-	uint32_t seq = c->rs.next;
-	struct flight *f = flight_of(c, seq);
-
-	if (f->cap < RD_HDR + n) { /* at most the window's records, each once */
-		unsigned char *b = realloc(f->dgram, RD_HDR + n);
-
-		if (!b) {
-			nt_warn(CMD, "out of memory");
-			return NT_EXIT_FAIL;
-		}
-		f->dgram = b;
-		f->cap = RD_HDR + n;
+	if (rsend_queue(&c->r, type, p, n, c->lineno, util_now_us()) < 0) {
+		if (errno != ENOMEM)
+			return sock_fail(c, "send to");
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
 	}
-	memcpy(f->dgram + RD_HDR, p, n);
-	f->dgram[3] = (unsigned char)type;
-	f->len = RD_HDR + n;
-	f->line = c->lineno;
-	rd_send_new(&c->rs, util_now_us());
 	c->sent++;
-	if (flight_send(c, seq) < 0)
-		return sock_fail(c, "send to");
 	return 0;
 }
 
@@ -219,23 +163,23 @@ static int reliable_reply(struct uclient *c, const struct dgram_in *d)
 	char err[NT_ERR_LEN];
 	struct rd_hdr h;
 	if (d->truncated || rd_decode(d->buf, d->len, &h, err) < 0 || (h.type != RD_ACK && h.type != RD_REJECT) ||
-	    h.session != c->session) {
+	    h.session != c->r.session) {
 		if (c->o->verbose)
 			nt_warn(CMD, "ignored a datagram that is no acknowledgement of ours");
 		return 0;
 	}
-	if (h.type == RD_REJECT && rd_send_pending(&c->rs, h.seq)) {
-		if (flight_of(c, h.seq)->dgram[3] == RD_FEND)
+	if (h.type == RD_REJECT && rd_send_pending(&c->r.rs, h.seq)) {
+		if (rsend_slot(&c->r, h.seq)->dgram[3] == RD_FEND)
 			nt_warn(CMD, "the server found the file's size or SHA-256 wrong");
 		else
 			nt_warn(CMD, "record %u (stdin line %llu) rejected by the server",
-				h.seq, flight_of(c, h.seq)->line);
+				h.seq, rsend_slot(&c->r, h.seq)->line);
 		return NT_EXIT_PROTO;
 	}
 	c->replies++;
 	if (h.type != RD_ACK)
 		return 0;
-	rd_send_ack(&c->rs, &h, util_now_us());
+	rd_send_ack(&c->r.rs, &h, util_now_us());
 	return 0;
 }
 
@@ -244,25 +188,21 @@ static int reliable_reply(struct uclient *c, const struct dgram_in *d)
 static int reliable_timers(struct uclient *c)
 {
 	uint64_t now = util_now_us();
-	uint32_t seq;
 
-	if (rd_send_timer(&c->rs, now) >= c->o->retries) {
-		struct flight *f = flight_of(c, c->rs.base);
+	if (rd_send_timer(&c->r.rs, now) >= c->o->retries) {
+		struct rsend_slot *f = rsend_slot(&c->r, c->r.rs.base);
 
 		file_progress(c, 1);
 		if (c->o->file)
 			nt_warn(CMD, "transfer stopped at byte %llu: nothing acknowledged after %lu "
-				"timeouts in a row", (unsigned long long)c->rs.base * c->o->size,
+				"timeouts in a row", (unsigned long long)c->r.rs.base * c->o->size,
 				c->o->retries);
 		else
 			nt_warn(CMD, "record %u (stdin line %llu) not acknowledged after %lu timeouts "
-				"in a row", c->rs.base, f->line, c->o->retries);
+				"in a row", c->r.rs.base, f->line, c->o->retries);
 		return NT_EXIT_TIMEOUT;
 	}
-	while (rate_room(&c->rate, now) && rd_send_retransmit(&c->rs, now, &seq))
-		if (flight_send(c, seq) < 0)
-			return sock_fail(c, "send to");
-	return flush_sends(c) < 0 ? sock_fail(c, "send to") : 0;
+	return rsend_retransmit(&c->r, now) < 0 ? sock_fail(c, "send to") : 0;
 }
 
 static size_t pending(const struct uclient *c)
@@ -287,7 +227,7 @@ static int rate_wait(const struct uclient *c)
 /* Milliseconds until the timer or pacing needs a look (-1: none). */
 static int reliable_wait(const struct uclient *c)
 {
-	const struct rd_send *rs = &c->rs;
+	const struct rd_send *rs = &c->r.rs;
 	uint64_t now = util_now_us(), at = rd_send_deadline(rs);
 	int ms = at ? (at > now ? (int)((at - now + 999) / 1000) : 0) : -1;
 
@@ -301,7 +241,7 @@ static int reliable_wait(const struct uclient *c)
 /* --file: the bytes the server has acknowledged, on a terminal. */
 static void file_progress(struct uclient *c, int done)
 {
-	uint64_t now = util_now_ms(), acked = (uint64_t)c->rs.base * c->o->size;
+	uint64_t now = util_now_ms(), acked = (uint64_t)c->r.rs.base * c->o->size;
 	double secs = (double)(now - c->started) / 1000.0;
 
 	if (!c->bar || (!done && now - c->drawn < 100))
@@ -324,17 +264,19 @@ static void file_progress(struct uclient *c, int done)
 
 static void reliable_summary(const struct uclient *c)
 {
-	const struct rd_send *rs = &c->rs;
+	const struct rd_send *rs = &c->r.rs;
 	uint64_t all = rs->sent + rs->retransmitted;
 
 	nt_warn(CMD, "%llu records sent, %llu acknowledged; %llu retransmitted (%llu found lost "
 		"by later acknowledgements, %llu timeouts); RTT %.3f ms +- %.3f; loss seen %.1f%%; "
-		"%llu rounds with losses, %llu of them with a queue (window cut)",
+		"%llu rounds with losses, %llu of them with a queue (window cut); segmentation "
+		"offload %s",
 		(unsigned long long)rs->sent, (unsigned long long)rs->acked,
 		(unsigned long long)rs->retransmitted, (unsigned long long)rs->fast,
 		(unsigned long long)rs->expired, (double)rs->srtt / 1000, (double)rs->rttvar / 1000,
 		all ? 100.0 * (double)rs->retransmitted / (double)all : 0.0,
-		(unsigned long long)rs->loss_rounds, (unsigned long long)rs->cuts);
+		(unsigned long long)rs->loss_rounds, (unsigned long long)rs->cuts,
+		c->r.gso ? "on" : "off");
 }
 
 /* ---- the loop ---- */
@@ -343,7 +285,7 @@ static int window_room(struct uclient *c)
 {
 	uint64_t now = util_now_us();
 
-	return rate_room(&c->rate, now) && (!c->o->reliable || rd_send_room(&c->rs, now));
+	return rate_room(&c->rate, now) && (!c->o->reliable || rd_send_room(&c->r.rs, now));
 }
 
 /* Whether stdin must be read before more can go: what is buffered holds
@@ -383,7 +325,7 @@ static int send_pending(struct uclient *c)
 							    : SEND_BATCH_MIN;
 	int rc = 0;
 
-	if (c->o->file && c->rs.next != c->rs.base && rd_send_space(&c->rs) < batch &&
+	if (c->o->file && c->r.rs.next != c->r.rs.base && rd_send_space(&c->r.rs) < batch &&
 	    pending(c) >= batch * c->o->size)
 		return 0;
 
@@ -428,7 +370,7 @@ static int send_pending(struct uclient *c)
 	if (rc == 0 && c->o->file && !c->in_open && !pending(c) && !c->fend_queued &&
 	    window_room(c))
 		rc = queue_file_end(c);
-	if (flush_sends(c) < 0 && rc == 0)
+	if (rsend_flush(&c->r) < 0 && rc == 0)
 		rc = sock_fail(c, "send to");
 	return rc;
 }
@@ -473,7 +415,7 @@ static int read_acks(struct uclient *c)
 
 	do {
 		for (i = 0; i < ACK_BATCH; i++)
-			c->ack_in[i] = (struct dgram_in){ c->acks[i], sizeof c->acks[i], 0, { 0 }, 0, 0 };
+			c->ack_in[i] = (struct dgram_in){ c->acks[i], sizeof c->acks[i], 0, { 0 }, 0, 0, 0 };
 		if ((n = dgram_recv_many(c->fd, c->ack_in, ACK_BATCH)) < 0)
 			return sock_fail(c, "receive from");
 		if (n)
@@ -522,7 +464,7 @@ static int finished(struct uclient *c, uint64_t now, int *timeout)
 		*timeout = reliable_wait(c);
 		file_progress(c, 0);
 		return !c->in_open && !pending(c) && (!c->o->file || c->fend_queued) &&
-		       c->rs.base == c->rs.next;
+		       c->r.rs.base == c->r.rs.next;
 	}
 	if (c->in_open || pending(c)) {
 		*timeout = rate_wait(c);
@@ -602,6 +544,8 @@ static const struct opt uopts_table[] = {
 	{ 0, "window", OPT_COUNT, O(window), 0, "N",
 	  "--reliable: records in flight, not held beyond a gap\n(default 512, at most 1024)", 1,
 	  RD_WINDOW, NULL },
+	{ 0, "no-offload", OPT_FLAG, O(no_offload), 0, NULL,
+	  "--reliable: one datagram per buffer handed to the\nkernel (no UDP segmentation offload)", 0, 0, NULL },
 	{ 0, "rate", OPT_FUNC, O(rate), 0, "RATE",
 	  "send at most RATE bytes a second (k, M, G: 1024s),\nheaders of our datagrams counted",
 	  0, 0, cmd_opt_size },
@@ -667,6 +611,8 @@ static int client_setup(struct uclient *c)
 {
 	const struct uopts *o = c->o;
 	char err[NT_ERR_LEN];
+	uint32_t session;
+	int rc;
 
 	if (o->pack_fmt) {
 		if (pack_compile(o->pack_fmt, &c->pfmt, err) < 0) {
@@ -684,13 +630,11 @@ static int client_setup(struct uclient *c)
 		if (!(c->uvals = calloc(c->ufmt.nvalues + 1, sizeof *c->uvals)))
 			return NT_EXIT_FAIL;
 	}
-	if (o->reliable) {
-		util_random(&c->session, sizeof c->session);
-		rd_send_init(&c->rs, (uint32_t)o->window);
-		if (!(c->fl = calloc(RD_WINDOW, sizeof *c->fl)))
-			return NT_EXIT_FAIL;
-	}
-	return client_open(c);
+	if ((rc = client_open(c)) != 0 || !o->reliable)
+		return rc;
+	util_random(&session, sizeof session);
+	return rsend_init(&c->r, c->fd, (uint32_t)o->window, session, &c->rate, !o->no_offload) < 0
+		       ? NT_EXIT_FAIL : 0;
 }
 
 /* --file: open it, and learn its size when it has one. */
@@ -732,7 +676,6 @@ static int run(int argc, char **argv)
 {
 	struct uopts o;
 	struct uclient c;
-	unsigned long i;
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -776,9 +719,7 @@ static int run(int argc, char **argv)
 		nt_warn(CMD, "%llu sent, %llu replies", c.sent, c.replies);
 	if (c.fd >= 0)
 		close(c.fd);
-	for (i = 0; c.fl && i < RD_WINDOW; i++)
-		free(c.fl[i].dgram);
-	free(c.fl);
+	rsend_free(&c.r);
 	free(c.rec);
 	free(c.uvals);
 	pack_free(&c.pfmt);
