@@ -61,7 +61,7 @@ struct peer {
 struct userver {
 	struct server_addr addr;
 	const char *out_path, *reply, *unpack_fmt, *tmpl;
-	int hex, peer_prefix, sync, echo, reliable, verbose, forget_ms;
+	int hex, peer_prefix, sync, echo, reliable, verbose, forget_ms, no_offload;
 	unsigned long count;
 	int fd, out_fd, stop_status;
 	struct loop *lp;
@@ -588,9 +588,14 @@ static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
 			break;
 		for (i = 0; i < n && !s->stop_status; i++) {
 			struct dgram_in *d = &s->in[i];
+			size_t off = 0, seg = d->seg ? d->seg : d->len, len;
 
-			s->dgram = d->buf;
-			handle(s, &d->addr, d->alen, d->len, d->truncated);
+			do { /* coalesced by the kernel: datagrams of seg bytes */
+				len = d->len - off < seg ? d->len - off : seg;
+				s->dgram = (unsigned char *)d->buf + off;
+				handle(s, &d->addr, d->alen, len, d->truncated);
+				off += len;
+			} while (off < d->len && !s->stop_status && !(s->count && s->accepted >= s->count));
 			if (s->count && s->accepted >= s->count)
 				break;
 		}
@@ -627,6 +632,8 @@ static const struct opt userver_opts[] = {
 	  0, 0, NULL },
 	{ 0, "forget", OPT_SECS, O(forget_ms), 0, "SECS",
 	  "--reliable: forget a peer quiet that long (default 60)", 1, 0, NULL },
+	{ 0, "no-offload", OPT_FLAG, O(no_offload), 0, NULL,
+	  "one datagram per receive (no UDP receive offload)", 0, 0, NULL },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "log rejected datagrams in full", 0, 0, NULL },
 	OPT_END
 };
@@ -695,6 +702,8 @@ static int userver_open(struct userver *s, char *err)
 	/* absorb bursts from many senders; the kernel caps it */
 	if (!sockopt_given(&s->addr.so, "so_rcvbuf"))
 		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (!s->no_offload)
+		dgram_gro_enable(s->fd);
 	return 0;
 }
 
