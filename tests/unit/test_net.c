@@ -1,5 +1,6 @@
 #include "check.h"
 #include "nettool/core/acl.h"
+#include "nettool/core/dgram.h"
 #include "nettool/core/net.h"
 #include "nettool/base/util.h"
 
@@ -301,9 +302,84 @@ static void allow_and_deny(void)
 	CHECK(acl_add(&a, "1.2.3", 1, err) < 0);
 }
 
+/* Runs for one segmented send: one size, at most one shorter to end it,
+ * within the bytes and the count. */
+static void gso_runs(void)
+{
+	struct iovec v[8];
+	size_t lens[8] = { 100, 100, 100, 40, 100, 100, 120, 100 };
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		v[i].iov_base = NULL;
+		v[i].iov_len = lens[i];
+	}
+	CHECK(dgram_gso_run(v, 0, 1000, 64) == 0);
+	CHECK(dgram_gso_run(v, 8, 65000, 64) == 4);   /* the short one ends it */
+	CHECK(dgram_gso_run(v, 2, 65000, 64) == 2);
+	CHECK(dgram_gso_run(v, 8, 250, 64) == 2);     /* bytes */
+	CHECK(dgram_gso_run(v, 8, 65000, 3) == 3);    /* count */
+	CHECK(dgram_gso_run(v + 4, 4, 65000, 64) == 2); /* a longer one is not in it */
+	CHECK(dgram_gso_run(v + 6, 2, 65000, 64) == 2); /* 120, then a shorter */
+	CHECK(dgram_gso_run(v + 3, 1, 10, 64) == 1);  /* one always goes */
+}
+
+/* Datagrams sent in runs (segmented where the kernel can, else one by
+ * one) arrive with their boundaries, received whole or coalesced. */
+static void segmented_sends_keep_boundaries(void)
+{
+	static unsigned char data[100][1200], got[65536];
+	struct iovec v[100];
+	int pass;
+
+	for (pass = 0; pass < 3; pass++) {
+		struct sockaddr_in a;
+		socklen_t alen = sizeof a;
+		int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+		int gso = pass < 2 ? dgram_gso_probe(tx) : 0, big = 8 << 20, i, k = 0;
+
+		memset(&a, 0, sizeof a);
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		CHECK(bind(rx, (struct sockaddr *)&a, sizeof a) == 0);
+		CHECK(getsockname(rx, (struct sockaddr *)&a, &alen) == 0);
+		CHECK(connect(tx, (struct sockaddr *)&a, sizeof a) == 0);
+		setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+		if (pass == 1)
+			dgram_gro_enable(rx);
+		for (i = 0; i < 100; i++) {
+			memset(data[i], i, sizeof data[i]);
+			v[i].iov_base = data[i];
+			v[i].iov_len = i == 49 ? 700 : sizeof data[i]; /* a short one mid-way */
+		}
+		CHECK(dgram_send_gso(tx, v, 100, &gso) == 0);
+		while (k < 100) {
+			struct dgram_in d = { got, sizeof got, 0, { 0 }, 0, 0, 0 };
+			struct pollfd p = { rx, POLLIN, 0 };
+			size_t off = 0, seg;
+
+			CHECK(poll(&p, 1, 2000) == 1);
+			if (dgram_recv_many(rx, &d, 1) != 1)
+				break;
+			seg = d.seg ? d.seg : d.len;
+			for (off = 0; off < d.len && k < 100; off += seg, k++) {
+				size_t n = d.len - off < seg ? d.len - off : seg;
+
+				CHECK(n == v[k].iov_len && got[off] == (unsigned char)k &&
+				      got[off + n - 1] == (unsigned char)k);
+			}
+		}
+		CHECK(k == 100);
+		close(rx);
+		close(tx);
+	}
+}
+
 int main(void)
 {
 	RUN(allow_and_deny);
+	RUN(gso_runs);
+	RUN(segmented_sends_keep_boundaries);
 	RUN(format_v4_v6);
 	RUN(resolve_numeric);
 	RUN(listen_connect_roundtrip);
