@@ -27,6 +27,7 @@
 #define SEND_BATCH_MIN 8
 #define ACK_BATCH 16            /* acknowledgements received in one call */
 #define ACK_MAX (RD_HDR + 8 * RD_MAX_RANGES)
+#define FILE_WINDOW_BYTES (16UL << 20) /* --file's default window, at most RD_WINDOW */
 
 struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt, *file, *src, *src_port;
@@ -542,7 +543,7 @@ static const struct opt uopts_table[] = {
 	{ 0, "mtu", OPT_COUNT, O(mtu), 0, "N",
 	  "--file: datagrams sized for a path of N bytes\n(default 1500)", 200, 65535, NULL },
 	{ 0, "window", OPT_COUNT, O(window), 0, "N",
-	  "--reliable: records in flight, not held beyond a gap\n(default 512, at most 1024)", 1,
+	  "--reliable: records in flight, not held beyond a gap\n(default 512; --file: 4096 at most, 16 MiB)", 1,
 	  RD_WINDOW, NULL },
 	{ 0, "no-offload", OPT_FLAG, O(no_offload), 0, NULL,
 	  "--reliable: one datagram per buffer handed to the\nkernel (no UDP segmentation offload)", 0, 0, NULL },
@@ -683,11 +684,14 @@ static int run(int argc, char **argv)
 	o.wait_ms = 2000;
 	o.size = 1024;
 	o.retries = 8;
-	o.window = 512;
 	o.mtu = 1500;
 	rc = cmd_parse(&cmd_udp_client, argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	if (!o.window) /* a file's by the bytes it holds; records of unknown size fewer */
+		o.window = o.file ? FILE_WINDOW_BYTES / o.mtu : 512;
+	if (o.window > RD_WINDOW)
+		o.window = RD_WINDOW;
 	memset(&c, 0, sizeof c);
 	c.o = &o;
 	c.fd = -1;

@@ -29,7 +29,7 @@
                                  * packet, each with every range */
 #define PEER_BUCKETS 4096
 #define PEER_MAX 16384
-#define PEER_HELD_MAX ((size_t)2 << 20)  /* out-of-order bytes per peer */
+#define PEER_HELD_MAX ((size_t)8 << 20)  /* out-of-order bytes per peer */
 #define HELD_TOTAL_MAX ((size_t)64 << 20) /* and for all peers */
 #define SWEEP_MS 1000
 

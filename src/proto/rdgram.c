@@ -124,11 +124,11 @@ void rd_recv_free(struct rd_recv *r)
 {
 	size_t i;
 
-	for (i = 0; i < RD_WINDOW; i++)
-		free(r->held[i]);
-	memset(r->held, 0, sizeof r->held);
-	memset(r->held_cap, 0, sizeof r->held_cap);
-	memset(r->full, 0, sizeof r->full);
+	if (r->s)
+		for (i = 0; i < RD_WINDOW; i++)
+			free(r->s->buf[i]);
+	free(r->s);
+	r->s = NULL;
 	r->held_bytes = 0;
 }
 
@@ -136,14 +136,15 @@ void rd_recv_free(struct rd_recv *r)
  * budget: 0, or -1 when they still do not. */
 static int reclaim(struct rd_recv *r, size_t n)
 {
+	struct rd_slots *s = r->s;
 	size_t i;
 
 	for (i = 0; i < RD_WINDOW && r->held_bytes + n > r->max_bytes; i++)
-		if (r->held[i] && !r->full[i]) {
-			r->held_bytes -= r->held_cap[i];
-			free(r->held[i]);
-			r->held[i] = NULL;
-			r->held_cap[i] = 0;
+		if (s->buf[i] && !s->full[i]) {
+			r->held_bytes -= s->cap[i];
+			free(s->buf[i]);
+			s->buf[i] = NULL;
+			s->cap[i] = 0;
 		}
 	return r->held_bytes + n > r->max_bytes ? -1 : 0;
 }
@@ -151,11 +152,40 @@ static int reclaim(struct rd_recv *r, size_t n)
 void rd_recv_base(struct rd_recv *r, uint32_t base)
 {
 	while (rd_seq_diff(base, r->expected) > 0) {
-		r->full[r->expected % RD_WINDOW] = 0;
+		if (r->s)
+			r->s->full[r->expected % RD_WINDOW] = 0;
 		r->expected++;
 	}
 	if (rd_seq_diff(r->expected, r->top) > 0)
 		r->top = r->expected;
+}
+
+/* Room for n bytes in slot i: 0, or -1 (the budget, or memory). */
+static int slot_room(struct rd_recv *r, size_t i, size_t n)
+{
+	struct rd_slots *s = r->s;
+	size_t grow;
+	unsigned char *b;
+
+	if (!s) { /* the first record out of order: the slots, counted */
+		if (r->held_bytes + sizeof *s > r->max_bytes || !(s = calloc(1, sizeof *s)))
+			return -1;
+		r->s = s;
+		r->held_bytes += sizeof *s;
+	}
+	if (s->cap[i] >= n)
+		return 0;
+	/* a slot's buffer stays for the records after it: no allocation
+	 * per record once the window has turned */
+	grow = n - s->cap[i];
+	if (r->held_bytes + grow > r->max_bytes && reclaim(r, grow) < 0)
+		return -1;
+	if (!(b = realloc(s->buf[i], n)))
+		return -1;
+	s->buf[i] = b;
+	s->cap[i] = (uint32_t)n;
+	r->held_bytes += grow;
+	return 0;
 }
 
 enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
@@ -170,26 +200,14 @@ enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
 		return RD_RELEASE;
 	if (d >= RD_WINDOW)
 		return RD_DROPPED;
-	if (r->full[i])
+	if (r->s && r->s->full[i])
 		return RD_HELD; /* a duplicate of one already held */
-	if (r->held_cap[i] < n) {
-		/* a slot's buffer stays for the records after it: no
-		 * allocation per record once the window has turned */
-		size_t grow = n - r->held_cap[i];
-		unsigned char *b;
-
-		if (r->held_bytes + grow > r->max_bytes && reclaim(r, grow) < 0)
-			return RD_DROPPED;
-		if (!(b = realloc(r->held[i], n)))
-			return RD_DROPPED;
-		r->held[i] = b;
-		r->held_cap[i] = n;
-		r->held_bytes += grow;
-	}
+	if (slot_room(r, i, n) < 0)
+		return RD_DROPPED;
 	if (n)
-		memcpy(r->held[i], p, n);
-	r->held_len[i] = n;
-	r->full[i] = 1;
+		memcpy(r->s->buf[i], p, n);
+	r->s->len[i] = (uint32_t)n;
+	r->s->full[i] = 1;
 	if (rd_seq_diff(seq + 1, r->top) > 0)
 		r->top = seq + 1;
 	return RD_HELD;
@@ -199,16 +217,17 @@ int rd_recv_next(struct rd_recv *r, const unsigned char **p, size_t *n)
 {
 	size_t i;
 
-	r->full[r->expected % RD_WINDOW] = 0; /* a stale copy of the released one */
+	if (r->s)
+		r->s->full[r->expected % RD_WINDOW] = 0; /* a stale copy of the released one */
 	r->expected++;
 	if (rd_seq_diff(r->expected, r->top) > 0)
 		r->top = r->expected;
 	i = r->expected % RD_WINDOW;
-	if (!r->full[i])
+	if (!r->s || !r->s->full[i])
 		return 0;
-	*p = r->held[i];
-	*n = r->held_len[i];
-	r->full[i] = 0;
+	*p = r->s->buf[i];
+	*n = r->s->len[i];
+	r->s->full[i] = 0;
 	return 1;
 }
 
@@ -218,8 +237,10 @@ unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned 
 	unsigned n = 0;
 	int in = 0;
 
+	if (!r->s)
+		return 0;
 	for (s = r->expected + 1; rd_seq_diff(r->top, s) > 0; s++) {
-		int held = r->full[s % RD_WINDOW];
+		int held = r->s->full[s % RD_WINDOW];
 
 		if (held && !in) {
 			if (n == max)
@@ -386,6 +407,14 @@ static void acked_one(struct rd_send *s, struct rd_slot *sl)
 	 * sent before the copy lost) */
 	if (!sl->retx && sl->order + 1 > s->acked_order)
 		s->acked_order = sl->order + 1;
+	/* no growth into a queue: what more is sent would only wait in it
+	 * (as Vegas and BBR keep the path's buffers from filling), and slow
+	 * start ends there */
+	if (queueing(s)) {
+		if (s->ssthresh > s->cwnd)
+			s->ssthresh = s->cwnd;
+		return;
+	}
 	s->cwnd += s->cwnd < s->ssthresh ? 1 : 1 / s->cwnd;
 	if (s->cwnd > s->window)
 		s->cwnd = s->window;

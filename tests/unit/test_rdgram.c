@@ -108,6 +108,12 @@ static void window_releases_in_order(void)
 	size_t n;
 	uint32_t order[8], k = 0;
 
+	/* records in order: no slots are made */
+	rd_recv_init(r, 0, 100);
+	CHECK(rd_recv_offer(r, 0, (const unsigned char *)"a", 1) == RD_RELEASE);
+	CHECK(!rd_recv_next(r, &p, &n) && !r->s && r->held_bytes == 0);
+	/* nor past a budget smaller than they are */
+	CHECK(rd_recv_offer(r, 2, (const unsigned char *)"c", 1) == RD_DROPPED && !r->s);
 	rd_recv_init(r, 10, 1 << 20);
 	CHECK(rd_recv_offer(r, 12, (const unsigned char *)"c", 1) == RD_HELD);
 	CHECK(rd_recv_offer(r, 12, (const unsigned char *)"c", 1) == RD_HELD);
@@ -122,16 +128,16 @@ static void window_releases_in_order(void)
 	}
 	CHECK(k == 3 && order[1] == 11 && order[2] == 12 && r->expected == 13);
 	/* the slots keep their buffers: none is allocated again */
-	CHECK(r->held_bytes == 2 && r->held[11] && !r->full[11]);
+	CHECK(r->held_bytes == sizeof *r->s + 2 && r->s->buf[11] && !r->s->full[11]);
 	CHECK(rd_recv_offer(r, 12, (const unsigned char *)"c", 1) == RD_DUP);
 	/* the sender says all below 20 is acknowledged */
 	CHECK(rd_recv_offer(r, 15, (const unsigned char *)"e", 1) == RD_HELD);
 	rd_recv_base(r, 20);
-	CHECK(r->expected == 20 && r->held_bytes == 3 && !r->full[15]);
+	CHECK(r->expected == 20 && r->held_bytes == sizeof *r->s + 3 && !r->s->full[15]);
 	/* a byte budget bounds the buffers: empty ones go to make room */
-	r->max_bytes = 3;
+	r->max_bytes = sizeof *r->s + 3;
 	CHECK(rd_recv_offer(r, 22, (const unsigned char *)"xyz", 3) == RD_HELD);
-	CHECK(r->held_bytes == 3 && !r->held[11] && !r->held[15]);
+	CHECK(r->held_bytes == sizeof *r->s + 3 && !r->s->buf[11] && !r->s->buf[15]);
 	CHECK(rd_recv_offer(r, 23, (const unsigned char *)"w", 1) == RD_DROPPED);
 	CHECK(rd_recv_offer(r, 20, (const unsigned char *)"u", 1) == RD_RELEASE);
 	CHECK(!rd_recv_next(r, &p, &n) && r->expected == 21);
@@ -255,8 +261,9 @@ static void sender_cuts_once_per_round_with_a_queue(void)
 	CHECK(s->fast == 2 && s->loss_rounds == 1 && s->cuts == 0);
 	CHECK(s->cwnd > before + 30 - 0.01 && s->cwnd < before + 30 + 0.01);
 	free(s);
-	/* the same after the RTT rose from 1 ms to 9 ms: a queue; grown by
-	 * the 30 acknowledged, then cut once (not twice) */
+	/* the same after the RTT rose from 1 ms to 9 ms: a queue; not grown
+	 * into it by the 30 acknowledged, slow start over, and cut once (not
+	 * twice) */
 	s = malloc(sizeof *s);
 	rd_send_init(s, 256);
 	s->have_rtt = 1;
@@ -266,7 +273,8 @@ static void sender_cuts_once_per_round_with_a_queue(void)
 	before = s->cwnd;
 	round_with_two_lost(s, 0, 1, 9000);
 	CHECK(s->fast == 2 && s->loss_rounds == 1 && s->cuts == 1);
-	CHECK(s->cwnd > (before + 30) * RD_BETA - 0.01 && s->cwnd < (before + 30) * RD_BETA + 0.01);
+	CHECK(s->cwnd > before * RD_BETA - 0.01 && s->cwnd < before * RD_BETA + 0.01);
+	CHECK(s->ssthresh <= s->cwnd + 0.01);
 	free(s);
 }
 

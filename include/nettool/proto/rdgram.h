@@ -57,19 +57,23 @@ int32_t rd_seq_diff(uint32_t a, uint32_t b);
 /*
  * The receiving side of one session: records are released in sequence
  * order, each once. Out-of-order records within the window are held;
- * others are dropped for the sender to resend. Each slot keeps its buffer
- * for the records after it; the buffers' bytes (held_bytes) stay within
- * max_bytes.
+ * others are dropped for the sender to resend. The slots are made when a
+ * first record is held, and each keeps its buffer for the records after
+ * it; they and the buffers (held_bytes) stay within max_bytes.
  */
-#define RD_WINDOW 1024
+#define RD_WINDOW 4096
+
+struct rd_slots {
+	unsigned char *buf[RD_WINDOW];   /* a slot's buffer, or NULL */
+	uint32_t cap[RD_WINDOW], len[RD_WINDOW];
+	unsigned char full[RD_WINDOW];   /* whether the slot holds a record */
+};
 
 struct rd_recv {
 	uint32_t expected;       /* next seq to release */
 	uint32_t top;            /* one past the highest seq held */
-	unsigned char *held[RD_WINDOW];   /* a slot's buffer, or NULL */
-	size_t held_cap[RD_WINDOW], held_len[RD_WINDOW];
-	unsigned char full[RD_WINDOW];    /* whether the slot holds a record */
-	size_t held_bytes, max_bytes;     /* of the buffers */
+	struct rd_slots *s;      /* NULL until a record is held */
+	size_t held_bytes, max_bytes;
 };
 
 enum rd_verdict {
