@@ -17,9 +17,13 @@
 --netns measures instead on a path the kernel makes lossy, nettool beside
 uftp and kcptun: see bench/lossy_ns.py.
 
+--netns --mtu 1500 [--rtt 20,100] instead measures the file against TCP
+on a loopback of that MTU with offload off, and through paths of those
+round trips: see bench/paths_ns.py.
+
 usage: bench/udp_reliable.py [--records 50000] [--file-mb 100] [--runs 3]
                              [--nettool ./nettool] [--baseline OLD] [--tcp-seconds 60]
-                             [--netns]
+                             [--netns [--mtu N] [--rtt MS,...]]
 """
 import argparse
 import hashlib
@@ -36,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from benchlib import stop  # noqa: E402
 import lossy_ns  # noqa: E402
+import paths_ns  # noqa: E402
 
 
 def start(argv, pattern, ns=None):
@@ -160,6 +165,11 @@ def main():
     ap.add_argument("--tcp-seconds", type=float, default=60)
     ap.add_argument("--netns", action="store_true",
                     help="the nftables path in a namespace, beside uftp and kcptun")
+    ap.add_argument("--mtu", type=int,
+                    help="with --netns: the file against TCP on a loopback of this MTU, "
+                         "offload off (bench/paths_ns.py)")
+    ap.add_argument("--rtt", help="with --netns: the file against TCP through paths of these "
+                                  "round trips in ms, comma-separated (bench/tun_path.c)")
     args = ap.parse_args()
     nt = os.path.abspath(args.nettool)
     tmp = tempfile.mkdtemp(prefix="nt-rdbench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -176,6 +186,16 @@ def main():
                 f.write(os.urandom(1 << 20))
         with open(data, "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
+        if args.netns and (args.mtu or args.rtt):
+            if os.geteuid() != 0 or not shutil.which("nft") or not shutil.which("ip"):
+                print("SKIP --netns: needs root, ip and nft (Debian: nftables, iproute2)")
+                return
+            if args.mtu:
+                paths_ns.mtu_path(nt, tmp, data, args.runs, args.mtu, args.tcp_seconds)
+            for rtt in (args.rtt.split(",") if args.rtt else []):
+                paths_ns.rtt_path(nt, tmp, data, args.runs, float(rtt), args.tcp_seconds,
+                                  mtu=args.mtu or 1500)
+            return
         if args.netns:
             lossy_ns.run(nt, tmp, recs, data, args.runs)
             return
