@@ -350,7 +350,13 @@ int rd_send_retransmit(struct rd_send *s, uint64_t now, uint32_t *seq)
 /* RFC 6298 2.3, with a clock granularity of 1 ms. */
 static void rto_set(struct rd_send *s)
 {
-	s->rto = s->srtt + (4 * s->rttvar > 1000 ? 4 * s->rttvar : 1000);
+	uint64_t var = 4 * s->rttvar;
+
+	/* at least a quarter of the RTT beyond it: on a path whose delay
+	 * hardly varies, an ack a little late is not a lost tail */
+	if (var < s->srtt / 4)
+		var = s->srtt / 4;
+	s->rto = s->srtt + (var > 1000 ? var : 1000);
 	if (s->rto < RD_MIN_RTO_US)
 		s->rto = RD_MIN_RTO_US;
 	if (s->rto > RD_MAX_RTO_US)
