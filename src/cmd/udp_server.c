@@ -1,6 +1,7 @@
 #include "nettool/base/buf.h"
 #include "nettool/core/cmd.h"
 #include "nettool/core/dgram.h"
+#include "nettool/core/gather.h"
 #include "nettool/core/loop.h"
 #include "nettool/core/net.h"
 #include "nettool/core/server.h"
@@ -23,10 +24,10 @@
 #define CMD "udp-server"
 #define DGRAM_BUF 65536         /* larger than any UDP payload over IPv4 */
 #define RECV_BATCH 32          /* datagrams a wake-up, each a buffer of its own */
-#define OUT_BUF (256 * 1024)    /* output gathered over a batch, written once */
 #define ACK_EVERY 4             /* records acknowledged together at most */
 #define ACK_EVERY_FILE 4        /* file datagrams: half the acks of QUIC's every other
                                  * packet, each with every range */
+#define RECENT 8                /* held records an ack reports the ranges of */
 #define PEER_BUCKETS 4096
 #define PEER_MAX 16384
 #define PEER_HELD_MAX ((size_t)8 << 20)  /* out-of-order bytes per peer */
@@ -53,8 +54,9 @@ struct peer {
 	struct rd_recv rx;
 	struct rfile *file;     /* or NULL */
 	int ack_due;            /* in the batch's list of acks to send */
-	unsigned unacked;       /* datagrams since the last ack */
+	unsigned unacked, nrecent; /* datagrams since the last ack; of recent */
 	uint32_t ack_seq;       /* the latest seq that asked for one */
+	uint32_t recent[RECENT]; /* seqs held since the last ack */
 	struct peer *next;
 };
 
@@ -78,9 +80,7 @@ struct userver {
 	/* a batch: acknowledgements go after its output is written */
 	struct peer *due[RECV_BATCH];
 	unsigned ndue;
-	int wfd;                /* where out holds bytes for, -1: none */
-	size_t wlen;
-	unsigned char out[OUT_BUF];
+	struct gather out;      /* output over a batch, written once */
 	unsigned char *dgram;   /* the datagram being handled */
 	struct dgram_in in[RECV_BATCH];
 	unsigned char bufs[RECV_BATCH][DGRAM_BUF];
@@ -90,32 +90,12 @@ struct userver {
  * records are on disk before they are acknowledged. */
 static int out_flush(struct userver *s)
 {
-	int fd = s->wfd;
+	int fd = gather_flush(&s->out);
 
-	if (fd < 0)
-		return 0;
-	s->wfd = -1;
-	if (net_write_full(fd, s->out, s->wlen) < 0) {
-		s->wlen = 0;
+	if (fd == -2)
 		return -1;
-	}
-	s->wlen = 0;
-	if (s->sync && fd == s->out_fd && fsync(fd) < 0 && errno != EINVAL)
+	if (s->sync && fd >= 0 && fd == s->out_fd && fsync(fd) < 0 && errno != EINVAL)
 		return -1;
-	return 0;
-}
-
-/* Gather n bytes for fd: 0, or -1 with errno set. */
-static int out_write(struct userver *s, int fd, const void *p, size_t n)
-{
-	if ((s->wfd >= 0 && s->wfd != fd) || s->wlen + n > OUT_BUF)
-		if (out_flush(s) < 0)
-			return -1;
-	if (n > OUT_BUF)
-		return net_write_full(fd, p, n) < 0 ? -1 : 0;
-	memcpy(s->out + s->wlen, p, n);
-	s->wlen += n;
-	s->wfd = fd;
 	return 0;
 }
 
@@ -186,7 +166,7 @@ static int write_record(struct userver *s, const char *from, const unsigned char
 		loop_stop(s->lp);
 		return -1;
 	}
-	if (out_write(s, s->out_fd, s->line.data, s->line.len) < 0) {
+	if (gather_write(&s->out, s->out_fd, s->line.data, s->line.len) < 0) {
 		out_failed(s);
 		return -1;
 	}
@@ -221,7 +201,8 @@ static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t
 	hdr.base = pe->rx.expected;
 	hdr.version = pe->version;
 	if (type == RD_ACK && pe->version >= 2)
-		hdr.nranges = rd_recv_ranges(&pe->rx, hdr.ranges, RD_MAX_RANGES);
+		hdr.nranges = rd_recv_ranges(&pe->rx, pe->recent, pe->nrecent, hdr.ranges, RD_MAX_RANGES);
+	pe->nrecent = 0;
 	send_to(s, h, rd_encode(h, &hdr), &pe->addr, pe->len);
 }
 
@@ -318,10 +299,8 @@ static void file_drop(struct userver *s, struct peer *pe)
 
 	if (!f)
 		return;
-	if (s->wfd == f->fd && f->fd != STDOUT_FILENO) {
-		s->wfd = -1; /* what was gathered for it goes too */
-		s->wlen = 0;
-	}
+	if (f->fd != STDOUT_FILENO)
+		gather_drop(&s->out, f->fd); /* what was gathered for it goes too */
 	if (f->fd >= 0 && f->fd != STDOUT_FILENO)
 		close(f->fd);
 	if (f->tmp[0])
@@ -401,7 +380,7 @@ static int file_data(struct userver *s, struct peer *pe, const unsigned char *p,
 			fchmod(f->fd, 0644);
 		}
 	}
-	if (f->done || out_write(s, f->fd, p, n) < 0) {
+	if (f->done || gather_write(&s->out, f->fd, p, n) < 0) {
 		if (!f->done)
 			nt_warn(CMD, "write output: %s", strerror(errno));
 		return -1;
@@ -429,7 +408,7 @@ static int file_end(struct userver *s, struct peer *pe, const char *from,
 		size = size << 8 | p[i];
 	sha256_final(&f->sha, d);
 	sha256_hex(d, hex);
-	if (s->wfd == f->fd && out_flush(s) < 0) {
+	if (s->out.fd == f->fd && out_flush(s) < 0) {
 		nt_warn(CMD, "%s: %s", s->out_path ? s->out_path : "stdout", strerror(errno));
 		file_drop(s, pe);
 		return 1;
@@ -543,6 +522,8 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 	s->dgram[RD_HDR - 1] = (unsigned char)h.type;
 	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
 	s->held_total = s->held_total - before + pe->rx.held_bytes;
+	if (v == RD_HELD && pe->nrecent < RECENT)
+		pe->recent[pe->nrecent++] = h.seq;
 	if (v == RD_DUP || (v == RD_HELD && h.version >= 2))
 		ack_later(s, pe, h.seq); /* v2: its ranges tell what is held */
 	else if (v == RD_RELEASE)
@@ -574,6 +555,12 @@ static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_
 		send_to(s, s->reply_bytes.data ? s->reply_bytes.data : "", s->reply_bytes.len, a, alen);
 }
 
+/* Whether --count is reached. */
+static int counted_out(const struct userver *s)
+{
+	return s->count && s->accepted >= s->count;
+}
+
 /* Up to two batches a wake-up, so that other work is not starved. */
 static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
 {
@@ -586,7 +573,7 @@ static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
 		/* an error (EAGAIN, a stray ICMP one): nothing to do now */
 		if ((n = dgram_recv_many(io->fd, s->in, RECV_BATCH)) <= 0)
 			break;
-		for (i = 0; i < n && !s->stop_status; i++) {
+		for (i = 0; i < n && !s->stop_status && !counted_out(s); i++) {
 			struct dgram_in *d = &s->in[i];
 			size_t off = 0, seg = d->seg ? d->seg : d->len, len;
 
@@ -595,12 +582,10 @@ static void recv_cb(struct loop *lp, struct loop_io *io, int ev)
 				s->dgram = (unsigned char *)d->buf + off;
 				handle(s, &d->addr, d->alen, len, d->truncated);
 				off += len;
-			} while (off < d->len && !s->stop_status && !(s->count && s->accepted >= s->count));
-			if (s->count && s->accepted >= s->count)
-				break;
+			} while (off < d->len && !s->stop_status && !counted_out(s));
 		}
 		batch_end(s);
-		if (n < RECV_BATCH || (s->count && s->accepted >= s->count))
+		if (n < RECV_BATCH || counted_out(s))
 			break;
 	}
 }
@@ -742,14 +727,14 @@ static int run(int argc, char **argv)
 		nt_warn(CMD, "out of memory");
 		return NT_EXIT_FAIL;
 	}
-	s->fd = s->out_fd = s->sio.fd = s->wfd = -1;
+	s->fd = s->out_fd = s->sio.fd = -1;
+	gather_init(&s->out);
 	for (i = 0; i < RECV_BATCH; i++) {
 		s->in[i].buf = s->bufs[i];
 		s->in[i].cap = sizeof s->bufs[i];
 	}
 	s->addr.port = 8888;
 	s->addr.family = AF_UNSPEC;
-	s->addr.backlog = 0;
 	s->forget_ms = 60000;
 	rc = cmd_parse(&cmd_udp_server, argc, argv, s);
 	if (rc == 0)

@@ -231,29 +231,62 @@ int rd_recv_next(struct rd_recv *r, const unsigned char **p, size_t *n)
 	return 1;
 }
 
-unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned max)
+static int held_at(const struct rd_recv *r, uint32_t seq)
 {
-	uint32_t s;
-	unsigned n = 0;
-	int in = 0;
+	return rd_seq_diff(seq, r->expected) > 0 && rd_seq_diff(r->top, seq) > 0 &&
+	       r->s->full[seq % RD_WINDOW];
+}
+
+/* Add [start, end) to out[0..n) unless there; returns the new n. */
+static unsigned add_range(struct rd_range *out, unsigned n, uint32_t start, uint32_t end)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (out[i].start == start)
+			return n;
+	out[n].start = start;
+	out[n].end = end;
+	return n + 1;
+}
+
+unsigned rd_recv_ranges(const struct rd_recv *r, const uint32_t *also, unsigned nalso,
+			struct rd_range *out, unsigned max)
+{
+	uint32_t s, e, lo = r->expected + 1;
+	unsigned n = 0, i, j;
 
 	if (!r->s)
 		return 0;
-	for (s = r->expected + 1; rd_seq_diff(r->top, s) > 0; s++) {
-		int held = r->s->full[s % RD_WINDOW];
-
-		if (held && !in) {
-			if (n == max)
-				return n;
-			out[n].start = s;
-			in = 1;
-		} else if (!held && in) {
-			out[n++].end = s;
-			in = 0;
-		}
+	/* the ranges of what came since the last ack: a record sent again
+	 * lands low, where the ranges from the top may not reach */
+	for (i = 0; i < nalso && n < max; i++) {
+		if (!held_at(r, also[i]))
+			continue;
+		for (s = also[i]; held_at(r, s - 1); s--)
+			;
+		for (e = also[i] + 1; held_at(r, e); e++)
+			;
+		n = add_range(out, n, s, e);
 	}
-	if (in)
-		out[n++].end = s;
+	/* then from the top down: the latest news first, as QUIC's acks;
+	 * lower ranges went in earlier acks, when they were the latest */
+	for (s = r->top; n < max && rd_seq_diff(s, lo) > 0;) {
+		if (!r->s->full[(s - 1) % RD_WINDOW]) {
+			s--;
+			continue;
+		}
+		for (e = s; rd_seq_diff(s, lo) > 0 && r->s->full[(s - 1) % RD_WINDOW]; s--)
+			;
+		n = add_range(out, n, s, e);
+	}
+	for (i = 1; i < n; i++) /* ascending, as they go on the wire */
+		for (j = i; j > 0 && rd_seq_diff(out[j].start, out[j - 1].start) < 0; j--) {
+			struct rd_range t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
 	return n;
 }
 

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 				memset(&a, 0, sizeof a);
 				a.type = RD_ACK;
 				a.base = r.expected;
-				a.nranges = rd_recv_ranges(&r, a.ranges, RD_MAX_RANGES);
+				a.nranges = rd_recv_ranges(&r, &h.seq, 1, a.ranges, RD_MAX_RANGES);
 				if (rd_decode(ack, rd_encode(ack, &a), &b, err) < 0 || b.nranges != a.nranges)
 					abort();
 				for (k = 0; k < a.nranges; k++)

@@ -153,16 +153,27 @@ static void ranges_of_held(void)
 	uint32_t s;
 
 	rd_recv_init(r, 100, 1 << 20);
-	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == 0);
+	CHECK(rd_recv_ranges(r, NULL, 0, g, RD_MAX_RANGES) == 0);
 	rd_recv_offer(r, 102, (const unsigned char *)"x", 1);
 	rd_recv_offer(r, 103, (const unsigned char *)"x", 1);
 	rd_recv_offer(r, 110, (const unsigned char *)"x", 1);
-	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == 2 && g[0].start == 102 && g[0].end == 104 &&
+	CHECK(rd_recv_ranges(r, NULL, 0, g, RD_MAX_RANGES) == 2 && g[0].start == 102 && g[0].end == 104 &&
 	      g[1].start == 110 && g[1].end == 111);
-	CHECK(rd_recv_ranges(r, g, 1) == 1 && g[0].end == 104);
+	/* more than fit: the highest, the latest news */
+	CHECK(rd_recv_ranges(r, NULL, 0, g, 1) == 1 && g[0].start == 110 && g[0].end == 111);
 	for (s = 120; s < 120 + 2 * RD_MAX_RANGES + 20; s += 2)
 		rd_recv_offer(r, s, (const unsigned char *)"x", 1);
-	CHECK(rd_recv_ranges(r, g, RD_MAX_RANGES) == RD_MAX_RANGES);
+	CHECK(rd_recv_ranges(r, NULL, 0, g, RD_MAX_RANGES) == RD_MAX_RANGES);
+	CHECK(g[RD_MAX_RANGES - 1].start == s - 2 && g[RD_MAX_RANGES - 1].end == s - 1 &&
+	      g[0].start == s - 2 * RD_MAX_RANGES && g[1].start == g[0].start + 2);
+	/* and the range of what came since the last ack, however low */
+	{
+		uint32_t also[2] = { 102, 5000 };
+
+		CHECK(rd_recv_ranges(r, also, 2, g, RD_MAX_RANGES) == RD_MAX_RANGES);
+		CHECK(g[0].start == 102 && g[0].end == 104 && g[1].start == s - 2 * RD_MAX_RANGES + 2 &&
+		      g[RD_MAX_RANGES - 1].end == s - 1);
+	}
 	rd_recv_free(r);
 	free(r);
 }

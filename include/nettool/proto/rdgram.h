@@ -93,8 +93,11 @@ enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
  * record if it is now in order: 1 with *p (valid until the next offer)
  * and *n, else 0. */
 int rd_recv_next(struct rd_recv *r, const unsigned char **p, size_t *n);
-/* The held seqs as ranges, lowest first, at most max; returns how many. */
-unsigned rd_recv_ranges(const struct rd_recv *r, struct rd_range *out, unsigned max);
+/* The held seqs as ranges, at most max of them, ascending: those that
+ * hold a seq of also (what came since the last ack), then the highest
+ * (the latest news). Returns how many. */
+unsigned rd_recv_ranges(const struct rd_recv *r, const uint32_t *also, unsigned nalso,
+			struct rd_range *out, unsigned max);
 
 /*
  * The sending side: which records are in flight, acknowledged or lost;
