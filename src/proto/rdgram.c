@@ -490,9 +490,29 @@ static void detect_losses(struct rd_send *s)
 				s->cwnd = s->cwnd * RD_BETA > RD_MIN_CWND ? s->cwnd * RD_BETA
 									   : RD_MIN_CWND;
 				s->ssthresh = s->cwnd;
+				s->drained = s->order; /* no drain on top of it */
 			}
 		}
 	}
+}
+
+/* A queue that stands a round without loss: the window falls to what
+ * the path holds at its own delay (as Vegas and BBR drain theirs), at
+ * most halved, once a round. */
+static void drain(struct rd_send *s)
+{
+	double target, f;
+
+	if (!queueing(s) || s->acked_order <= s->drained)
+		return;
+	target = (double)(s->min_rtt + s->min_rtt / 4 + RD_QUEUE_US);
+	f = target / (double)s->srtt;
+	s->cwnd = s->cwnd * (f < 0.5 ? 0.5 : f);
+	if (s->cwnd < RD_MIN_CWND)
+		s->cwnd = RD_MIN_CWND;
+	s->ssthresh = s->cwnd;
+	s->drained = s->order; /* the next, once what is sent now is acknowledged */
+	s->drains++;
 }
 
 uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
@@ -535,6 +555,7 @@ uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
 		}
 	if (progress) {
 		detect_losses(s);
+		drain(s);
 		if (s->timeouts && s->have_rtt)
 			rto_set(s); /* the backed-off timer returns to the estimate */
 		s->timeouts = 0;

@@ -289,6 +289,40 @@ static void sender_cuts_once_per_round_with_a_queue(void)
 	free(s);
 }
 
+/* A queue with no loss: the window falls to what the path holds at its
+ * own delay, at most halved, once a round. */
+static void sender_drains_a_standing_queue(void)
+{
+	struct rd_send *s = malloc(sizeof *s);
+	struct rd_hdr h;
+	uint32_t q;
+
+	rd_send_init(s, 1024);
+	s->have_rtt = 1;
+	s->min_rtt = 4000;
+	s->min_at = 1;
+	s->srtt = 8000; /* 4 ms of queue: beyond 1 ms and a quarter */
+	s->cwnd = 200;
+	memset(&h, 0, sizeof h);
+	h.type = RD_ACK;
+	for (q = 0; q < 100; q++)
+		rd_send_new(s, 1);
+	h.seq = 0;
+	h.base = 10;
+	rd_send_ack(s, &h, 8001);
+	/* 200 (not grown into the queue) * (4000 + 1000 + 1000) / 8000 */
+	CHECK(s->drains == 1 && s->cwnd > 150 - 0.01 && s->cwnd < 150 + 0.01);
+	h.base = 20;
+	rd_send_ack(s, &h, 8002); /* the same round: no second cut */
+	CHECK(s->drains == 1 && s->cwnd > 150 - 0.01 && s->cwnd < 150 + 0.01);
+	for (q = 0; q < 10; q++) /* sent after the cut, then acknowledged */
+		rd_send_new(s, 9000);
+	h.base = 101;
+	rd_send_ack(s, &h, 17000);
+	CHECK(s->drains == 2 && s->cwnd < 150);
+	free(s);
+}
+
 int main(void)
 {
 	RUN(header_roundtrip);
@@ -298,5 +332,6 @@ int main(void)
 	RUN(ranges_of_held);
 	RUN(sender_basics);
 	RUN(sender_cuts_once_per_round_with_a_queue);
+	RUN(sender_drains_a_standing_queue);
 	return CHECK_DONE();
 }

@@ -152,6 +152,8 @@ struct rd_send {
 	/* counts, for -v */
 	uint64_t sent, retransmitted, fast, expired, acked;
 	uint64_t loss_rounds, cuts; /* rounds with losses; those with a queue */
+	uint64_t drains;         /* rounds cut for a queue alone */
+	uint64_t drained;        /* no drain until a transmission from this on is acked */
 };
 
 void rd_send_init(struct rd_send *s, uint32_t window);
