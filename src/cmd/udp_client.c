@@ -269,12 +269,13 @@ static void reliable_summary(const struct uclient *c)
 	uint64_t all = rs->sent + rs->retransmitted;
 
 	nt_warn(CMD, "%llu records sent, %llu acknowledged; %llu retransmitted (%llu found lost "
-		"by later acknowledgements, %llu timeouts); RTT %.3f ms +- %.3f; loss seen %.1f%%; "
+		"by later acknowledgements, %llu timeouts, %llu sent twice); RTT %.3f ms +- %.3f; loss seen %.1f%%; "
 		"%llu rounds with losses, %llu of them with a queue (window cut); %llu rounds cut "
 		"for a queue alone; segmentation offload %s",
 		(unsigned long long)rs->sent, (unsigned long long)rs->acked,
 		(unsigned long long)rs->retransmitted, (unsigned long long)rs->fast,
-		(unsigned long long)rs->expired, (double)rs->srtt / 1000, (double)rs->rttvar / 1000,
+		(unsigned long long)rs->expired, (unsigned long long)rs->doubled,
+		(double)rs->srtt / 1000, (double)rs->rttvar / 1000,
 		all ? 100.0 * (double)rs->retransmitted / (double)all : 0.0,
 		(unsigned long long)rs->loss_rounds, (unsigned long long)rs->cuts,
 		(unsigned long long)rs->drains,

@@ -93,9 +93,12 @@ int rsend_queue(struct rsend *r, unsigned type, const unsigned char *p, size_t n
 int rsend_retransmit(struct rsend *r, uint64_t now)
 {
 	uint32_t seq;
+	int copies;
 
-	while ((!r->rate || rate_room(r->rate, now)) && rd_send_retransmit(&r->rs, now, &seq))
-		if (queue_seq(r, seq) < 0)
-			return -1;
+	while ((!r->rate || rate_room(r->rate, now)) &&
+	       (copies = rd_send_retransmit(&r->rs, now, &seq)) > 0)
+		while (copies-- > 0)
+			if (queue_seq(r, seq) < 0)
+				return -1;
 	return rsend_flush(r);
 }

@@ -368,12 +368,19 @@ int rd_send_retransmit(struct rd_send *s, uint64_t now, uint32_t *seq)
 		struct rd_slot *sl = slot_of(s, q);
 
 		if (sl->state == RD_S_LOST) {
-			sl->retx = 1;
+			if (sl->retx < 255)
+				sl->retx++;
 			transmitted(s, sl, now);
 			s->retransmitted++;
 			s->lost_from = q + 1;
 			*seq = q;
-			return 1;
+			/* lost again: two copies, so that one more loss (the
+			 * path's rate squared) does not hold the window's
+			 * base for yet another round trip */
+			if (sl->retx < 2)
+				return 1;
+			s->doubled++;
+			return 2;
 		}
 	}
 	s->lost_from = s->next;

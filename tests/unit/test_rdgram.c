@@ -230,6 +230,10 @@ static void sender_basics(void)
 	CHECK(rd_send_retransmit(s, t + rto, &seq) == 1 && seq == 11);
 	CHECK(rd_send_retransmit(s, t + rto, &seq) == 0);
 	CHECK(rd_send_timer(s, t + 3 * rto) == 2 && s->cwnd == RD_MIN_CWND && s->inflight == 0);
+	/* sent again before: two copies now; never sent again: one */
+	CHECK(rd_send_retransmit(s, t + 3 * rto, &seq) == 2 && seq == 10);
+	CHECK(rd_send_retransmit(s, t + 3 * rto, &seq) == 2 && seq == 11 && s->doubled == 2);
+	CHECK(rd_send_retransmit(s, t + 3 * rto, &seq) == 1 && seq == 12);
 	h.seq = 11;
 	h.base = 14;
 	rd_send_ack(s, &h, t + 10000);

@@ -133,7 +133,7 @@ struct rd_send {
 	struct rd_slot {
 		uint64_t sent_us;
 		uint64_t order;  /* of transmissions, retransmissions included */
-		unsigned char state, retx;
+		unsigned char state, retx; /* retx: times sent again */
 	} slot[RD_WINDOW];
 	uint64_t order;          /* transmissions so far */
 	uint64_t acked_order;    /* the latest transmission acknowledged, plus 1 */
@@ -153,6 +153,7 @@ struct rd_send {
 	uint64_t sent, retransmitted, fast, expired, acked;
 	uint64_t loss_rounds, cuts; /* rounds with losses; those with a queue */
 	uint64_t drains;         /* rounds cut for a queue alone */
+	uint64_t doubled;        /* retransmissions sent twice */
 	uint64_t drained;        /* no drain until a transmission from this on is acked */
 };
 
@@ -165,7 +166,8 @@ uint32_t rd_send_space(const struct rd_send *s);
 /* The next seq went out for the first time. */
 void rd_send_new(struct rd_send *s, uint64_t now);
 /* A lost record to send again, lowest first, when the congestion window
- * and pacing allow: 1 with *seq (marked as sent), else 0. */
+ * and pacing allow: *seq (marked as sent) and how many copies to send, 1,
+ * or 2 for a record sent again before; else 0. */
 int rd_send_retransmit(struct rd_send *s, uint64_t now, uint32_t *seq);
 /* An acknowledgement (h of type RD_ACK). Returns the number of records
  * newly acknowledged in whole (below the new base). */
