@@ -98,7 +98,7 @@ asan:
 		$(MAKE) test CC="$(CC)" CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
 		PYTHON="$(PYTHON)"
 
-# The multi-threaded server's tests, and the server layer's, again under
+# The multi-threaded servers' tests (http-serve; udp-server --reliable's writer), and the server layer's, again under
 # ThreadSanitizer (clang).
 TSAN_CC = clang
 tsan:
@@ -107,7 +107,7 @@ tsan:
 	cd build/tsan && $(MAKE) clean >/dev/null && \
 		$(MAKE) nettool CC="$(TSAN_CC)" CFLAGS="-O1 -g -fsanitize=thread" \
 		LDFLAGS="-fsanitize=thread" && \
-		NETTOOL_TEST_SLOW=3 $(PYTHON) tests/run.py --nettool ./nettool -k http_serve,http_upload,http_many,http_dav/litmus,http_dav/a_lock,servers/,relay/
+		NETTOOL_TEST_SLOW=3 $(PYTHON) tests/run.py --nettool ./nettool -k http_serve,http_upload,http_many,http_dav/litmus,http_dav/a_lock,servers/,relay/,reliable/
 
 # libFuzzer targets (clang, with Debian's libclang-rt-14-dev); FUZZ_SECONDS each
 FUZZ_CC = clang

@@ -166,7 +166,7 @@ static int write_record(struct userver *s, const char *from, const unsigned char
 		loop_stop(s->lp);
 		return -1;
 	}
-	if (gather_write(&s->out, s->out_fd, s->line.data, s->line.len) < 0) {
+	if (gather_write(&s->out, s->out_fd, NULL, s->line.data, s->line.len) < 0) {
 		out_failed(s);
 		return -1;
 	}
@@ -238,11 +238,13 @@ static void reject_now(struct userver *s, struct peer *pe, uint32_t seq)
 	send_ack(s, pe, RD_REJECT, seq);
 }
 
-/* The end of a batch: its output written, then its acknowledgements. */
+/* The end of a batch: its output handed to the writer, then its
+ * acknowledgements: those of records once it is written (file data is
+ * acknowledged in the buffer; only a file's end waits for the disk). */
 static void batch_end(struct userver *s)
 {
 	unsigned i;
-	int ok = out_flush(s) == 0;
+	int ok = gather_handoff(&s->out) == 0, written = 0;
 
 	if (!ok)
 		out_failed(s);
@@ -250,6 +252,10 @@ static void batch_end(struct userver *s)
 		struct peer *pe = s->due[i];
 
 		pe->ack_due = 0;
+		if (ok && pe->unacked && !pe->file && !written++ && out_flush(s) < 0) {
+			out_failed(s);
+			ok = 0;
+		}
 		if (ok && pe->unacked)
 			send_ack(s, pe, RD_ACK, pe->ack_seq);
 		pe->unacked = 0;
@@ -380,12 +386,11 @@ static int file_data(struct userver *s, struct peer *pe, const unsigned char *p,
 			fchmod(f->fd, 0644);
 		}
 	}
-	if (f->done || gather_write(&s->out, f->fd, p, n) < 0) {
+	if (f->done || gather_write(&s->out, f->fd, &f->sha, p, n) < 0) {
 		if (!f->done)
 			nt_warn(CMD, "write output: %s", strerror(errno));
 		return -1;
 	}
-	sha256_update(&f->sha, p, n);
 	f->bytes += n;
 	return 0;
 }
@@ -406,13 +411,13 @@ static int file_end(struct userver *s, struct peer *pe, const char *from,
 	f = pe->file;
 	for (i = 0; i < 8; i++)
 		size = size << 8 | p[i];
-	sha256_final(&f->sha, d);
-	sha256_hex(d, hex);
-	if (s->out.fd == f->fd && out_flush(s) < 0) {
+	if (out_flush(s) < 0) { /* written, the writer's too */
 		nt_warn(CMD, "%s: %s", s->out_path ? s->out_path : "stdout", strerror(errno));
 		file_drop(s, pe);
 		return 1;
 	}
+	sha256_final(&f->sha, d);
+	sha256_hex(d, hex);
 	if (size != f->bytes || memcmp(d, p + 8, 32)) {
 		nt_warn(CMD, "%s: file of %llu bytes, sha256 %s: the sender's size or SHA-256 "
 			"differs; nothing kept", from, (unsigned long long)f->bytes, hex);
@@ -655,6 +660,11 @@ static int setup_output(struct userver *s)
 {
 	char err[NT_ERR_LEN];
 
+	/* --reliable: a thread writes (and hashes) what a batch gathered */
+	if (gather_init(&s->out, s->reliable) < 0) {
+		nt_warn(CMD, "out of memory");
+		return NT_EXIT_FAIL;
+	}
 	if (s->unpack_fmt) {
 		if (pack_compile(s->unpack_fmt, &s->fmt, err) < 0) {
 			nt_warn(CMD, "--unpack: bad format '%s': %s", s->unpack_fmt, err);
@@ -703,6 +713,7 @@ static void userver_free(struct userver *s)
 			s->peers[b] = pe->next;
 			peer_free(s, pe);
 		}
+	gather_free(&s->out); /* what it still writes, written */
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->out_path && s->out_fd > STDERR_FILENO)
@@ -728,7 +739,6 @@ static int run(int argc, char **argv)
 		return NT_EXIT_FAIL;
 	}
 	s->fd = s->out_fd = s->sio.fd = -1;
-	gather_init(&s->out);
 	for (i = 0; i < RECV_BATCH; i++) {
 		s->in[i].buf = s->bufs[i];
 		s->in[i].cap = sizeof s->bufs[i];

@@ -1,6 +1,7 @@
 #include "check.h"
 #include "nettool/core/acl.h"
 #include "nettool/core/dgram.h"
+#include "nettool/core/gather.h"
 #include "nettool/core/net.h"
 #include "nettool/base/util.h"
 
@@ -8,6 +9,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -375,10 +379,89 @@ static void segmented_sends_keep_boundaries(void)
 	}
 }
 
+/* The reader of a pipe that waits before it reads: the first write
+ * blocks, as a slow disk would. */
+struct slow_reader {
+	int fd;
+	size_t got;
+	unsigned char sum;
+	int in_order;
+};
+
+static void *read_slowly(void *arg)
+{
+	struct slow_reader *r = arg;
+	struct timespec ts = { 0, 30 * 1000000 };
+	unsigned char b[65536];
+	ssize_t n, i;
+
+	nanosleep(&ts, NULL);
+	while ((n = read(r->fd, b, sizeof b)) > 0)
+		for (i = 0; i < n; i++, r->got++)
+			if (b[i] != (unsigned char)(r->got / 1000))
+				r->in_order = 0;
+	return NULL;
+}
+
+/* Gathered writes arrive whole and in order, written at once until one
+ * is slow, then by the writer thread; the hash is of every byte; an
+ * error of the thread's write comes back from the next call. */
+static void gathered_writes(void)
+{
+	static struct gather g;
+	static unsigned char chunk[1000];
+	struct sha256 a, b;
+	unsigned char da[32], db[32];
+	struct slow_reader r = { -1, 0, 0, 1 };
+	pthread_t t;
+	int p[2], k;
+
+	signal(SIGPIPE, SIG_IGN);
+	CHECK(gather_init(&g, 1) == 0);
+	CHECK(pipe(p) == 0);
+	r.fd = p[0];
+	CHECK(pthread_create(&t, NULL, read_slowly, &r) == 0);
+	sha256_init(&a);
+	sha256_init(&b);
+	for (k = 0; k < 2000; k++) { /* 2 MB: past a pipe's buffer */
+		memset(chunk, k, sizeof chunk);
+		sha256_update(&b, chunk, sizeof chunk);
+		CHECK(gather_write(&g, p[1], &a, chunk, sizeof chunk) == 0);
+		if (k % 100 == 99)
+			CHECK(gather_handoff(&g) == 0);
+	}
+	CHECK(g.async == 1); /* the reader waited: a write was slow */
+	CHECK(gather_flush(&g) == p[1]);
+	close(p[1]);
+	pthread_join(t, NULL);
+	close(p[0]);
+	sha256_final(&a, da);
+	sha256_final(&b, db);
+	CHECK(r.got == 2000 * 1000 && r.in_order && !memcmp(da, db, 32));
+	/* a reader gone: EPIPE, from the call after the write */
+	CHECK(pipe(p) == 0);
+	close(p[0]);
+	CHECK(gather_write(&g, p[1], NULL, "x", 1) == 0);
+	CHECK(gather_handoff(&g) == 0);
+	CHECK(gather_flush(&g) == -2 && errno == EPIPE);
+	close(p[1]);
+	gather_free(&g);
+	/* without a thread: at once */
+	CHECK(gather_init(&g, 0) == 0 && pipe(p) == 0);
+	CHECK(gather_write(&g, p[1], NULL, "ab", 2) == 0 && gather_handoff(&g) == 0);
+	CHECK(read(p[0], chunk, sizeof chunk) == 2 && chunk[1] == 'b' && !g.async);
+	CHECK(gather_flush(&g) == p[1] && gather_flush(&g) == -1); /* for an fsync: once */
+	gather_drop(&g, p[1]);
+	close(p[0]);
+	close(p[1]);
+	gather_free(&g);
+}
+
 int main(void)
 {
 	RUN(allow_and_deny);
 	RUN(gso_runs);
+	RUN(gathered_writes);
 	RUN(segmented_sends_keep_boundaries);
 	RUN(format_v4_v6);
 	RUN(resolve_numeric);
