@@ -109,8 +109,11 @@ unsigned rd_recv_ranges(const struct rd_recv *r, const uint32_t *also, unsigned 
  * cut (by RD_BETA, once a round) for losses that come with a queue: the
  * smoothed RTT above the path's least by a quarter of it and RD_QUEUE_US.
  * Losses with no queue are taken for a lossy link, not congestion, and
- * only sent again (as TCP Veno and BBR tell them apart). Timeouts in a
- * row always cut it to RD_MIN_CWND.
+ * only sent again (as TCP Veno and BBR tell them apart); a record lost
+ * again is sent twice. With a queue the window does not grow, and a queue
+ * that stands a round without loss cuts it to what the path holds at its
+ * own delay (as Vegas and BBR drain theirs). Timeouts in a row always cut
+ * it to RD_MIN_CWND.
  */
 #define RD_PKT_THRESHOLD 3
 #define RD_MIN_RTO_US 1000       /* loopback and LANs */
