@@ -163,6 +163,7 @@ static int reliable_reply(struct uclient *c, const struct dgram_in *d)
 {
 	char err[NT_ERR_LEN];
 	struct rd_hdr h;
+
 	if (d->truncated || rd_decode(d->buf, d->len, &h, err) < 0 || (h.type != RD_ACK && h.type != RD_REJECT) ||
 	    h.session != c->r.session) {
 		if (c->o->verbose)

@@ -237,57 +237,56 @@ static int held_at(const struct rd_recv *r, uint32_t seq)
 	       r->s->full[seq % RD_WINDOW];
 }
 
-/* Add [start, end) to out[0..n) unless there; returns the new n. */
-static unsigned add_range(struct rd_range *out, unsigned n, uint32_t start, uint32_t end)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		if (out[i].start == start)
-			return n;
-	out[n].start = start;
-	out[n].end = end;
-	return n + 1;
-}
-
 unsigned rd_recv_ranges(const struct rd_recv *r, const uint32_t *also, unsigned nalso,
 			struct rd_range *out, unsigned max)
 {
+	struct rd_range mine[RD_MAX_RANGES], top[RD_MAX_RANGES];
 	uint32_t s, e, lo = r->expected + 1;
-	unsigned n = 0, i, j;
+	unsigned nm = 0, nt = 0, i, j, k;
 
-	if (!r->s)
+	if (!r->s || !max)
 		return 0;
-	/* the ranges of what came since the last ack: a record sent again
-	 * lands low, where the ranges from the top may not reach */
-	for (i = 0; i < nalso && n < max; i++) {
+	if (max > RD_MAX_RANGES)
+		max = RD_MAX_RANGES;
+	/* the ranges of what came since the last ack, ascending: a record
+	 * sent again lands low, where the ranges from the top may not reach */
+	for (i = 0; i < nalso && nm < max; i++) {
 		if (!held_at(r, also[i]))
 			continue;
 		for (s = also[i]; held_at(r, s - 1); s--)
 			;
 		for (e = also[i] + 1; held_at(r, e); e++)
 			;
-		n = add_range(out, n, s, e);
+		for (j = 0; j < nm && rd_seq_diff(mine[j].start, s) < 0; j++)
+			;
+		if (j < nm && mine[j].start == s)
+			continue;
+		memmove(&mine[j + 1], &mine[j], (nm - j) * sizeof *mine);
+		mine[j].start = s;
+		mine[j].end = e;
+		nm++;
 	}
 	/* then from the top down: the latest news first, as QUIC's acks;
 	 * lower ranges went in earlier acks, when they were the latest */
-	for (s = r->top; n < max && rd_seq_diff(s, lo) > 0;) {
+	for (s = r->top, k = nm; nt + nm < max && rd_seq_diff(s, lo) > 0;) {
 		if (!r->s->full[(s - 1) % RD_WINDOW]) {
 			s--;
 			continue;
 		}
 		for (e = s; rd_seq_diff(s, lo) > 0 && r->s->full[(s - 1) % RD_WINDOW]; s--)
 			;
-		n = add_range(out, n, s, e);
+		while (k > 0 && rd_seq_diff(mine[k - 1].start, s) > 0)
+			k--; /* mine[k..] lie above this range */
+		if (k > 0 && mine[k - 1].start == s)
+			continue; /* one of mine */
+		top[nt].start = s;
+		top[nt++].end = e;
 	}
-	for (i = 1; i < n; i++) /* ascending, as they go on the wire */
-		for (j = i; j > 0 && rd_seq_diff(out[j].start, out[j - 1].start) < 0; j--) {
-			struct rd_range t = out[j];
-
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
-	return n;
+	/* both ascending on the wire: mine, merged with top reversed */
+	for (i = 0, j = nt, k = 0; i < nm || j > 0;)
+		out[k++] = j == 0 || (i < nm && rd_seq_diff(mine[i].start, top[j - 1].start) < 0)
+				   ? mine[i++] : top[--j];
+	return k;
 }
 
 /* ---- sending ---- */

@@ -151,6 +151,7 @@ static void ranges_of_held(void)
 	struct rd_recv *r = malloc(sizeof *r);
 	struct rd_range g[RD_MAX_RANGES];
 	uint32_t s;
+	unsigned k;
 
 	rd_recv_init(r, 100, 1 << 20);
 	CHECK(rd_recv_ranges(r, NULL, 0, g, RD_MAX_RANGES) == 0);
@@ -173,6 +174,12 @@ static void ranges_of_held(void)
 		CHECK(rd_recv_ranges(r, also, 2, g, RD_MAX_RANGES) == RD_MAX_RANGES);
 		CHECK(g[0].start == 102 && g[0].end == 104 && g[1].start == s - 2 * RD_MAX_RANGES + 2 &&
 		      g[RD_MAX_RANGES - 1].end == s - 1);
+		/* one of them among the highest: not twice */
+		also[0] = s - 2;
+		CHECK(rd_recv_ranges(r, also, 1, g, RD_MAX_RANGES) == RD_MAX_RANGES);
+		for (k = 1; k < RD_MAX_RANGES; k++)
+			CHECK(rd_seq_diff(g[k].start, g[k - 1].end) > 0);
+		CHECK(g[RD_MAX_RANGES - 1].start == s - 2 && g[0].start == s - 2 * RD_MAX_RANGES);
 	}
 	rd_recv_free(r);
 	free(r);
