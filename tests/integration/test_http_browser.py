@@ -15,6 +15,8 @@ import base64, json, os, sys, time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 port, upload, downloads, auth = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 o = webdriver.ChromeOptions()
@@ -24,6 +26,16 @@ o.binary_location = sys.argv[5]
 o.add_experimental_option("prefs", {"download.default_directory": downloads})
 d = webdriver.Chrome(service=Service(sys.argv[6]), options=o)
 out = {}
+
+
+def then(action):
+    """action, then wait until its page has replaced this one (else an
+    element may be found on the old page and go stale under us)"""
+    old = d.find_element(By.TAG_NAME, "html")
+    action()
+    WebDriverWait(d, 20).until(EC.staleness_of(old))
+
+
 try:
     d.set_page_load_timeout(20)
     base = f"http://127.0.0.1:{port}/"
@@ -34,13 +46,13 @@ try:
     d.get(f"http://{auth}@127.0.0.1:{port}/")
     out["title"] = d.title
     d.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(upload)
-    d.find_element(By.CSS_SELECTOR, "input[value=Upload]").click()
+    then(d.find_element(By.CSS_SELECTOR, "input[value=Upload]").click)
     out["after_upload"] = d.find_element(By.TAG_NAME, "h1").text
-    d.find_element(By.LINK_TEXT, "Back to the listing").click()
+    then(d.find_element(By.LINK_TEXT, "Back to the listing").click)
     out["listed"] = [a.text for a in d.find_elements(By.CSS_SELECTOR, "td a")]
     box = d.find_element(By.NAME, "mkdir")
     box.send_keys("新文件夹")
-    box.submit()
+    then(box.submit)
     out["after_mkdir"] = d.find_element(By.TAG_NAME, "h1").text
     d.get(base)
     out["listed2"] = [a.text for a in d.find_elements(By.CSS_SELECTOR, "td a")]
