@@ -21,28 +21,14 @@ the processes' own resource usage, are reported beside the rates.
 """
 import hashlib
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import time
 
+from lossy_ns import sh as ns_run, start
+
 GIB = 1 << 30
-
-
-def ns_run(ns, argv, **kw):
-    return subprocess.run(["ip", "netns", "exec", ns] + argv, check=True, capture_output=True,
-                          **kw)
-
-
-def start(ns, argv, stdout=subprocess.DEVNULL):
-    p = subprocess.Popen(["ip", "netns", "exec", ns] + argv, stdout=stdout,
-                         stderr=subprocess.PIPE, text=True)
-    m = re.search(r"listening on \S+:(\d+)$", p.stderr.readline())
-    if not m:
-        end(p)
-        raise SystemExit(f"{argv[0]} did not start in {ns}")
-    return p, int(m.group(1))
 
 
 def wait_cpu(p, timeout=None, kill=False):
@@ -112,11 +98,9 @@ def tcp_file(nt, srv_ns, cli_ns, host, src, cc, cap):
                                [host, str(port)], stdin=f, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         done, ccpu = wait_cpu(cli, cap)
-    # the server ends when the client's close arrives
-    sdone, scpu = wait_cpu(srv, 10 if done else 0.05)
+    # the server ends when the client's close arrives (killed if it has not)
+    _, scpu = wait_cpu(srv, 10 if done else 0.05)
     secs = time.monotonic() - t0
-    if not sdone:
-        scpu = end(srv) if srv.returncode is None else scpu
     got = os.path.getsize(out)
     done = done and got == os.path.getsize(src)
     os.unlink(out)

@@ -155,6 +155,12 @@ static int format_line(struct userver *s, const char *from, const unsigned char 
 
 static int open_output(struct userver *s);
 
+/* Whether --count is reached. */
+static int counted_out(const struct userver *s)
+{
+	return s->count && s->accepted >= s->count;
+}
+
 /* Write one record's line whole. 0 written, 1 rejected, -1 output failed. */
 static int write_record(struct userver *s, const char *from, const unsigned char *p,
 			size_t n)
@@ -171,7 +177,7 @@ static int write_record(struct userver *s, const char *from, const unsigned char
 		return -1;
 	}
 	s->accepted++;
-	if (s->count && s->accepted >= s->count)
+	if (counted_out(s))
 		loop_stop(s->lp);
 	return 0;
 }
@@ -558,12 +564,6 @@ static void handle(struct userver *s, const struct sockaddr_storage *a, socklen_
 		send_to(s, s->dgram, n, a, alen);
 	if (s->reply)
 		send_to(s, s->reply_bytes.data ? s->reply_bytes.data : "", s->reply_bytes.len, a, alen);
-}
-
-/* Whether --count is reached. */
-static int counted_out(const struct userver *s)
-{
-	return s->count && s->accepted >= s->count;
 }
 
 /* Up to two batches a wake-up, so that other work is not starved. */
