@@ -18,7 +18,7 @@ BASE_OBJ = src/base/util.o src/base/buf.o src/base/rate.o
 PROTO_OBJ = src/proto/http.o src/proto/url.o src/proto/multipart.o src/proto/pack.o \
 	src/proto/pack_text.o src/proto/pack_printf.o src/proto/frame.o src/proto/rdgram.o \
 	src/proto/sha256.o src/proto/writeout.o src/proto/cookie.o src/proto/urlglob.o src/proto/tar.o src/proto/xml.o
-CORE_OBJ = src/core/cmd.o src/core/cmd_config.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/rsend.o src/core/gather.o src/core/server.o src/core/acl.o \
+CORE_OBJ = src/core/cmd.o src/core/cmd_config.o src/core/loop.o src/core/net.o src/core/dgram.o src/core/rsend.o src/core/gather.o src/core/infile.o src/core/server.o src/core/acl.o \
 	src/core/pump.o src/core/proxy.o src/core/fwatch.o src/core/sockopt.o
 HTTP_OBJ = src/http/fcache.o src/http/serve.o src/http/respond.o src/http/upload.o \
 	src/http/client.o src/http/client_body.o src/http/client_data.o src/http/client_out.o src/http/client_retry.o src/http/client_cookie.o src/http/fetch.o src/http/fetch_many.o src/http/auth.o src/http/listing.o src/http/tar_stream.o src/http/dav.o src/http/reply.o src/http/dav_props.o src/http/dav_lock.o src/http/dav_tree.o

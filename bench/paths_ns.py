@@ -12,7 +12,8 @@ and random loss (bench/udp_reliable.py --netns --mtu N, --rtt MS,...).
    netem). Packets are at most the MTU (a TUN device has no offload).
 
 Each is run, for each loss rate, in rounds: udp-client --reliable --file
-into udp-server --reliable -o FILE (SHA-256 checked), and tcp-client into
+into udp-server --reliable -o FILE (SHA-256 checked, and again with
+--no-digest on both sides), and tcp-client into
 tcp-server, with CUBIC (Debian's default) and with this machine's default
 congestion control when that differs (BBR, for one, is itself tolerant of
 random loss). TCP is cut off after --tcp-seconds: its rate is then the
@@ -29,6 +30,8 @@ import time
 from lossy_ns import sh as ns_run, start
 
 GIB = 1 << 30
+# nettool as it comes (SHA-256 on both sides), and without the digest
+VARIANTS = (("nettool", ()), ("--no-digest", ("--no-digest",)))
 
 
 def wait_cpu(p, timeout=None, kill=False):
@@ -63,16 +66,18 @@ def sha(path):
     return h.hexdigest()
 
 
-def nettool_file(nt, srv_ns, cli_ns, host, src, digest, out, timeout):
-    """(MB/s or 0 when wrong, client CPU s, server CPU s, -v summary)."""
+def nettool_file(nt, srv_ns, cli_ns, host, src, digest, out, timeout, extra=()):
+    """(MB/s or 0 when wrong, client CPU s, server CPU s, -v summary);
+    extra: options for both sides."""
     if os.path.exists(out):
         os.unlink(out)
-    srv, port = start(srv_ns, [nt, "udp-server", "-b", host, "-p", "0", "--reliable", "-o", out])
+    srv, port = start(srv_ns, [nt, "udp-server", "-b", host, "-p", "0", "--reliable", "-o", out] +
+                      list(extra))
     errf = os.path.join(os.path.dirname(out), "cli.err")
     t0 = time.monotonic()
     with open(errf, "w") as e:
         cli = subprocess.Popen(["ip", "netns", "exec", cli_ns, nt, "udp-client", "-v",
-                                "--reliable", "--file", src, host, str(port)],
+                                "--reliable", "--file", src] + list(extra) + [host, str(port)],
                                stdout=subprocess.DEVNULL, stderr=e)
         _, ccpu = wait_cpu(cli, timeout)
     secs = time.monotonic() - t0
@@ -126,25 +131,31 @@ def measure(nt, srv_ns, cli_ns, host, src, tmp, runs, losses, set_loss, cap, lab
         for loss in losses:
             set_loss(loss)
             row = res.setdefault(loss, {})
-            rate, cc_, sc, summ = nettool_file(nt, srv_ns, cli_ns, host, src, digest,
-                                               os.path.join(tmp, "rd.out"), 600)
-            row.setdefault("nettool", []).append((rate, cc_, sc))
-            row["summary"] = summ
+            for name, extra in VARIANTS:
+                rate, cc_, sc, summ = nettool_file(nt, srv_ns, cli_ns, host, src, digest,
+                                                   os.path.join(tmp, "rd.out"), 600, extra)
+                row.setdefault(name, []).append((rate, cc_, sc))
+                row["summary " + name] = summ
             for cc in ccs:
                 rate2, done, c2, s2, got = tcp_file(nt, srv_ns, cli_ns, host, src, cc, cap)
                 row.setdefault(f"tcp {cc}", []).append((rate2, c2, s2, done, got))
-            print(f"  {label}, round {r + 1}, {loss}% loss: nettool {rate:.1f} MB/s, " +
+            print(f"  {label}, round {r + 1}, {loss}% loss: " +
+                  ", ".join(f"{name} {row[name][-1][0]:.1f}" for name, _ in VARIANTS) + " MB/s, " +
                   ", ".join(f"{k} {v[-1][0]:.2f}{'' if v[-1][3] else ' (cut off)'}"
                             for k, v in row.items() if k.startswith("tcp")), flush=True)
     print(f"{label}, {size >> 20} MiB, medians of {runs} (MB/s; CPU s/GiB client+server; "
           f"a 0 is a failed or corrupted run; TCP cut off after {cap:.0f} s):")
     for loss in losses:
         row = res[loss]
-        nt_rate = statistics.median(x[0] for x in row["nettool"])
-        nt_c = statistics.median(x[1] for x in row["nettool"])
-        nt_s = statistics.median(x[2] for x in row["nettool"])
-        line = (f"  {loss:>3}% loss: nettool {nt_rate:7.1f} (cpu {per_gib(nt_c, size):.2f}"
-                f"+{per_gib(nt_s, size):.2f})")
+        line = f"  {loss:>3}% loss:"
+        rates = []
+        for name, _ in VARIANTS:
+            nt_rate = statistics.median(x[0] for x in row[name])
+            nt_c = statistics.median(x[1] for x in row[name])
+            nt_s = statistics.median(x[2] for x in row[name])
+            rates.append(nt_rate)
+            line += (f" {name} {nt_rate:7.1f} (cpu {per_gib(nt_c, size):.2f}"
+                     f"+{per_gib(nt_s, size):.2f})")
         for k, v in row.items():
             if not k.startswith("tcp"):
                 continue
@@ -154,9 +165,11 @@ def measure(nt, srv_ns, cli_ns, host, src, tmp, runs, losses, set_loss, cap, lab
             ts = statistics.median(per_gib(x[2], x[4]) for x in v)
             line += (f" | {k} {t:7.2f}{'' if all(x[3] for x in v) else '*'}"
                      f" (cpu {tc:.2f}+{ts:.2f})"
-                     f" -> nettool {nt_rate / t if t else float('inf'):.1f}x")
+                     " -> nettool " + "/".join(f"{x / t if t else float('inf'):.1f}"
+                                               for x in rates) + "x")
         print(line)
-        print(f"       nettool, last run: {row['summary']}")
+        for name, _ in VARIANTS:
+            print(f"       {name}, last run: {row['summary ' + name]}")
 
 
 def mtu_path(nt, tmp, src, runs, mtu, cap, losses=(0, 2, 20)):

@@ -32,6 +32,7 @@
 struct uopts {
 	const char *host, *port, *pack_fmt, *unpack_fmt, *file, *src, *src_port;
 	int family, flags, wait_ms, no_wait, hex, raw, broadcast, reliable, verbose, no_offload;
+	int no_digest;
 	unsigned long size, retries, window, mtu;
 	uint64_t rate;
 	unsigned src_port_n;
@@ -185,12 +186,19 @@ static int reliable_reply(struct uclient *c, const struct dgram_in *d)
 	return 0;
 }
 
+static int read_acks(struct uclient *c);
+
 /* The timer, then what is lost, sent again; an exit status when the
  * path looks dead. */
 static int reliable_timers(struct uclient *c)
 {
-	uint64_t now = util_now_us();
+	uint64_t now = util_now_us(), at = rd_send_deadline(&c->r.rs);
+	int status;
 
+	/* acks that came while we were busy sending count first: the
+	 * timer is for what the server has not answered */
+	if (at && now >= at && (status = read_acks(c)) != 0)
+		return status;
 	if (rd_send_timer(&c->r.rs, now) >= c->o->retries) {
 		struct rsend_slot *f = rsend_slot(&c->r, c->r.rs.base);
 
@@ -270,12 +278,12 @@ static void reliable_summary(const struct uclient *c)
 	uint64_t all = rs->sent + rs->retransmitted;
 
 	nt_warn(CMD, "%llu records sent, %llu acknowledged; %llu retransmitted (%llu found lost "
-		"by later acknowledgements, %llu timeouts, %llu sent twice); RTT %.3f ms +- %.3f; loss seen %.1f%%; "
+		"by later acknowledgements, %llu by a timeout's probe, %llu timeouts, %llu sent twice); RTT %.3f ms +- %.3f; loss seen %.1f%%; "
 		"%llu rounds with losses, %llu of them with a queue (window cut); %llu rounds cut "
 		"for a queue alone; segmentation offload %s",
 		(unsigned long long)rs->sent, (unsigned long long)rs->acked,
 		(unsigned long long)rs->retransmitted, (unsigned long long)rs->fast,
-		(unsigned long long)rs->expired, (unsigned long long)rs->doubled,
+		(unsigned long long)rs->burst_lost, (unsigned long long)rs->expired, (unsigned long long)rs->doubled,
 		(double)rs->srtt / 1000, (double)rs->rttvar / 1000,
 		all ? 100.0 * (double)rs->retransmitted / (double)all : 0.0,
 		(unsigned long long)rs->loss_rounds, (unsigned long long)rs->cuts,
@@ -305,7 +313,8 @@ static int need_input(const struct uclient *c)
 	return !have || !memchr(c->in.data + c->in_off, '\n', have);
 }
 
-/* After the last byte: the size and SHA-256, for the server to check. */
+/* After the last byte: the size and SHA-256, for the server to check
+ * (zeros with --no-digest: the server checks the size only). */
 static int queue_file_end(struct uclient *c)
 {
 	unsigned char end[RD_FEND_LEN], d[32];
@@ -314,7 +323,11 @@ static int queue_file_end(struct uclient *c)
 
 	for (i = 0; i < 8; i++)
 		end[i] = (unsigned char)(c->file_bytes >> (56 - 8 * i));
-	sha256_final(&copy, d);
+	/* no digest: 32 zero bytes, which SHA-256 gives for no input known */
+	if (c->o->no_digest)
+		memset(d, 0, sizeof d);
+	else
+		sha256_final(&copy, d);
 	memcpy(end + 8, d, 32);
 	c->fend_queued = 1;
 	return reliable_queue(c, RD_FEND, end, sizeof end);
@@ -354,7 +367,8 @@ static int send_pending(struct uclient *c)
 			break;
 		c->in_off += len + (nl ? 1 : 0);
 		if (c->o->file) {
-			sha256_update(&c->sha, p, n);
+			if (!c->o->no_digest)
+				sha256_update(&c->sha, p, n);
 			c->file_bytes += n;
 			if ((rc = reliable_queue(c, RD_FDATA, p, n)) != 0)
 				break;
@@ -543,6 +557,8 @@ static const struct opt uopts_table[] = {
 	  "--reliable: resends before giving up (default 8)", 0, 100, NULL },
 	{ 0, "file", OPT_STRING, O(file), 0, "PATH",
 	  "--reliable: send a file (- for stdin) as bytes,\nchecked by SHA-256", 0, 0, NULL },
+	{ 0, "no-digest", OPT_FLAG, O(no_digest), 0, NULL,
+	  "--file: no SHA-256 (the server checks the size only)", 0, 0, NULL },
 	{ 0, "mtu", OPT_COUNT, O(mtu), 0, "N",
 	  "--file: datagrams sized for a path of N bytes\n(default 1500)", 200, 65535, NULL },
 	{ 0, "window", OPT_COUNT, O(window), 0, "N",
@@ -572,6 +588,8 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 		nt_seterr(err, "--raw and --pack exclude each other");
 	else if (o->file && !o->reliable)
 		nt_seterr(err, "--file needs --reliable");
+	else if (o->no_digest && !o->file)
+		nt_seterr(err, "--no-digest needs --file");
 	else if (o->file && (o->raw || o->pack_fmt))
 		nt_seterr(err, "--file sends bytes: it excludes --raw and --pack");
 	else if (o->reliable && o->raw && o->size > RD_MAX_PAYLOAD)
@@ -716,7 +734,8 @@ static int run(int argc, char **argv)
 
 		sha256_final(&c.sha, d);
 		sha256_hex(d, hex);
-		nt_warn(CMD, "sent %llu bytes, sha256 %s", (unsigned long long)c.file_bytes, hex);
+		nt_warn(CMD, "sent %llu bytes%s%s", (unsigned long long)c.file_bytes,
+			o.no_digest ? "" : ", sha256 ", o.no_digest ? "" : hex);
 	}
 	if (c.in_fd != STDIN_FILENO)
 		close(c.in_fd);

@@ -2,47 +2,39 @@
 #include "nettool/core/cmd.h"
 #include "nettool/core/dgram.h"
 #include "nettool/core/gather.h"
+#include "nettool/core/infile.h"
 #include "nettool/core/loop.h"
 #include "nettool/core/net.h"
 #include "nettool/core/server.h"
 #include "nettool/proto/pack.h"
 #include "nettool/proto/rdgram.h"
-#include "nettool/proto/sha256.h"
 #include "nettool/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define CMD "udp-server"
 #define DGRAM_BUF 65536         /* larger than any UDP payload over IPv4 */
 #define RECV_BATCH 32          /* datagrams a wake-up, each a buffer of its own */
 #define ACK_EVERY 4             /* records acknowledged together at most */
-#define ACK_EVERY_FILE 4        /* file datagrams: half the acks of QUIC's every other
-                                 * packet, each with every range */
+#define ACK_EVERY_FILE 4        /* file datagrams past a gap: half the acks of QUIC's
+                                 * every other packet, each with every range */
+#define ACK_EVERY_IN_ORDER 32   /* file datagrams with no gap open, at most:
+                                 * the sender has no loss to learn of */
+#define ACKS_A_WINDOW 16        /* but so many acks for what the sender has
+                                 * in flight, so that a few lost cost nothing */
 #define RECENT 8                /* held records an ack reports the ranges of */
 #define PEER_BUCKETS 4096
 #define PEER_MAX 16384
 #define PEER_HELD_MAX ((size_t)8 << 20)  /* out-of-order bytes per peer */
 #define HELD_TOTAL_MAX ((size_t)64 << 20) /* and for all peers */
 #define SWEEP_MS 1000
-
-/* A file coming in (--reliable, file data): a temporary beside -o FILE
- * until its end checks out, or stdout. */
-struct rfile {
-	int fd;
-	char tmp[PATH_MAX];
-	struct sha256 sha;
-	uint64_t bytes;
-	int done;
-};
 
 struct peer {
 	struct sockaddr_storage addr;
@@ -52,10 +44,11 @@ struct peer {
 	uint64_t last;
 	char from[NET_ADDR_LEN]; /* ADDR:PORT, for messages */
 	struct rd_recv rx;
-	struct rfile *file;     /* or NULL */
+	struct infile *file;    /* a file coming in, or NULL */
 	int ack_due;            /* in the batch's list of acks to send */
 	unsigned unacked, nrecent; /* datagrams since the last ack; of recent */
 	uint32_t ack_seq;       /* the latest seq that asked for one */
+	uint32_t flight;        /* how far the sender's seq is ahead of its base */
 	uint32_t recent[RECENT]; /* seqs held since the last ack */
 	struct peer *next;
 };
@@ -63,7 +56,7 @@ struct peer {
 struct userver {
 	struct server_addr addr;
 	const char *out_path, *reply, *unpack_fmt, *tmpl;
-	int hex, peer_prefix, sync, echo, reliable, verbose, forget_ms, no_offload;
+	int hex, peer_prefix, sync, echo, reliable, verbose, forget_ms, no_offload, no_digest;
 	unsigned long count;
 	int fd, out_fd, stop_status;
 	struct loop *lp;
@@ -218,8 +211,17 @@ static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t
  * file's buffer: only the file end's ack says the file is written. */
 static void ack_later(struct userver *s, struct peer *pe, uint32_t seq)
 {
+	unsigned every = !pe->file ? ACK_EVERY
+			 : pe->nrecent || rd_seq_diff(pe->rx.top, pe->rx.expected) > 0
+			     ? ACK_EVERY_FILE : pe->flight / ACKS_A_WINDOW;
+
+	if (every < ACK_EVERY_FILE)
+		every = ACK_EVERY_FILE;
+	if (every > ACK_EVERY_IN_ORDER)
+		every = ACK_EVERY_IN_ORDER;
+
 	pe->ack_seq = seq;
-	if (++pe->unacked >= (pe->file ? ACK_EVERY_FILE : ACK_EVERY)) {
+	if (++pe->unacked >= every) {
 		if (!pe->file && out_flush(s) < 0) {
 			out_failed(s);
 			return;
@@ -307,20 +309,17 @@ static struct peer *peer_find(struct userver *s, const struct sockaddr_storage *
 
 static void file_drop(struct userver *s, struct peer *pe)
 {
-	struct rfile *f = pe->file;
+	struct infile *f = pe->file;
 
 	if (!f)
 		return;
 	if (f->fd != STDOUT_FILENO)
 		gather_drop(&s->out, f->fd); /* what was gathered for it goes too */
-	if (f->fd >= 0 && f->fd != STDOUT_FILENO)
-		close(f->fd);
-	if (f->tmp[0])
-		unlink(f->tmp);
 	if (!f->done) { /* once it is true: nothing is left when it is read */
 		nt_warn(CMD, "%s: file transfer cut short after %llu bytes; %s", pe->from,
 			(unsigned long long)f->bytes, f->tmp[0] ? "nothing kept" : "output incomplete");
 	}
+	infile_abort(f);
 	free(f);
 	pe->file = NULL;
 }
@@ -356,43 +355,22 @@ static void sweep_cb(struct loop *lp, struct loop_timer *t)
 	loop_timer_set(lp, t, SWEEP_MS);
 }
 
-/* Whether path may be replaced by a rename: absent, or a regular file. */
-static int replaceable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode);
-}
-
 /* File data, in order: to the temporary (made on the first). 0, or -1:
  * output failed. */
 static int file_data(struct userver *s, struct peer *pe, const unsigned char *p, size_t n)
 {
-	struct rfile *f = pe->file;
+	struct infile *f = pe->file;
+	char err[NT_ERR_LEN];
 
 	if (!f) {
-		if (!(f = pe->file = calloc(1, sizeof *f)))
+		if (!(f = pe->file = malloc(sizeof *f)))
 			return -1;
-		sha256_init(&f->sha);
-		f->fd = STDOUT_FILENO;
-		if (s->out_path && !replaceable(s->out_path)) {
-			/* a device or FIFO (-o /dev/null) is written in place */
-			if ((f->fd = open(s->out_path, O_WRONLY | O_CLOEXEC)) < 0) {
-				nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
-				return -1;
-			}
-		} else if (s->out_path) {
-			snprintf(f->tmp, sizeof f->tmp, "%s.nettool-XXXXXX", s->out_path);
-			if ((f->fd = mkstemp(f->tmp)) < 0) {
-				nt_warn(CMD, "cannot create a file beside %s: %s", s->out_path,
-					strerror(errno));
-				f->tmp[0] = '\0';
-				return -1;
-			}
-			fchmod(f->fd, 0644);
+		if (infile_open(f, s->out_path, !s->no_digest, err) < 0) {
+			nt_warn(CMD, "%s", err);
+			return -1;
 		}
 	}
-	if (f->done || gather_write(&s->out, f->fd, &f->sha, p, n) < 0) {
+	if (f->done || gather_write(&s->out, f->fd, f->digest ? &f->sha : NULL, p, n) < 0) {
 		if (!f->done)
 			nt_warn(CMD, "write output: %s", strerror(errno));
 		return -1;
@@ -406,15 +384,13 @@ static int file_data(struct userver *s, struct peer *pe, const unsigned char *p,
 static int file_end(struct userver *s, struct peer *pe, const char *from,
 		    const unsigned char *p)
 {
-	struct rfile *f = pe->file;
-	unsigned char d[32];
-	char hex[65];
+	static const unsigned char none[32];
+	char hex[65], err[NT_ERR_LEN];
 	uint64_t size = 0;
-	int i;
+	int i, rc;
 
-	if (!f && file_data(s, pe, p, 0) < 0) /* an empty file */
+	if (!pe->file && file_data(s, pe, p, 0) < 0) /* an empty file */
 		return 1;
-	f = pe->file;
 	for (i = 0; i < 8; i++)
 		size = size << 8 | p[i];
 	if (out_flush(s) < 0) { /* written, the writer's too */
@@ -422,32 +398,19 @@ static int file_end(struct userver *s, struct peer *pe, const char *from,
 		file_drop(s, pe);
 		return 1;
 	}
-	sha256_final(&f->sha, d);
-	sha256_hex(d, hex);
-	if (size != f->bytes || memcmp(d, p + 8, 32)) {
-		nt_warn(CMD, "%s: file of %llu bytes, sha256 %s: the sender's size or SHA-256 "
-			"differs; nothing kept", from, (unsigned long long)f->bytes, hex);
+	if ((rc = infile_finish(pe->file, s->out_path, size, p + 8, s->sync, hex, err)) != 0) {
+		if (rc > 0)
+			nt_warn(CMD, "%s: file of %llu bytes%s%s: the sender's size or SHA-256 "
+				"differs; nothing kept", from, (unsigned long long)pe->file->bytes,
+				*hex ? ", sha256 " : "", hex);
+		else
+			nt_warn(CMD, "%s", err);
 		file_drop(s, pe);
 		return 1;
 	}
-	if (f->fd != STDOUT_FILENO && !f->tmp[0] && close(f->fd) < 0) {
-		f->fd = -1;
-		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
-		file_drop(s, pe);
-		return 1;
-	}
-	if (f->tmp[0] && ((s->sync && fsync(f->fd) < 0) || close(f->fd) < 0 ||
-			  rename(f->tmp, s->out_path) < 0)) {
-		nt_warn(CMD, "%s: %s", s->out_path, strerror(errno));
-		f->fd = -1;
-		file_drop(s, pe);
-		return 1;
-	}
-	f->fd = -1;
-	f->tmp[0] = '\0';
-	f->done = 1;
-	nt_warn(CMD, "%s: received %llu bytes%s%s, sha256 %s", from, (unsigned long long)f->bytes,
-		s->out_path ? " into " : "", s->out_path ? s->out_path : "", hex);
+	nt_warn(CMD, "%s: received %llu bytes%s%s%s%s%s", from, (unsigned long long)pe->file->bytes,
+		s->out_path ? " into " : "", s->out_path ? s->out_path : "", *hex ? ", sha256 " : "",
+		hex, *hex && !memcmp(p + 8, none, 32) ? " (not checked: the sender sent none)" : "");
 	s->accepted++;
 	return 0;
 }
@@ -522,6 +485,7 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 		return; /* no room for another peer: it will retry */
 	pe->last = loop_now(s->lp);
 	pe->version = h.version;
+	pe->flight = rd_seq_diff(h.seq, h.base) > 0 ? (uint32_t)rd_seq_diff(h.seq, h.base) : 0;
 	before = pe->rx.held_bytes;
 	rd_recv_base(&pe->rx, h.base);
 	/* out-of-order room: this peer's share, within the total */
@@ -624,6 +588,8 @@ static const struct opt userver_opts[] = {
 	  "--reliable: forget a peer quiet that long (default 60)", 1, 0, NULL },
 	{ 0, "no-offload", OPT_FLAG, O(no_offload), 0, NULL,
 	  "one datagram per receive (no UDP receive offload)", 0, 0, NULL },
+	{ 0, "no-digest", OPT_FLAG, O(no_digest), 0, NULL,
+	  "--reliable: no SHA-256 of files; check their size only", 0, 0, NULL },
 	{ 'v', "verbose", OPT_FLAG, O(verbose), 0, NULL, "log rejected datagrams in full", 0, 0, NULL },
 	OPT_END
 };
@@ -637,6 +603,8 @@ static int check_args(void *opts, char **args, int nargs, char *err)
 	(void)nargs;
 	if (s->tmpl && !s->unpack_fmt)
 		nt_seterr(err, "--printf needs --unpack FMT");
+	else if (s->no_digest && !s->reliable)
+		nt_seterr(err, "--no-digest needs --reliable");
 	else if (s->reliable && (s->echo || s->reply))
 		nt_seterr(err, "--reliable answers with acknowledgements only; "
 			  "drop --echo and --reply");

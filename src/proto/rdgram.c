@@ -465,9 +465,28 @@ static void acked_one(struct rd_send *s, struct rd_slot *sl)
 		s->cwnd = s->window;
 }
 
+/* Record q is lost: to be sent again; the first loss of a round cuts
+ * the window if there is a queue. */
+static void lost(struct rd_send *s, uint32_t q, struct rd_slot *sl)
+{
+	sl->state = RD_S_LOST;
+	s->inflight--;
+	if (rd_seq_diff(q, s->lost_from) < 0)
+		s->lost_from = q;
+	if (sl->order >= s->recovery) { /* the first loss of a round */
+		s->loss_rounds++;
+		s->recovery = s->order;
+		if (queueing(s)) {
+			s->cuts++;
+			s->cwnd = s->cwnd * RD_BETA > RD_MIN_CWND ? s->cwnd * RD_BETA : RD_MIN_CWND;
+			s->ssthresh = s->cwnd;
+			s->drained = s->order; /* no drain on top of it */
+		}
+	}
+}
+
 /* Records sent RD_PKT_THRESHOLD transmissions before one acknowledged
- * are lost; the first loss of a round cuts the window if there is a
- * queue. */
+ * are lost. */
 static void detect_losses(struct rd_send *s)
 {
 	uint32_t q;
@@ -483,21 +502,29 @@ static void detect_losses(struct rd_send *s)
 			break;
 		if (sl->order + RD_PKT_THRESHOLD >= s->acked_order)
 			continue;
-		sl->state = RD_S_LOST;
-		s->inflight--;
 		s->fast++;
-		if (rd_seq_diff(q, s->lost_from) < 0)
-			s->lost_from = q;
-		if (sl->order >= s->recovery) { /* the first loss of a round */
-			s->loss_rounds++;
-			s->recovery = s->order;
-			if (queueing(s)) {
-				s->cuts++;
-				s->cwnd = s->cwnd * RD_BETA > RD_MIN_CWND ? s->cwnd * RD_BETA
-									   : RD_MIN_CWND;
-				s->ssthresh = s->cwnd;
-				s->drained = s->order; /* no drain on top of it */
-			}
+		lost(s, q, sl);
+	}
+}
+
+/*
+ * After a timeout, an ack that only acknowledges records sent again (the
+ * probes) while records sent before them are still out: those were lost
+ * with the probes' originals, all at once (a burst; on a path that drops
+ * whole runs of datagrams, the window's whole flight), as F-RTO (RFC
+ * 5682) tells a real timeout from a spurious one. Without this, Karn's
+ * rule would leave them to a timeout each, two records a time.
+ */
+static void burst_lost(struct rd_send *s)
+{
+	uint32_t q;
+
+	for (q = s->base; q != s->next; q++) {
+		struct rd_slot *sl = slot_of(s, q);
+
+		if (sl->state == RD_S_FLIGHT && sl->order < s->probed) {
+			lost(s, q, sl);
+			s->burst_lost++;
 		}
 	}
 }
@@ -524,7 +551,7 @@ static void drain(struct rd_send *s)
 uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
 {
 	uint32_t newly = 0, q;
-	int progress = 0;
+	int progress = 0, original = 0; /* a first transmission acknowledged */
 	unsigned i;
 
 	if (rd_seq_diff(h->seq, s->base) >= 0 && rd_seq_diff(h->seq, s->next) < 0) {
@@ -539,8 +566,10 @@ uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
 		for (q = s->base; q != h->base; q++) {
 			struct rd_slot *sl = slot_of(s, q);
 
-			if (sl->state != RD_S_SACKED)
+			if (sl->state != RD_S_SACKED) {
+				original |= !sl->retx;
 				acked_one(s, sl);
+			}
 			sl->state = RD_S_FREE;
 			newly++;
 		}
@@ -554,12 +583,15 @@ uint32_t rd_send_ack(struct rd_send *s, const struct rd_hdr *h, uint64_t now)
 			struct rd_slot *sl = slot_of(s, q);
 
 			if (sl->state == RD_S_FLIGHT || sl->state == RD_S_LOST) {
+				original |= !sl->retx;
 				acked_one(s, sl);
 				sl->state = RD_S_SACKED;
 				progress = 1;
 			}
 		}
 	if (progress) {
+		if (s->timeouts && !original)
+			burst_lost(s);
 		detect_losses(s);
 		drain(s);
 		if (s->timeouts && s->have_rtt)
@@ -592,7 +624,8 @@ unsigned rd_send_timer(struct rd_send *s, uint64_t now)
 
 	if (s->base == s->next || !s->rto_at || now < s->rto_at)
 		return 0;
-	s->timeouts++;
+	if (!s->timeouts++)
+		s->probed = s->order;
 	s->expired++;
 	for (q = s->base; q != s->next; q++) {
 		struct rd_slot *sl = slot_of(s, q);

@@ -396,7 +396,7 @@ def test_fast_retransmit_before_any_timer(t):
     rc, _, err = t.run("udp-client", "-v", "--reliable", "127.0.0.1", str(relay.port),
                        input=b"".join(b"r%d\n" % i for i in range(40)))
     check(rc == 0 and relay.dropped == 1, (rc, err))
-    check("1 retransmitted (1 found lost by later acknowledgements, 0 timeouts, 0 sent twice)" in err, err)
+    check("1 retransmitted (1 found lost by later acknowledgements, 0 by a timeout's probe, 0 timeouts, 0 sent twice)" in err, err)
     ups = [(when, seq) for when, d, typ, seq in relay.passed if d == "up" and seq == 5]
     check(len(ups) == 2, ups)
     # acknowledgements of later records carried ranges beyond the gap
@@ -455,6 +455,58 @@ def test_file_through_loss_checked_by_sha256(t):
         check(f.read() == data[:100000])
     check(srv.stop() == 0 and srv2.stop() == 0)
     check([n for n in os.listdir(t.tmp) if ".nettool-" in n] == [], os.listdir(t.tmp))
+
+
+@deadline(120)
+def test_file_without_a_digest(t):
+    """--no-digest on either side or both: the bytes still arrive whole
+    through loss, the size is still checked, and each side says what it
+    did not compute."""
+    import hashlib
+    data = os.urandom(1 << 20)
+    src = t.path("src.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    digest = hashlib.sha256(data).hexdigest()
+    for i, (cli_args, srv_args) in enumerate(((["--no-digest"], []), ([], ["--no-digest"]),
+                                              (["--no-digest"], ["--no-digest"]))):
+        out = t.path(f"got{i}.bin")
+        srv = t.server("udp-server", "--reliable", "-o", out, *srv_args)
+        relay = LossyRelay(t, srv.port, drop=0.10, dup=0.05, reorder=0.25, seed=i)
+        rc, _, err = t.run("udp-client", "--reliable", "--file", src, *cli_args, "127.0.0.1",
+                           str(relay.port), timeout=100)
+        check(rc == 0, (rc, err))
+        said = re.search(r"sent (\d+) bytes(, sha256 \w+)?$", err, re.M)
+        check(said and said.group(1) == str(len(data)) and
+              said.group(2) == (None if cli_args else f", sha256 {digest}"), err)
+        if srv_args:
+            srv.wait_line(f"received {len(data)} bytes into {re.escape(out)}$")
+        else:  # the server still hashes, with nothing to check against
+            srv.wait_line(f"received {len(data)} bytes into {re.escape(out)}, sha256 {digest} "
+                          r"\(not checked: the sender sent none\)$")
+        check(read_file(out) == data)
+        check(srv.stop() == 0)
+        relay.close()
+    # without a digest the size still counts: a file end that claims more
+    # bytes than came is rejected, and nothing is kept
+    out = t.path("lie.bin")
+    srv = t.server("udp-server", "--reliable", "--no-digest", "-o", out)
+    s = udp_sock(t)
+    hdr = lambda typ, seq: b"NT\x03" + bytes([typ]) + struct.pack(">III", 91, seq, 0)  # noqa: E731
+    s.sendto(hdr(4, 0) + b"hello", ("127.0.0.1", srv.port))
+    s.sendto(hdr(5, 1) + struct.pack(">Q", 6) + bytes(32), ("127.0.0.1", srv.port))
+    got = s.recv(2000)
+    while got[3] == 2 and struct.unpack(">I", got[12:16])[0] < 1:
+        got = s.recv(2000)  # the data's acknowledgement came first
+    if got[3] == 2:
+        got = s.recv(2000)
+    check(got[3] == 3 and struct.unpack(">I", got[8:12])[0] == 1, got)
+    srv.wait_line(r"file of 5 bytes: the sender's size or SHA-256 differs; nothing kept$")
+    check(not os.path.exists(out) and srv.stop() == 0)
+    rc, _, err = t.run("udp-client", "--reliable", "--no-digest", "127.0.0.1", "9")
+    check(rc == 2 and "--no-digest needs --file" in err, err)
+    rc, _, err = t.run("udp-server", "--no-digest")
+    check(rc == 2 and "--no-digest needs --reliable" in err, err)
 
 
 class CutAfter(DropOne):

@@ -185,6 +185,42 @@ static void ranges_of_held(void)
 	free(r);
 }
 
+/* A whole flight lost at once (a path that drops runs of datagrams): the
+ * timer's probe is acknowledged alone, so all sent before it are lost
+ * and go again at once; an ack of any first transmission instead says
+ * the path delivers, and nothing more is taken for lost. */
+static void sender_burst_after_probe(void)
+{
+	struct rd_send *s = malloc(sizeof *s);
+	struct rd_hdr h;
+	uint32_t q, seq;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		rd_send_init(s, 64);
+		memset(&h, 0, sizeof h);
+		h.type = RD_ACK;
+		for (q = 0; q < 10; q++)
+			rd_send_new(s, 1000);
+		CHECK(rd_send_timer(s, 1000 + 50000) == 1 && s->inflight == 8);
+		CHECK(rd_send_retransmit(s, 51000, &seq) == 1 && seq == 0);
+		CHECK(rd_send_retransmit(s, 51000, &seq) == 1 && seq == 1);
+		h.seq = 1;
+		h.base = pass ? 5 : 2; /* the probes only; or first transmissions too */
+		rd_send_ack(s, &h, 51500);
+		if (!pass) {
+			CHECK(s->burst_lost == 8 && s->inflight == 0 && s->lost_from == 2);
+			for (q = 2; q < 10; q++)
+				CHECK(rd_send_retransmit(s, 51500, &seq) == 1 && seq == q);
+		} else {
+			CHECK(s->burst_lost == 0 && s->inflight == 5);
+			CHECK(rd_send_retransmit(s, 51500, &seq) == 0);
+		}
+		CHECK(s->timeouts == 0);
+	}
+	free(s);
+}
+
 /* Send n records at t; the server acks as ack() says. */
 static void sender_basics(void)
 {
@@ -204,11 +240,11 @@ static void sender_basics(void)
 	}
 	CHECK(s->inflight == 10 && rd_send_deadline(s) == t + 50000);
 	/* 0-3 arrive; 4 is lost; 5-9 arrive out of order: ranges */
-	t += 800;
+	t += 8000; /* above the least timeout */
 	h.seq = 0;
 	h.base = 4;
 	CHECK(rd_send_ack(s, &h, t) == 4);
-	CHECK(s->have_rtt && s->srtt == 800 && s->rttvar == 400 && s->rto == 800 + 4 * 400);
+	CHECK(s->have_rtt && s->srtt == 8000 && s->rttvar == 4000 && s->rto == 8000 + 4 * 4000);
 	h.seq = 5;
 	h.nranges = 1;
 	h.ranges[0].start = 5;
@@ -222,7 +258,7 @@ static void sender_basics(void)
 	h.base = 10;
 	h.nranges = 0;
 	t += 100000;
-	CHECK(rd_send_ack(s, &h, t) == 6 && s->srtt == 800);
+	CHECK(rd_send_ack(s, &h, t) == 6 && s->srtt == 8000);
 	CHECK(rd_send_deadline(s) == 0 && s->base == 10 && s->next == 10);
 	/* silence: a probe of the oldest two, the window kept; then, a second
 	 * time, all sent again and the window at its least */
@@ -230,7 +266,7 @@ static void sender_basics(void)
 		rd_send_new(s, t);
 	before = s->cwnd;
 	rto = s->rto;
-	CHECK(rto == 800 + 4 * 300); /* the second sample moved RTTVAR */
+	CHECK(rto == 8000 + 4 * 3000); /* the second sample moved RTTVAR */
 	CHECK(rd_send_timer(s, t + rto - 1) == 0);
 	CHECK(rd_send_timer(s, t + rto) == 1 && s->cwnd == before && s->inflight == 2);
 	CHECK(rd_send_retransmit(s, t + rto, &seq) == 1 && seq == 10);
@@ -342,6 +378,7 @@ int main(void)
 	RUN(window_releases_in_order);
 	RUN(ranges_of_held);
 	RUN(sender_basics);
+	RUN(sender_burst_after_probe);
 	RUN(sender_cuts_once_per_round_with_a_queue);
 	RUN(sender_drains_a_standing_queue);
 	return CHECK_DONE();

@@ -22,7 +22,8 @@
  * After the header: data and file data carry the record; a version 3 ack
  * carries up to RD_MAX_RANGES ranges of seqs received beyond base, each
  * start and end (exclusive), ascending; file end carries the stream's
- * size (8 bytes) and SHA-256 (32 bytes); reject carries nothing.
+ * size (8 bytes) and SHA-256 (32 bytes; zeros: the sender computed
+ * none, and only the size is checked); reject carries nothing.
  */
 #define RD_HDR 16
 #define RD_MAX_PAYLOAD (65507 - RD_HDR)
@@ -150,6 +151,8 @@ struct rd_send {
 	uint64_t min_rtt, min_next, min_at; /* the least RTT; the next period's */
 	uint64_t rto_at;         /* when the timer fires, 0: not armed */
 	unsigned timeouts;       /* RTO expiries in a row, without progress */
+	uint64_t probed;         /* transmissions from this on followed the
+	                          * first expiry of a row */
 	double tokens;           /* pacing */
 	uint64_t paced_at;
 	/* counts, for -v */
@@ -157,6 +160,7 @@ struct rd_send {
 	uint64_t loss_rounds, cuts; /* rounds with losses; those with a queue */
 	uint64_t drains;         /* rounds cut for a queue alone */
 	uint64_t doubled;        /* retransmissions sent twice */
+	uint64_t burst_lost;     /* records a probe's ack showed lost with it */
 	uint64_t drained;        /* no drain until a transmission from this on is acked */
 };
 
