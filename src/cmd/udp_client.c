@@ -323,7 +323,7 @@ static int queue_file_end(struct uclient *c)
 
 	for (i = 0; i < 8; i++)
 		end[i] = (unsigned char)(c->file_bytes >> (56 - 8 * i));
-	/* no digest: 32 zero bytes, which SHA-256 gives for no input known */
+	/* no digest: 32 zero bytes (no input is known to hash to them) */
 	if (c->o->no_digest)
 		memset(d, 0, sizeof d);
 	else

@@ -23,13 +23,15 @@
 #define DGRAM_BUF 65536         /* larger than any UDP payload over IPv4 */
 #define RECV_BATCH 32          /* datagrams a wake-up, each a buffer of its own */
 #define ACK_EVERY 4             /* records acknowledged together at most */
-#define ACK_EVERY_FILE 4        /* file datagrams past a gap: half the acks of QUIC's
-                                 * every other packet, each with every range */
-#define ACK_EVERY_IN_ORDER 32   /* file datagrams with no gap open, at most:
-                                 * the sender has no loss to learn of */
-#define ACKS_A_WINDOW 16        /* but so many acks for what the sender has
-                                 * in flight, so that a few lost cost nothing */
-#define RECENT 8                /* held records an ack reports the ranges of */
+#define ACK_EVERY_FILE 4        /* file datagrams: half the acks of QUIC's every
+                                 * other packet, each with every range, at least */
+#define ACK_EVERY_GAP 16        /* at most while a gap is open */
+#define ACK_EVERY_IN_ORDER 32   /* at most while none is: the sender has no
+                                 * loss to learn of */
+#define ACKS_A_WINDOW 16        /* acks for what the sender has in flight, so
+                                 * that a few lost cost nothing */
+#define RECENT 16               /* held records an ack reports the ranges of,
+                                 * beside those of the ack before */
 #define PEER_BUCKETS 4096
 #define PEER_MAX 16384
 #define PEER_HELD_MAX ((size_t)8 << 20)  /* out-of-order bytes per peer */
@@ -46,10 +48,12 @@ struct peer {
 	struct rd_recv rx;
 	struct infile *file;    /* a file coming in, or NULL */
 	int ack_due;            /* in the batch's list of acks to send */
-	unsigned unacked, nrecent; /* datagrams since the last ack; of recent */
+	unsigned unacked;       /* datagrams since the last ack */
+	unsigned nrecent, nprev; /* of recent; of them, reported by the last ack */
 	uint32_t ack_seq;       /* the latest seq that asked for one */
 	uint32_t flight;        /* how far the sender's seq is ahead of its base */
-	uint32_t recent[RECENT]; /* seqs held since the last ack */
+	uint32_t recent[2 * RECENT]; /* seqs held since the ack before the last
+	                          * (its loss would leave them unreported) */
 	struct peer *next;
 };
 
@@ -201,7 +205,10 @@ static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t
 	hdr.version = pe->version;
 	if (type == RD_ACK && pe->version >= 2)
 		hdr.nranges = rd_recv_ranges(&pe->rx, pe->recent, pe->nrecent, hdr.ranges, RD_MAX_RANGES);
-	pe->nrecent = 0;
+	/* the next ack reports this one's news again */
+	memmove(pe->recent, pe->recent + pe->nprev, (pe->nrecent - pe->nprev) * sizeof *pe->recent);
+	pe->nrecent -= pe->nprev;
+	pe->nprev = pe->nrecent;
 	send_to(s, h, rd_encode(h, &hdr), &pe->addr, pe->len);
 }
 
@@ -211,14 +218,16 @@ static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t
  * file's buffer: only the file end's ack says the file is written. */
 static void ack_later(struct userver *s, struct peer *pe, uint32_t seq)
 {
-	unsigned every = !pe->file ? ACK_EVERY
-			 : pe->nrecent || rd_seq_diff(pe->rx.top, pe->rx.expected) > 0
-			     ? ACK_EVERY_FILE : pe->flight / ACKS_A_WINDOW;
+	unsigned every = pe->flight / ACKS_A_WINDOW,
+		 most = pe->nrecent > pe->nprev || rd_seq_diff(pe->rx.top, pe->rx.expected) > 0
+			? ACK_EVERY_GAP : ACK_EVERY_IN_ORDER;
 
-	if (every < ACK_EVERY_FILE)
-		every = ACK_EVERY_FILE;
-	if (every > ACK_EVERY_IN_ORDER)
-		every = ACK_EVERY_IN_ORDER;
+	if (!pe->file)
+		every = ACK_EVERY;
+	else if (pe->nrecent - pe->nprev >= RECENT)
+		every = 1; /* no room to report more */
+	else
+		every = every < ACK_EVERY_FILE ? ACK_EVERY_FILE : every > most ? most : every;
 
 	pe->ack_seq = seq;
 	if (++pe->unacked >= every) {
@@ -497,7 +506,7 @@ static void handle_reliable(struct userver *s, const struct sockaddr_storage *a,
 	s->dgram[RD_HDR - 1] = (unsigned char)h.type;
 	v = rd_recv_offer(&pe->rx, h.seq, s->dgram + RD_HDR - 1, n - RD_HDR + 1);
 	s->held_total = s->held_total - before + pe->rx.held_bytes;
-	if (v == RD_HELD && pe->nrecent < RECENT)
+	if (v == RD_HELD && pe->nrecent < 2 * RECENT)
 		pe->recent[pe->nrecent++] = h.seq;
 	if (v == RD_DUP || (v == RD_HELD && h.version >= 2))
 		ack_later(s, pe, h.seq); /* v2: its ranges tell what is held */

@@ -248,11 +248,15 @@ unsigned rd_recv_ranges(const struct rd_recv *r, const uint32_t *also, unsigned 
 		return 0;
 	if (max > RD_MAX_RANGES)
 		max = RD_MAX_RANGES;
-	/* the ranges of what came since the last ack, ascending: a record
+	/* the ranges of what came lately, ascending: a record
 	 * sent again lands low, where the ranges from the top may not reach */
 	for (i = 0; i < nalso && nm < max; i++) {
 		if (!held_at(r, also[i]))
 			continue;
+		for (j = 0; j < nm && rd_seq_diff(also[i], mine[j].end) >= 0; j++)
+			;
+		if (j < nm && rd_seq_diff(also[i], mine[j].start) >= 0)
+			continue; /* in a range found already: not walked again */
 		for (s = also[i]; held_at(r, s - 1); s--)
 			;
 		for (e = also[i] + 1; held_at(r, e); e++)

@@ -181,6 +181,14 @@ static void ranges_of_held(void)
 			CHECK(rd_seq_diff(g[k].start, g[k - 1].end) > 0);
 		CHECK(g[RD_MAX_RANGES - 1].start == s - 2 && g[0].start == s - 2 * RD_MAX_RANGES);
 	}
+	/* several of what came lately in one range, in any order: it once */
+	{
+		uint32_t also[4] = { 103, 110, 102, 103 };
+
+		CHECK(rd_recv_ranges(r, also, 4, g, 3) == 3);
+		CHECK(g[0].start == 102 && g[0].end == 104 && g[1].start == 110 && g[1].end == 111 &&
+		      g[2].start == s - 2);
+	}
 	rd_recv_free(r);
 	free(r);
 }

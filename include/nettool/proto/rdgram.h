@@ -95,8 +95,9 @@ enum rd_verdict rd_recv_offer(struct rd_recv *r, uint32_t seq,
  * and *n, else 0. */
 int rd_recv_next(struct rd_recv *r, const unsigned char **p, size_t *n);
 /* The held seqs as ranges, at most max of them, ascending: those that
- * hold a seq of also (what came since the last ack), then the highest
- * (the latest news). Returns how many. */
+ * hold a seq of also (what came lately; the server passes what came
+ * since the ack before the last), then the highest (the latest news).
+ * Returns how many. */
 unsigned rd_recv_ranges(const struct rd_recv *r, const uint32_t *also, unsigned nalso,
 			struct rd_range *out, unsigned max);
 
