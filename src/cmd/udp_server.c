@@ -393,7 +393,6 @@ static int file_data(struct userver *s, struct peer *pe, const unsigned char *p,
 static int file_end(struct userver *s, struct peer *pe, const char *from,
 		    const unsigned char *p)
 {
-	static const unsigned char none[32];
 	char hex[65], err[NT_ERR_LEN];
 	uint64_t size = 0;
 	int i, rc;
@@ -419,7 +418,7 @@ static int file_end(struct userver *s, struct peer *pe, const char *from,
 	}
 	nt_warn(CMD, "%s: received %llu bytes%s%s%s%s%s", from, (unsigned long long)pe->file->bytes,
 		s->out_path ? " into " : "", s->out_path ? s->out_path : "", *hex ? ", sha256 " : "",
-		hex, *hex && !memcmp(p + 8, none, 32) ? " (not checked: the sender sent none)" : "");
+		hex, *hex && !pe->file->checked ? " (not checked: the sender sent none)" : "");
 	s->accepted++;
 	return 0;
 }

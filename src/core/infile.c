@@ -51,7 +51,8 @@ int infile_finish(struct infile *f, const char *path, uint64_t size,
 		sha256_final(&f->sha, d);
 		sha256_hex(d, hex);
 	}
-	if (size != f->bytes || (f->digest && memcmp(sha, none, 32) && memcmp(d, sha, 32)))
+	f->checked = f->digest && memcmp(sha, none, 32) != 0;
+	if (size != f->bytes || (f->checked && memcmp(d, sha, 32)))
 		return 1;
 	if (f->fd != STDOUT_FILENO && !f->tmp[0] && close(f->fd) < 0) {
 		f->fd = -1;

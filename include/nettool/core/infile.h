@@ -19,13 +19,15 @@ struct infile {
 	struct sha256 sha;
 	uint64_t bytes;
 	int digest, done;
+	int checked;             /* done: its SHA-256 matched the sender's */
 };
 
 /* 0, or -1 with err filled. */
 int infile_open(struct infile *f, const char *path, int digest, char *err);
 /* The end: the sender's size and SHA-256 (32 bytes; all zero: it has
  * none) are checked, then the file is synced (sync), closed and renamed
- * to path. hex gets the SHA-256 computed ("" without digest). 0 done, 1
+ * to path. hex gets the SHA-256 computed ("" without digest); checked
+ * says whether the sender's was there to match it. 0 done, 1
  * the size or SHA-256 differs, -1 with err filled; after either, call
  * infile_abort. */
 int infile_finish(struct infile *f, const char *path, uint64_t size,
