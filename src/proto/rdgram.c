@@ -464,7 +464,16 @@ static void acked_one(struct rd_send *s, struct rd_slot *sl)
 			s->ssthresh = s->cwnd;
 		return;
 	}
-	s->cwnd += s->cwnd < s->ssthresh ? 1 : 1 / s->cwnd;
+	/* past slow start, one record a round trip; but an eighth of the
+	 * window a round trip while the round trip is within an eighth of
+	 * the path's own (no queue at all): after a cut, a long path's
+	 * window would otherwise take hundreds of round trips to come back */
+	if (s->cwnd < s->ssthresh)
+		s->cwnd += 1;
+	else if (s->srtt <= s->min_rtt + s->min_rtt / 8 && 1 / s->cwnd < RD_FAST_GROWTH)
+		s->cwnd += RD_FAST_GROWTH;
+	else
+		s->cwnd += 1 / s->cwnd;
 	if (s->cwnd > s->window)
 		s->cwnd = s->window;
 }

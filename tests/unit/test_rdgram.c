@@ -344,6 +344,38 @@ static void sender_cuts_once_per_round_with_a_queue(void)
 	free(s);
 }
 
+/* Past slow start, with the RTT at the path's own: an eighth of a record
+ * an ack (a cut window comes back in a few round trips); with some delay
+ * over it, short of a queue: one record a round trip. */
+static void sender_grows_fast_with_no_queue(void)
+{
+	struct rd_send *s = malloc(sizeof *s);
+	struct rd_hdr h;
+	uint32_t q;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		rd_send_init(s, 1024);
+		s->have_rtt = 1;
+		s->min_rtt = 8000;
+		s->min_at = 1;
+		s->srtt = pass ? 9500 : 8000; /* a queue only beyond 11000 */
+		s->ssthresh = s->cwnd;
+		for (q = 0; q < 16; q++)
+			rd_send_new(s, 1000);
+		memset(&h, 0, sizeof h);
+		h.type = RD_ACK;
+		h.seq = 100; /* no RTT sample */
+		h.base = 16;
+		CHECK(rd_send_ack(s, &h, 9000) == 16);
+		if (!pass)
+			CHECK(s->cwnd > 32 + 2 - 0.01 && s->cwnd < 32 + 2 + 0.01);
+		else
+			CHECK(s->cwnd > 32 + 0.4 && s->cwnd < 32 + 0.6);
+	}
+	free(s);
+}
+
 /* A queue with no loss: the window falls to what the path holds at its
  * own delay, at most halved, once a round. */
 static void sender_drains_a_standing_queue(void)
@@ -389,5 +421,6 @@ int main(void)
 	RUN(sender_burst_after_probe);
 	RUN(sender_cuts_once_per_round_with_a_queue);
 	RUN(sender_drains_a_standing_queue);
+	RUN(sender_grows_fast_with_no_queue);
 	return CHECK_DONE();
 }

@@ -123,6 +123,8 @@ unsigned rd_recv_ranges(const struct rd_recv *r, const uint32_t *also, unsigned 
 #define RD_INIT_CWND 32
 #define RD_MIN_CWND 16
 #define RD_BETA 0.8              /* the window after a round with losses */
+#define RD_FAST_GROWTH 0.125     /* the window's growth an ack past slow
+                                  * start while there is no queue at all */
 #define RD_BURST 16              /* records sent back to back at most */
 #define RD_QUEUE_US 1000         /* delay that counts as a queue, beyond a
                                   * quarter of the least RTT */
