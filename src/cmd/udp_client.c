@@ -730,12 +730,14 @@ static int run(int argc, char **argv)
 	file_progress(&c, 1);
 	if (rc == 0 && o.file) {
 		unsigned char d[32];
-		char hex[65];
+		char hex[65] = "";
 
-		sha256_final(&c.sha, d);
-		sha256_hex(d, hex);
+		if (!o.no_digest) {
+			sha256_final(&c.sha, d);
+			sha256_hex(d, hex);
+		}
 		nt_warn(CMD, "sent %llu bytes%s%s", (unsigned long long)c.file_bytes,
-			o.no_digest ? "" : ", sha256 ", o.no_digest ? "" : hex);
+			*hex ? ", sha256 " : "", hex);
 	}
 	if (c.in_fd != STDIN_FILENO)
 		close(c.in_fd);

@@ -212,8 +212,11 @@ static void send_ack(struct userver *s, struct peer *pe, unsigned type, uint32_t
 	send_to(s, h, rd_encode(h, &hdr), &pe->addr, pe->len);
 }
 
-/* Acknowledge what pe sent: every ACK_EVERY datagrams, and at the end of
- * the batch. An ack of records says they are written: what the batch
+/* Acknowledge what pe sent: records every ACK_EVERY datagrams; file data
+ * once for every ACKS_A_WINDOW-th of the sender's flight, within
+ * ACK_EVERY_FILE and ACK_EVERY_GAP or ACK_EVERY_IN_ORDER, and at once
+ * when RECENT records were held since the last; and at the end of the
+ * batch. An ack of records says they are written: what the batch
  * gathered is written first. File data is acknowledged once in the
  * file's buffer: only the file end's ack says the file is written. */
 static void ack_later(struct userver *s, struct peer *pe, uint32_t seq)
